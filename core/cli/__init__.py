@@ -1,0 +1,74 @@
+"""The `token-roi` command: thin argument parsing over the library.
+
+Each command lives in a module of this package exposing `add_arguments(parser, name)` and
+`run(args) -> int`; only the module of the command being run is imported, so commands stay
+quick to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from .common import UserError, fail, log_exception
+
+# command name -> (module in this package, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "daily": ("reports", "usage and cost per day"),
+    "weekly": ("reports", "usage and cost per week"),
+    "monthly": ("reports", "usage and cost per month"),
+    "session": ("reports", "usage and cost per session"),
+    "blocks": ("reports", "5-hour billing windows, burn rate and projection"),
+    "ingest": ("ingest_cmd", "read new agent logs into the ledger (reports do this themselves)"),
+    "demo": ("demo", "write a demo data set and report on it"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="token-roi",
+        description="Local-first ledger of AI coding agent work: what it cost and whether it paid off.")
+    parser.add_argument("--version", action="version", version=f"token-roi {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        if only is None or name == only:
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            module.add_arguments(p, name)
+            p.set_defaults(_module=module)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    command = first if first in COMMANDS else None
+    if argv and argv[0] in COMMANDS:
+        command = argv[0]
+    parser = build_parser(only=command)
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._module.run(args) or 0)
+    except UserError as exc:
+        return fail(str(exc), exc.code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in our log
+        from ..store import StoreError
+        if isinstance(exc, StoreError):
+            return fail(str(exc), 1)
+        where = log_exception(exc)
+        return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

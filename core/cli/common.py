@@ -1,0 +1,71 @@
+"""Pieces every command shares: user errors, date and timezone options, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import traceback
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class UserError(Exception):
+    """A problem with what the user asked for: one line to stderr, non-zero exit."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int) -> int:
+    print(f"token-roi: {message}", file=sys.stderr)
+    return code
+
+
+def log_exception(exc: BaseException) -> str:
+    from ..paths import log_path
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
+            f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    except OSError:
+        return "(log unavailable)"
+    return str(path)
+
+
+def parse_date(value: str, flag: str) -> dt.date:
+    """YYYY-MM-DD or YYYYMMDD."""
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            pass
+    raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
+
+
+def resolve_timezone(name: str | None) -> dt.tzinfo:
+    """An IANA zone by name, or the system's zone when none is given."""
+    if not name:
+        return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"--timezone {name!r}: not a known IANA time zone (e.g. Europe/Berlin, UTC)") from None
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", metavar="DATE", help="first day included (YYYY-MM-DD or YYYYMMDD)")
+    p.add_argument("--until", metavar="DATE", help="last day included (YYYY-MM-DD or YYYYMMDD)")
+    p.add_argument("-z", "--timezone", metavar="ZONE", help="IANA time zone for days and weeks (default: system)")
+    p.add_argument("--project", metavar="TEXT", help="only projects whose path contains TEXT")
+    p.add_argument("--agent", metavar="NAME", action="append",
+                   help="only this agent (claude, codex, ...); repeatable")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")

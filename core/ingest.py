@@ -1,0 +1,70 @@
+"""Bring the ledger up to date: every adapter's new data into the store, then price new rows.
+
+Each source's rows and its cursor are committed in one transaction, so a crash leaves either
+both or neither; a re-read after a crash is harmless because rows are unique per dedupe key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import adapters
+from .progress import Progress
+from .store import Store
+
+
+@dataclass
+class IngestStats:
+    sources: int = 0
+    sources_read: int = 0
+    rows: int = 0                    # rows inserted or replaced by a better copy
+    bytes_read: int = 0
+    bad_lines: int = 0
+    warnings: list[str] = field(default_factory=list)   # one line each: what and where
+
+
+def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
+    stats = IngestStats()
+    work = []
+    for adapter in adapters.available(agents):
+        try:
+            for source in adapter.sources():
+                work.append((adapter, source))
+        except OSError as exc:
+            stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
+    cursors = store.cursors()
+    plan = [(a, s, cursors.get((a.name, s.key))) for a, s in work]
+    progress = Progress(sum(a.size_hint(s, c) for a, s, c in plan)) if show_progress else None
+    for adapter, source, cursor in plan:
+        stats.sources += 1
+        try:
+            result = adapter.read(source, cursor)
+        except FileNotFoundError:
+            continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
+        except PermissionError:
+            stats.warnings.append(f"{source.path}: permission denied, skipped")
+            continue
+        except OSError as exc:
+            stats.warnings.append(f"{source.path}: {exc.strerror or exc}, skipped")
+            continue
+        if progress:
+            progress.advance(result.bytes_read or adapter.size_hint(source, cursor))
+        if result.unchanged:
+            continue
+        with store.transaction():
+            stats.rows += store.upsert_calls(result.rows)
+            store.put_cursor(result.cursor)
+        stats.sources_read += 1
+        stats.bytes_read += result.bytes_read
+        stats.bad_lines += result.bad_lines
+    if progress:
+        progress.close()
+    return stats
+
+
+def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
+    """What every report does first: ingest what is new, then price what is unpriced."""
+    stats = ingest(store, agents, show_progress=show_progress)
+    from . import pricing
+    pricing.reprice(store)
+    return stats

@@ -1,0 +1,52 @@
+"""The one row type every agent adapter produces: one API call, counters kept apart.
+
+Counters never overlap, whatever the agent's own convention (adapters convert):
+- input_tokens: uncached input only
+- cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens: cache traffic
+- output_tokens: output excluding reasoning when the agent reports reasoning apart
+- reasoning_tokens: billed at the output rate
+No prompt or code content is ever carried: counts, times and names only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class UsageRow:
+    agent: str                 # 'claude', 'codex', ...
+    dedupe_key: str            # unique per agent: one key per real API call
+    ts: int                    # epoch milliseconds, UTC
+    session_id: str | None = None
+    project: str | None = None  # the working directory (project path)
+    model: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    is_sidechain: bool = False
+    is_subagent: bool = False
+    git_branch: str | None = None
+    recorded_cost: float | None = None  # USD the agent itself recorded, kept beside our price
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The request's whole input, the figure long-context cliffs are measured on."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.output_tokens + self.reasoning_tokens
+
+    @property
+    def rank(self) -> int:
+        """Which copy of one call to keep: a main-chain copy beats a sidechain replay, then the
+        copy with the largest total wins (streaming copies carry placeholder output counts)."""
+        return ((0 if self.is_sidechain else 1) << 48) | min(self.total_tokens, (1 << 48) - 1)

@@ -1,0 +1,165 @@
+"""The ledger: one SQLite file owning the schema (see migrations.py), the per-call rows and the
+incremental-read cursors. Rows stay when an agent deletes its own logs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .. import paths
+from ..rows import UsageRow
+from .migrations import MIGRATIONS
+
+
+class StoreError(Exception):
+    """A one-line, user-facing problem with the ledger file (locked, unreadable, corrupt)."""
+
+
+CALL_COLUMNS = (
+    "agent", "dedupe_key", "ts", "session_id", "project", "model",
+    "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+    "cache_write_5m_tokens", "cache_write_1h_tokens", "is_sidechain", "is_subagent",
+    "git_branch", "rank", "recorded_cost",
+)
+# Columns a better copy of the same call replaces; pricing is reset so the new counters get priced.
+_REPLACED = [c for c in CALL_COLUMNS if c not in ("agent", "dedupe_key")]
+_UPSERT = (
+    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}, ingested_at) "
+    f"VALUES ({', '.join('?' * len(CALL_COLUMNS))}, ?) "
+    "ON CONFLICT (agent, dedupe_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
+    + ", cost = NULL, price_source = NULL, price_version = NULL "
+    "WHERE excluded.rank > calls.rank"
+)
+
+
+@dataclass
+class Cursor:
+    """Where the last read of one source stopped (see adapters/base.py for how it is used)."""
+    agent: str
+    path: str
+    offset: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+    inode: int | None = None
+    fingerprint: str | None = None
+    state: dict = field(default_factory=dict)
+    bad_lines: int = 0
+    rows_seen: int = 0
+
+
+def _row_values(row: UsageRow, now: int) -> tuple:
+    return (
+        row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
+        row.input_tokens, row.output_tokens, row.reasoning_tokens, row.cache_read_tokens,
+        row.cache_write_5m_tokens, row.cache_write_1h_tokens, int(row.is_sidechain),
+        int(row.is_subagent), row.git_branch, row.rank, row.recorded_cost, now,
+    )
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None, *, readonly: bool = False):
+        self.path = Path(path) if path else paths.db_path()
+        self.readonly = readonly
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the ledger: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the ledger: {exc.strerror}") from None
+
+    # -- schema ---------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER)")
+        done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")}
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.__name__ in done:
+                continue
+            with self.transaction():
+                # Re-check under the write lock: another process may have just applied it.
+                if self.db.execute("SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)).fetchone():
+                    continue
+                migration(self.db)
+                self.db.execute("INSERT INTO _migrations VALUES (?, ?)", (migration.__name__, int(time.time())))
+            applied.append(migration.__name__)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: rows and the cursor that produced them land together."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: {exc} (another token-roi may be writing; try again)") from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- rows -----------------------------------------------------------------------------------
+    def upsert_calls(self, rows: Iterable[UsageRow]) -> int:
+        """Insert calls; a call already present is replaced only by a better copy (higher rank).
+        Returns how many rows were inserted or replaced. Call inside transaction()."""
+        now = int(time.time() * 1000)
+        before = self.db.total_changes
+        self.db.executemany(_UPSERT, (_row_values(r, now) for r in rows))
+        return self.db.total_changes - before
+
+    # -- cursors --------------------------------------------------------------------------------
+    def get_cursor(self, agent: str, path: str) -> Cursor | None:
+        r = self.db.execute(
+            "SELECT offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen "
+            "FROM sources WHERE agent = ? AND path = ?", (agent, path)).fetchone()
+        if r is None:
+            return None
+        return Cursor(agent, path, r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6], r[7])
+
+    def cursors(self, agent: str | None = None) -> dict[tuple[str, str], Cursor]:
+        sql = "SELECT agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen FROM sources"
+        args: tuple = ()
+        if agent:
+            sql += " WHERE agent = ?"
+            args = (agent,)
+        out = {}
+        for r in self.db.execute(sql, args):
+            out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+        return out
+
+    def put_cursor(self, c: Cursor) -> None:
+        self.db.execute(
+            "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, path) DO UPDATE SET "
+            "offset = excluded.offset, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
+            "fingerprint = excluded.fingerprint, state = excluded.state, bad_lines = excluded.bad_lines, "
+            "rows_seen = excluded.rows_seen, updated_at = excluded.updated_at",
+            (c.agent, c.path, c.offset, c.size, c.mtime_ns, c.inode, c.fingerprint,
+             json.dumps(c.state) if c.state else None, c.bad_lines, c.rows_seen, int(time.time() * 1000)))
+
+    # -- meta -----------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        r = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return r[0] if r else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))

@@ -1,0 +1,74 @@
+"""The whole schema history, oldest first. Each migration is a small function applied once, in
+order, and recorded in `_migrations`; changing the schema means appending a new function,
+never editing an applied one."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the surrounding transaction, so run statements one by one
+    # (keep semicolons out of SQL comments).
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            agent TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL,
+            ts INTEGER NOT NULL,                 -- epoch ms, UTC
+            session_id TEXT,
+            project TEXT,
+            model TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            is_sidechain INTEGER NOT NULL DEFAULT 0,
+            is_subagent INTEGER NOT NULL DEFAULT 0,
+            git_branch TEXT,
+            rank INTEGER NOT NULL DEFAULT 0,     -- which copy of a call we kept (rows.UsageRow.rank)
+            recorded_cost REAL,                  -- USD the agent recorded itself
+            cost REAL,                           -- our price in USD, NULL while unpriced
+            price_source TEXT,                   -- 'genai-prices' | 'override' | 'unpriced', NULL = not yet priced
+            price_version TEXT,                  -- fingerprint of the price table that set `cost`
+            ingested_at INTEGER NOT NULL,
+            UNIQUE (agent, dedupe_key)
+        );
+        CREATE INDEX calls_ts ON calls (ts);
+        CREATE INDEX calls_session ON calls (agent, session_id);
+        CREATE INDEX calls_price_version ON calls (price_version);
+
+        -- Where each source file's incremental read stopped, and what it looked like then.
+        CREATE TABLE sources (
+            agent TEXT NOT NULL,
+            path TEXT NOT NULL,
+            offset INTEGER NOT NULL DEFAULT 0,   -- bytes consumed (always at a line boundary)
+            size INTEGER NOT NULL DEFAULT 0,
+            mtime_ns INTEGER NOT NULL DEFAULT 0,
+            inode INTEGER,
+            fingerprint TEXT,                    -- hash of sampled bytes before `offset`
+            state TEXT,                          -- adapter-specific JSON carried between reads
+            bad_lines INTEGER NOT NULL DEFAULT 0,
+            rows_seen INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (agent, path)
+        );
+
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        """
+    )
+
+
+MIGRATIONS = [
+    m001_initial,
+]
