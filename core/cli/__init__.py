@@ -33,7 +33,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"token-roi {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        if only is None or name == only:
+        if name == only:
             module = importlib.import_module(f"{__name__}.{module_name}")
             p = sub.add_parser(name, help=help_text, description=help_text)
             module.add_arguments(p, name)
