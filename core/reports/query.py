@@ -1,0 +1,253 @@
+"""The query layer every report stands on: sums computed in SQL, mapped to local time in Python.
+
+SQLite does the heavy part (one pass over `calls`, grouped by a fixed UTC bucket and model), so
+a report never loads per-call rows. Buckets are 15 minutes because every time-zone offset in use
+today (Asia/Kathmandu +05:45, Australia/Eucla +08:45, ...) and every DST switch falls on a
+15-minute UTC boundary: mapping each bucket's start to a local date with zoneinfo is therefore
+exact for every IANA zone, DST included.
+
+Counters stay apart (see rows.py); `cost` sums priced calls only, and calls whose `cost` is NULL
+(unknown model, or not priced yet) are counted in `unpriced_calls` / `unpriced_tokens` so a
+report can say so instead of pretending they cost $0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Iterator
+
+BUCKET_MS = 15 * 60 * 1000
+UNKNOWN_MODEL = "unknown"
+PERIODS = ("daily", "weekly", "monthly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to include. since/until are local calendar days (inclusive) in the report's zone;
+    project is a substring of the project path; agents an explicit list (None = all)."""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    project: str | None = None
+    agents: tuple[str, ...] | None = None
+
+
+def day_start_ms(day: dt.date, tz: dt.tzinfo) -> int:
+    """Epoch ms of local midnight starting `day` (exact across DST: zoneinfo resolves it)."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000)
+
+
+def where_clause(filters: Filters, tz: dt.tzinfo) -> tuple[str, list]:
+    """SQL `WHERE ...` (or '') and its parameters for `calls`, reusable by any report."""
+    parts: list[str] = []
+    params: list = []
+    if filters.since:
+        parts.append("ts >= ?")
+        params.append(day_start_ms(filters.since, tz))
+    if filters.until:
+        parts.append("ts < ?")
+        params.append(day_start_ms(filters.until + dt.timedelta(days=1), tz))
+    if filters.project:
+        parts.append("instr(project, ?) > 0")
+        params.append(filters.project)
+    if filters.agents:
+        parts.append(f"agent IN ({', '.join('?' * len(filters.agents))})")
+        params.extend(filters.agents)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+@dataclass
+class Usage:
+    """Summed counters of some set of calls, each kept apart."""
+    input_tokens: int = 0           # uncached input
+    output_tokens: int = 0          # excluding reasoning
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cost: float = 0.0               # USD of the priced calls only
+    calls: int = 0
+    unpriced_calls: int = 0         # calls with no price (cost NULL): tokens counted, cost unknown
+    unpriced_tokens: int = 0
+    first_ts: int | None = None     # epoch ms of the first / last call
+    last_ts: int | None = None
+
+    @property
+    def cache_creation_tokens(self) -> int:
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    @property
+    def output_with_reasoning(self) -> int:
+        """ccusage's outputTokens: everything billed at the output rate."""
+        return self.output_tokens + self.reasoning_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return (self.input_tokens + self.output_tokens + self.reasoning_tokens + self.cache_read_tokens
+                + self.cache_write_5m_tokens + self.cache_write_1h_tokens)
+
+    @property
+    def fully_unpriced(self) -> bool:
+        return self.calls > 0 and self.unpriced_calls == self.calls
+
+    def add(self, o: "Usage") -> None:
+        self.input_tokens += o.input_tokens
+        self.output_tokens += o.output_tokens
+        self.reasoning_tokens += o.reasoning_tokens
+        self.cache_read_tokens += o.cache_read_tokens
+        self.cache_write_5m_tokens += o.cache_write_5m_tokens
+        self.cache_write_1h_tokens += o.cache_write_1h_tokens
+        self.cost += o.cost
+        self.calls += o.calls
+        self.unpriced_calls += o.unpriced_calls
+        self.unpriced_tokens += o.unpriced_tokens
+        if o.first_ts is not None and (self.first_ts is None or o.first_ts < self.first_ts):
+            self.first_ts = o.first_ts
+        if o.last_ts is not None and (self.last_ts is None or o.last_ts > self.last_ts):
+            self.last_ts = o.last_ts
+
+
+@dataclass
+class Group(Usage):
+    """Usage of one report row (a day, week, month, session or block) with its per-model split."""
+    key: str = ""
+    models: dict[str, Usage] = field(default_factory=dict)   # in first-use order
+    agents: list[str] = field(default_factory=list)          # in first-use order
+
+    @property
+    def models_used(self) -> list[str]:
+        return sorted(self.models, key=lambda m: (self.models[m].first_ts or 0))
+
+    @property
+    def unpriced_models(self) -> list[str]:
+        """Models with at least one unpriced call in this row."""
+        return [m for m in self.models_used if self.models[m].unpriced_calls]
+
+    def add_part(self, model: str, agent: str, part: Usage) -> None:
+        self.add(part)
+        self.models.setdefault(model, Usage()).add(part)
+        if agent not in self.agents:
+            self.agents.append(agent)
+
+
+def totals(groups: list[Group], key: str = "total") -> Group:
+    """One Group summing report rows (models and agents merged)."""
+    out = Group(key=key)
+    for g in groups:
+        for model, part in g.models.items():
+            out.add(part)
+            out.models.setdefault(model, Usage()).add(part)
+        for a in g.agents:
+            if a not in out.agents:
+                out.agents.append(a)
+    return out
+
+
+# Selected after the grouping columns by every aggregate query (see _usage_from).
+_SUMS = (
+    "SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
+    "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), COUNT(*), "
+    "SUM(cost IS NULL), "
+    "TOTAL(CASE WHEN cost IS NULL THEN input_tokens + output_tokens + reasoning_tokens + cache_read_tokens"
+    " + cache_write_5m_tokens + cache_write_1h_tokens ELSE 0 END), "
+    "MIN(ts), MAX(ts)"
+)
+
+
+def _usage_from(r: tuple | sqlite3.Row, start: int) -> Usage:
+    return Usage(int(r[start]), int(r[start + 1]), int(r[start + 2]), int(r[start + 3]), int(r[start + 4]),
+                 int(r[start + 5]), float(r[start + 6]), int(r[start + 7]), int(r[start + 8]),
+                 int(r[start + 9]), r[start + 10], r[start + 11])
+
+
+def period_key(day: dt.date, period: str, week_start: int = 0) -> str:
+    """The row key ccusage uses: daily 'YYYY-MM-DD'; weekly the first day of the week
+    'YYYY-MM-DD' (week_start 0=Monday .. 6=Sunday); monthly 'YYYY-MM'."""
+    if period == "daily":
+        return day.isoformat()
+    if period == "weekly":
+        return (day - dt.timedelta(days=(day.weekday() - week_start) % 7)).isoformat()
+    if period == "monthly":
+        return f"{day.year:04d}-{day.month:02d}"
+    raise ValueError(f"unknown period {period!r}")
+
+
+def usage_by_period(store, period: str, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc,
+                    *, week_start: int = 0) -> list[Group]:
+    """Usage per local day / week / month, oldest first. Each Group's `key` is the ccusage key
+    (see period_key); `models` holds the per-model split for --breakdown and modelsUsed."""
+    where, params = where_clause(filters, tz)
+    sql = (f"SELECT ts / {BUCKET_MS}, agent, model, {_SUMS} FROM calls{where} "
+           f"GROUP BY ts / {BUCKET_MS}, agent, model")
+    groups: dict[str, Group] = {}
+    key_of: dict[int, str] = {}
+    for r in store.db.execute(sql, params):
+        bucket = r[0]
+        key = key_of.get(bucket)
+        if key is None:
+            local = dt.datetime.fromtimestamp(bucket * BUCKET_MS / 1000, tz)
+            key = key_of[bucket] = period_key(local.date(), period, week_start)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(key=key)
+        g.add_part(r[2] or UNKNOWN_MODEL, r[1], _usage_from(r, 3))
+    return [groups[k] for k in sorted(groups)]
+
+
+@dataclass
+class SessionGroup(Group):
+    agent: str = ""
+    session_id: str = ""
+    project: str | None = None      # the session's working directory (the one most calls ran in)
+
+
+def usage_by_session(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc) -> list[SessionGroup]:
+    """Usage per (agent, session), ordered by last activity, oldest first. Subagent calls count
+    in their parent session (adapters give them the parent's session_id)."""
+    where, params = where_clause(filters, tz)
+    sql = (f"SELECT agent, session_id, model, project, {_SUMS} FROM calls{where} "
+           "GROUP BY agent, session_id, model, project")
+    sessions: dict[tuple, SessionGroup] = {}
+    project_calls: dict[tuple, dict[str | None, int]] = {}
+    for r in store.db.execute(sql, params):
+        k = (r[0], r[1])
+        s = sessions.get(k)
+        if s is None:
+            s = sessions[k] = SessionGroup(key=r[1] or "", agent=r[0], session_id=r[1] or "")
+        part = _usage_from(r, 4)
+        s.add_part(r[2] or UNKNOWN_MODEL, r[0], part)
+        counts = project_calls.setdefault(k, {})
+        counts[r[3]] = counts.get(r[3], 0) + part.calls
+    for k, s in sessions.items():
+        counts = project_calls[k]
+        s.project = max(counts, key=lambda p: (counts[p], p is not None, p or ""))
+    return sorted(sessions.values(), key=lambda s: (s.last_ts or 0, s.agent, s.session_id))
+
+
+def usage_by_minute(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc
+                    ) -> Iterator[tuple[int, str, str, Usage]]:
+    """(minute, agent, model, usage) in time order, for window reports such as 5-hour blocks.
+    A minute here is the half-open-at-the-bottom span (60000*m, 60000*(m+1)] so a call exactly
+    on a whole hour falls with the calls before it: every hour boundary is also a minute
+    boundary, and each bucket lies wholly on one side of any whole-hour window end."""
+    where, params = where_clause(filters, tz)
+    sql = (f"SELECT (ts - 1) / 60000 AS m, agent, model, {_SUMS} FROM calls{where} "
+           "GROUP BY m, agent, model ORDER BY m")
+    for r in store.db.execute(sql, params):
+        yield r[0], r[1], r[2] or UNKNOWN_MODEL, _usage_from(r, 3)
+
+
+def fetch_calls_ordered(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc
+                        ) -> Iterator[sqlite3.Row]:
+    """Per-call rows in time order, streamed from SQLite (never all in memory): for analyses
+    that truly need single calls. Columns: every `calls` column."""
+    where, params = where_clause(filters, tz)
+    cur = store.db.cursor()
+    cur.row_factory = sqlite3.Row
+    yield from cur.execute(f"SELECT * FROM calls{where} ORDER BY ts, id", params)
+
+
+def known_agents(store) -> list[str]:
+    return [r[0] for r in store.db.execute("SELECT DISTINCT agent FROM calls ORDER BY agent")]
