@@ -69,3 +69,25 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
+    """--agent values (repeatable, or comma-separated) checked against the known agents."""
+    from ..adapters import AGENT_NAMES
+    names = [n.strip().lower() for v in values or [] for n in v.split(",") if n.strip()]
+    for n in names:
+        if n not in AGENT_NAMES:
+            raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(AGENT_NAMES)})")
+    return tuple(dict.fromkeys(names)) or None
+
+
+def filters_from_args(args: argparse.Namespace):
+    """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
+    from ..reports.query import Filters
+    tz = resolve_timezone(getattr(args, "timezone", None))
+    since = parse_date(args.since, "--since") if getattr(args, "since", None) else None
+    until = parse_date(args.until, "--until") if getattr(args, "until", None) else None
+    if since and until and since > until:
+        raise UserError(f"--since {since} is after --until {until}")
+    return Filters(since, until, getattr(args, "project", None) or None,
+                   parse_agents(getattr(args, "agent", None))), tz
