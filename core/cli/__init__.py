@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "blocks": ("reports", "5-hour billing windows, burn rate and projection"),
     "ingest": ("ingest_cmd", "read new agent logs into the ledger (reports do this themselves)"),
     "demo": ("demo", "write a demo data set and report on it"),
+    "config": ("config_cmd", "settings in effect, validate them, or write a starter file"),
 }
 
 

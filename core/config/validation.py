@@ -1,0 +1,114 @@
+"""JSON Schema validation turned into one-line messages: the key (dotted path), the value and
+what is allowed. jsonschema is imported only when something is validated."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+
+_TYPE_WORDS = {
+    "number": "a number", "integer": "a whole number", "boolean": "true or false",
+    "string": "text", "array": "a list", "object": "a mapping of keys",
+}
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    with open(SCHEMA_DIR / name, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def dotted(path) -> str:
+    """('subscriptions', 0, 'fee') -> 'subscriptions[0].fee'"""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def show_value(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _types(spec) -> str:
+    names = [spec] if isinstance(spec, str) else list(spec)
+    words = [_TYPE_WORDS.get(n, n) for n in names if n != "null"]
+    text = " or ".join(words)
+    return text + (" (or empty)" if "null" in names else "")
+
+
+def allowed(error) -> str:
+    """Words for what the failing part of the schema accepts."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    v, arg = error.validator, error.validator_value
+    if v == "enum":
+        names = [str(x) for x in arg if x is not None]
+        return "one of " + ", ".join(names) + (" (or empty)" if None in arg else "")
+    if v == "type":
+        return _types(arg)
+    if v == "minimum":
+        return f"a number >= {arg:g}"
+    if v == "maximum":
+        return f"a number <= {arg:g}"
+    if v == "exclusiveMinimum":
+        return f"a number > {arg:g}"
+    if v == "minLength":
+        return "non-empty text"
+    if v == "format" and arg == "regex":
+        return "a valid regular expression"
+    if v == "format" and arg == "date":
+        return "a real date as YYYY-MM-DD"
+    if v == "required":
+        return "required keys: " + ", ".join(schema.get("required", arg))
+    if v == "additionalProperties":
+        return "known keys: " + ", ".join(schema.get("properties", {}))
+    if schema.get("description"):
+        return schema["description"]
+    if v == "pattern":
+        return f"text matching {arg}"
+    return error.message
+
+
+def describe(error) -> tuple[str, str, str]:
+    """(key, value shown, allowed) for one jsonschema ValidationError."""
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return dotted(path + [missing]), "missing", allowed(error)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        key = dotted(path + [extra[0]]) if extra else dotted(path)
+        return key, "an unknown key", allowed(error)
+    return dotted(path), show_value(error.instance), allowed(error)
+
+
+def one_line(where: str, problem: tuple[str, str, str]) -> str:
+    key, value, allowed_text = problem
+    if value == "missing":
+        return f"{where}: {key} is missing ({allowed_text})"
+    if value == "an unknown key":
+        return f"{where}: {key} is not a known key ({allowed_text})"
+    return f"{where}: {key} = {value} is not allowed: expected {allowed_text}"
+
+
+def errors(instance, schema_name: str) -> list[tuple[str, str, str]]:
+    """Every problem with `instance`, best first, as (key, value, allowed)."""
+    import jsonschema
+    from jsonschema.exceptions import best_match, relevance
+
+    schema = load_schema(schema_name)
+    cls = jsonschema.validators.validator_for(schema)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    found = list(validator.iter_errors(instance))
+    if not found:
+        return []
+    first = best_match(found)
+    rest = sorted((e for e in found if e is not first), key=relevance)
+    return [describe(e) for e in [first, *rest]]
