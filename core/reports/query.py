@@ -251,3 +251,8 @@ def fetch_calls_ordered(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.
 
 def known_agents(store) -> list[str]:
     return [r[0] for r in store.db.execute("SELECT DISTINCT agent FROM calls ORDER BY agent")]
+
+
+def has_calls(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc) -> bool:
+    where, params = where_clause(filters, tz)
+    return store.db.execute(f"SELECT 1 FROM calls{where} LIMIT 1", params).fetchone() is not None

@@ -1,0 +1,139 @@
+"""token-roi daily | weekly | monthly | session | blocks: ingest what is new, then report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .common import add_filter_arguments, filters_from_args, print_json
+
+PERIODS = ("daily", "weekly", "monthly")
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    add_filter_arguments(p)
+    p.add_argument("-b", "--breakdown", action="store_true", help="per-model rows under each line")
+    p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc", help="oldest (asc, default) or newest first")
+    if name == "weekly":
+        from ..reports.query import WEEKDAYS
+        p.add_argument("-w", "--start-of-week", choices=WEEKDAYS, default="monday",
+                       help="first day of a week (default monday, ISO; ccusage's default is sunday)")
+    if name == "blocks":
+        p.add_argument("-a", "--active", action="store_true", help="only the active block, with its projection")
+        p.add_argument("-n", "--session-length", type=float, default=5.0, metavar="HOURS",
+                       help="block length in hours (default 5)")
+
+
+def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
+    from ..ingest import refresh
+    from ..reports import query
+    from ..reports.table import terminal_width, use_color
+    from ..store import Store
+    from .common import UserError
+
+    filters, tz = filters_from_args(args)
+    if args.command == "blocks" and not 0 < args.session_length <= 24 * 7:
+        raise UserError(f"--session-length {args.session_length:g}: expected hours between 0 and 168")
+    store = Store()
+    try:
+        stats = refresh(store, list(filters.agents) if filters.agents else None,
+                        show_progress=not args.json)
+        for w in stats.warnings:
+            print(f"token-roi: warning: {w}", file=sys.stderr)
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        width, color = terminal_width(), use_color()
+        desc = args.order == "desc"
+
+        if args.command in PERIODS:
+            week_start = query.WEEKDAYS.index(getattr(args, "start_of_week", "monday"))
+            groups = query.usage_by_period(store, args.command, filters, tz, week_start=week_start)
+            total = query.totals(groups)
+            if desc:
+                groups.reverse()
+            if args.json:
+                from ..reports.shapes import period_json
+                print_json(period_json(args.command, groups, total))
+            if not groups:
+                return _nothing(store, filters, args.json)
+            if not args.json:
+                from ..reports.text import period_table
+                print(period_table(args.command, groups, total, breakdown=args.breakdown, width=width,
+                                   color=color, show_agents=len(total.agents) > 1))
+            return 0
+
+        if args.command == "session":
+            sessions = query.usage_by_session(store, filters, tz)
+            total = query.totals(sessions)
+            if desc:
+                sessions.reverse()
+            if args.json:
+                from ..reports.shapes import session_json
+                print_json(session_json(sessions, total))
+            if not sessions:
+                return _nothing(store, filters, args.json)
+            if not args.json:
+                from ..reports.text import session_table
+                print(session_table(sessions, total, tz, breakdown=args.breakdown, width=width, color=color,
+                                    show_agents=len(total.agents) > 1))
+            return 0
+
+        from ..reports.blocks import usage_blocks
+        blocks = usage_blocks(store, filters, tz, now_ms=now_ms, hours=args.session_length)
+        if args.active:
+            blocks = [b for b in blocks if b.is_active]
+        if desc:
+            blocks.reverse()
+        if args.json:
+            from ..reports.shapes import blocks_json
+            print_json(blocks_json(blocks, now_ms))
+        if not blocks:
+            if args.active and query.has_calls(store, filters, tz):
+                print("No active block: no usage in the last " f"{args.session_length:g} hours.",
+                      file=sys.stderr if args.json else sys.stdout)
+                return 0
+            return _nothing(store, filters, args.json)
+        if not args.json:
+            from ..reports.text import blocks_table
+            print(blocks_table(blocks, tz, now_ms, breakdown=args.breakdown, width=width, color=color))
+        return 0
+    finally:
+        store.close()
+
+
+def _nothing(store, filters, as_json: bool) -> int:
+    """One plain line saying why the report is empty (stderr under --json, keeping stdout JSON)."""
+    from ..reports.query import Filters, has_calls
+    if has_calls(store, Filters(agents=filters.agents)):
+        msg = "No usage matches these filters."
+    else:
+        msg = no_data_message(filters.agents)
+    print(msg, file=sys.stderr if as_json else sys.stdout)
+    return 0
+
+
+def no_data_message(agents: tuple[str, ...] | None = None) -> str:
+    from .. import adapters
+    found, missing = [], []
+    for adapter in adapters.available(list(agents) if agents else None):
+        try:
+            roots = adapter.roots()
+        except OSError:
+            roots = []
+        if roots:
+            found.extend(str(r) for r in roots)
+        else:
+            missing.append(_DEFAULT_PLACES.get(adapter.name, f"{adapter.title or adapter.name}'s data folder"))
+    where = []
+    if found:
+        where.append("searched " + ", ".join(found))
+    if missing:
+        where.append("not present: " + ", ".join(missing))
+    return ("No agent usage found (" + "; ".join(where or ["no agent readers available"]) + "). "
+            "Run `token-roi demo` to see the reports on sample data.")
+
+
+# Where each agent keeps its logs when nothing overrides it, for the "no data" message.
+_DEFAULT_PLACES = {
+    "claude": "~/.claude/projects, ~/.config/claude/projects (or $CLAUDE_CONFIG_DIR)",
+}
