@@ -69,6 +69,35 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def m002_accounting(db: sqlite3.Connection) -> None:
+    """Manual ledger entries (`token-roi log`) live in `calls` beside automatic usage, so every
+    report includes them; features and categories for cost accounting."""
+    _run(
+        db,
+        """
+        ALTER TABLE calls ADD COLUMN origin TEXT NOT NULL DEFAULT 'auto';  -- 'auto' agent logs, 'manual' a ledger entry
+        ALTER TABLE calls ADD COLUMN category TEXT;      -- ship-flow, agent-session, research, ad-hoc, ...
+        ALTER TABLE calls ADD COLUMN feature TEXT;       -- feature/ticket id given on the entry
+        ALTER TABLE calls ADD COLUMN ledger_file TEXT;   -- the entries file a manual row came from
+        ALTER TABLE calls ADD COLUMN notes TEXT;         -- the entry's own note (typed by a person)
+        CREATE INDEX calls_manual ON calls (ledger_file) WHERE origin = 'manual';
+
+        -- A session's feature and category, from `token-roi tag`, TOKEN_ROI_FEATURE seen by a hook,
+        -- or a branch name. source 'tag' (explicit) is never overwritten by 'env'.
+        CREATE TABLE session_tags (
+            agent TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            feature TEXT,
+            category TEXT,
+            source TEXT NOT NULL,                -- 'tag' | 'env'
+            tagged_at INTEGER NOT NULL,          -- epoch ms
+            PRIMARY KEY (agent, session_id)
+        )
+        """
+    )
+
+
 MIGRATIONS = [
     m001_initial,
+    m002_accounting,
 ]
