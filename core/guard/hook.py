@@ -1,0 +1,268 @@
+"""One function per Claude Code hook event: parse the payload, update the session state, answer.
+
+Called by hooks/token_budget_guard.py, which turns any exception into "log it, exit 0, print
+nothing": the guard must never break the agent. What goes out is JSON as Claude Code reads it
+(sdk.d.ts: SyncHookJSONOutput); nothing from the payload is stored except tool and model names,
+counts and times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import traceback
+
+from . import state as st
+
+
+class BadInput(Exception):
+    """The payload is not what Claude Code sends for this event."""
+
+
+def log(message: str) -> None:
+    """One line in our log; never raises."""
+    try:
+        from .. import paths
+        path = paths.log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{st.iso_now()} hook {message}\n")
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def log_error(event: str, exc: BaseException) -> None:
+    text = str(exc).replace("\n", " ")[:300]
+    line = f"[{event or '?'}] error {type(exc).__name__}: {text}"
+    if not isinstance(exc, (BadInput, ValueError)):
+        tb = traceback.extract_tb(exc.__traceback__)
+        if tb:
+            last = tb[-1]
+            line += f" (at {os.path.basename(last.filename)}:{last.lineno})"
+    log(line)
+
+
+# -- payload --------------------------------------------------------------------------------------
+
+def parse(raw: bytes) -> dict:
+    if not raw or not raw.strip():
+        raise BadInput("empty stdin")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"stdin is not JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise BadInput(f"stdin is JSON {type(payload).__name__}, expected an object")
+    event = payload.get("hook_event_name")
+    if not isinstance(event, str) or not event:
+        raise BadInput("hook_event_name missing")
+    session_id = payload.get("session_id")
+    if not isinstance(session_id, str) or not session_id.strip():
+        raise BadInput(f"[{event}] session_id missing")
+    path = payload.get("transcript_path")
+    if path is not None and not isinstance(path, str):
+        raise BadInput(f"[{event}] transcript_path is {type(path).__name__}, expected a string")
+    return payload
+
+
+def _tool_name(payload: dict) -> str:
+    name = payload.get("tool_name")
+    if not isinstance(name, str) or not name:
+        raise BadInput(f"[{payload['hook_event_name']}] tool_name missing")
+    return name[:200]
+
+
+def _context(event: str, text: str) -> dict:
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+
+def _keys_path(session_id: str):
+    return st.session_path(session_id).with_suffix(".keys")
+
+
+def _catch_up(state: dict, payload: dict) -> None:
+    from . import budget, usage
+    budget.note_day(state)
+    if isinstance(payload.get("cwd"), str):
+        state["cwd"] = payload["cwd"]
+    usage.catch_up(state, payload.get("transcript_path"), _keys_path(state["session_id"]), log)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+def on_session_start(payload: dict) -> dict | None:
+    from . import settings
+    with st.session(payload["session_id"], log) as state:
+        model = payload.get("model")
+        if isinstance(model, str) and model:
+            state["model"] = model[:200]
+        source = payload.get("source")
+        if source in ("startup", "clear"):
+            state["limits"] = None       # a new session reads the config file afresh
+        if state.get("ended_at"):
+            state["ended_at"] = state["end_reason"] = None   # resumed
+        settings.for_state(state)
+        _catch_up(state, payload)
+    try:
+        st.sweep()
+    except OSError as exc:
+        log(f"[SessionStart] sweep: {exc}")
+    return None
+
+
+def on_tool_result(payload: dict) -> dict | None:
+    """PostToolUse and PostToolUseFailure: count the call, detect loops, parse test outcomes."""
+    from . import budget, loops, messages, outcomes, settings
+    event = payload["hook_event_name"]
+    tool = _tool_name(payload)
+    failed = event == "PostToolUseFailure"
+    response = payload.get("tool_response")
+    if not failed and isinstance(response, dict) and response.get("is_error") is True:
+        failed = True
+    notes: list[str] = []
+    user_notes: list[str] = []
+    block_reason = None
+    with st.session(payload["session_id"], log) as state:
+        limits = settings.for_state(state, read_file=state.get("limits") is None)
+        _catch_up(state, payload)
+        info = loops.record_call(state, tool, payload.get("tool_input"), failed)
+        verdict = loops.decide(state, tool, info, limits)
+        attempt = info["attempt"]
+        if verdict["block"]:
+            block_reason = messages.fast_tier_block(tool, attempt, info, state)
+            state["fast_tier_triggered"] = True
+            ft = state["fast_tier"]
+            ft["count"] = ft.get("count", 0) + 1
+            ft.setdefault("events", []).append({"tool": tool, "attempt": attempt, "at": st.iso_now(),
+                                                "loop_tokens": info["loop_tokens"]})
+            del ft["events"][:-20]
+            user_notes.append(messages.fast_tier_notice(tool, attempt))
+        elif verdict["warn"]:
+            notes.append(messages.loop_warning(tool, attempt, info, limits))
+        if verdict["token_warn"]:
+            notes.append(messages.loop_token_warning(tool, info, limits))
+        if tool == "Bash":
+            tool_input = payload.get("tool_input")
+            command = tool_input.get("command") if isinstance(tool_input, dict) else None
+            if isinstance(command, str):
+                summary = outcomes.parse_summary(outcomes.bash_output(response, payload.get("error")))
+                if summary:
+                    outcomes.record_run(state, command, summary)
+        for scope, spent, budget_usd, percent in budget.alerts(state, limits):
+            text = messages.budget_alert(scope, spent, budget_usd, percent)
+            notes.append(text)
+            user_notes.append(text)
+        st.add_action(state, {"at": st.iso_now(), "event": event, "tool": tool, "ok": not failed,
+                              "attempt": attempt})
+    out: dict = {}
+    if block_reason:
+        out["decision"] = "block"
+        out["reason"] = block_reason
+        if failed:
+            # A failed call's hook may not act on `decision`; the context reaches Claude either way.
+            notes.insert(0, block_reason)
+    if notes:
+        out.update(_context(event, "\n".join(notes)))
+    if user_notes:
+        out["systemMessage"] = "\n".join(user_notes)
+    return out or None
+
+
+def on_pre_tool_use(payload: dict) -> dict | None:
+    """The opt-in hard cap: deny tool calls once a budget is spent."""
+    from . import budget, settings
+    _tool_name(payload)
+    cached = st.peek(payload["session_id"])
+    limits = settings.resolve(cached.get("limits") if cached else None)
+    if not limits["hard_cap"] or not (limits["session_budget_usd"] or limits["daily_budget_usd"]):
+        return None
+    with st.session(payload["session_id"], log) as state:
+        limits = settings.for_state(state, read_file=state.get("limits") is None)
+        _catch_up(state, payload)
+        hit = budget.over_cap(state, limits) if limits["hard_cap"] else None
+    if not hit:
+        return None
+    from . import messages
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                   "permissionDecisionReason": messages.hard_cap_reason(*hit)}}
+
+
+_COST_QUESTION = re.compile(
+    r"(wast\w*\s+(?:\w+\s+){0,3}tokens?|how much (?:\w+\s+){0,4}(?:cost|spen[dt]|tokens?)"
+    r"|token (?:usage|budget|spend|count)|cost[- ]report|cost per (?:fix|bug|feature)|\bROI\b"
+    r"|what (?:did|does|has) (?:\w+\s+){0,4}cost|how many tokens|spent so far|burn(?:ing|ed)? (?:through )?tokens"
+    r"|(?:session|daily|my) (?:cost|spend|budget))",
+    re.I)
+
+
+def asks_about_cost(prompt: str) -> bool:
+    return bool(_COST_QUESTION.search(prompt[:4000]))
+
+
+def on_user_prompt(payload: dict) -> dict | None:
+    """A question about cost or waste gets the session's measured figures as context."""
+    from . import messages
+    prompt = payload.get("prompt")
+    if not isinstance(prompt, str):
+        raise BadInput("[UserPromptSubmit] prompt missing")
+    if not asks_about_cost(prompt):
+        return None
+    with st.session(payload["session_id"], log) as state:
+        _catch_up(state, payload)
+        text = messages.cost_context(state)
+    return _context("UserPromptSubmit", text)
+
+
+def on_stop(payload: dict) -> dict | None:
+    """Stop / SubagentStop / SessionEnd: bring the state up to date and the usage into the ledger."""
+    event = payload["hook_event_name"]
+    with st.session(payload["session_id"], log) as state:
+        _catch_up(state, payload)
+        if event == "SessionEnd":
+            state["ended_at"] = st.iso_now()
+            reason = payload.get("reason")
+            state["end_reason"] = reason[:40] if isinstance(reason, str) else None
+    path = payload.get("transcript_path")
+    if path:
+        from . import ledger
+        ledger.record_session(path, log)
+    return None
+
+
+HANDLERS = {
+    "SessionStart": on_session_start,
+    "PostToolUse": on_tool_result,
+    "PostToolUseFailure": on_tool_result,
+    "PreToolUse": on_pre_tool_use,
+    "UserPromptSubmit": on_user_prompt,
+    "Stop": on_stop,
+    "SubagentStop": on_stop,
+    "SessionEnd": on_stop,
+}
+
+
+def handle(payload: dict) -> str:
+    """The hook's whole job for one parsed payload: the text for stdout ('' = say nothing)."""
+    handler = HANDLERS.get(payload["hook_event_name"])
+    if handler is None:
+        raise BadInput(f"unknown event {payload['hook_event_name'][:60]!r}")
+    out = handler(payload)
+    return json.dumps(out, ensure_ascii=False) if out else ""
+
+
+def run(raw: bytes) -> str:
+    """stdin bytes in, stdout text out; never raises: errors are logged and answered with silence."""
+    started = time.monotonic()
+    event = ""
+    try:
+        payload = parse(raw)
+        event = payload["hook_event_name"][:40]
+        return handle(payload)
+    except BaseException as exc:  # noqa: BLE001 - never break Claude Code
+        log_error(event, exc)
+        return ""
+    finally:
+        if os.environ.get("TOKEN_ROI_HOOK_TIMING"):
+            log(f"[{event}] took {(time.monotonic() - started) * 1000:.1f} ms")

@@ -1,0 +1,42 @@
+"""On Stop and SessionEnd the session's usage goes into the ledger, so nothing is lost when
+Claude Code later deletes or rewrites the transcript. The store dedupes by call key, so
+recording the same session again (every Stop) never double-counts; no pricing here (reports
+price what is new)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _source(path: Path):
+    from ..adapters.base import Source
+    from ..adapters.claude import subagent_meta
+    return Source("claude", path, "jsonl", subagent_meta(path))
+
+
+def record_session(transcript_path: str, log=None) -> int:
+    """Ingest the session transcript and its subagents' into the ledger; returns rows written."""
+    from ..adapters.claude import ADAPTER
+    from ..store import Store
+    from .usage import transcript_files
+
+    written = 0
+    store = Store()
+    try:
+        for path in transcript_files(transcript_path):
+            source = _source(path)
+            cursor = store.get_cursor(source.agent, source.key)
+            try:
+                result = ADAPTER.read(source, cursor)
+            except OSError as exc:
+                if log:
+                    log(f"ledger: {path}: {exc.strerror or exc}")
+                continue
+            if result.unchanged:
+                continue
+            with store.transaction():
+                written += store.upsert_calls(result.rows)
+                store.put_cursor(result.cursor)
+    finally:
+        store.close()
+    return written

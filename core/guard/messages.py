@@ -1,0 +1,98 @@
+"""Every text the guard gives Claude (additionalContext, block reasons) or the user.
+
+Short on purpose: whatever the guard says is read by the model on the user's bill.
+"""
+
+from __future__ import annotations
+
+FAST_TIER_AGENT = "token-roi:fast-fixer"
+
+
+def tokens(n: int) -> str:
+    return f"{int(n):,}"
+
+
+def money(state: dict) -> str:
+    """The session's cost; unpriced tokens are flagged, never shown as $0."""
+    cost = state.get("cost_usd") or 0.0
+    unpriced = state.get("unpriced_tokens") or 0
+    if unpriced and not cost:
+        return f"cost unknown ({tokens(unpriced)} tokens of unpriced model {', '.join(state['unpriced_models']) or '?'})"
+    text = f"${cost:,.2f}"
+    if unpriced:
+        text += f" + {tokens(unpriced)} unpriced tokens ({', '.join(state['unpriced_models'])})"
+    return text
+
+
+def main_model(state: dict) -> str | None:
+    models = state.get("models") or {}
+    if models:
+        return max(models.items(), key=lambda kv: kv[1].get("tokens", 0))[0]
+    return state.get("model")
+
+
+def summary(state: dict) -> str:
+    """One paragraph: the session's cost summary (for Claude and for the human)."""
+    model = main_model(state)
+    calls = sum(v for v in state["tool_calls"].values() if isinstance(v, int))
+    parts = [f"{tokens(state['total_tokens_used'])} tokens, {money(state)}" + (f" ({model})" if model else ""),
+             f"{calls} tool calls"]
+    looping = {t: n for t, n in state["loop_attempts"].items() if isinstance(n, int) and n >= 3}
+    if looping:
+        parts.append("loops: " + ", ".join(f"{t} x{n}" for t, n in sorted(looping.items())))
+    out = state["outcomes"]
+    if out.get("tests_passed") or out.get("bugs_fixed"):
+        parts.append(f"{out.get('tests_passed', 0)} tests passed, {out.get('bugs_fixed', 0)} bugs fixed")
+    if state.get("fast_tier_triggered"):
+        parts.append("fast tier triggered")
+    return "; ".join(parts)
+
+
+def loop_warning(tool: str, attempt: int, info: dict, limits: dict) -> str:
+    return (f"token-roi: {tool} has failed or repeated {attempt} times in a row "
+            f"({tokens(info['loop_tokens'])} tokens in this loop). Stop and rethink before the next try: "
+            f"read the error once more and change the approach. At attempt {limits['max_fix_attempts']} "
+            f"the guard stops the loop.")
+
+
+def loop_token_warning(tool: str, info: dict, limits: dict) -> str:
+    return (f"token-roi: the {tool} loop has used {tokens(info['loop_tokens'])} tokens "
+            f"(limit {tokens(limits['max_loop_tokens'])}). Change the approach or ask the user.")
+
+
+def fast_tier_block(tool: str, attempt: int, info: dict, state: dict) -> str:
+    return (
+        f"token-roi guard: loop on {tool}, attempt {attempt} ({tokens(info['loop_tokens'])} tokens, "
+        f"${info['loop_cost']:,.2f} in this loop). Stop this loop now; do not retry the same call.\n"
+        f"- If the fix is simple, delegate it to the fast-tier agent ({FAST_TIER_AGENT}, Task tool) "
+        f"with exactly this brief:\n"
+        f"  Fix: <one-line error>\n"
+        f"  File: <path>:<line>\n"
+        f"  Error: <exact message>\n"
+        f"  Fix in ≤ 20 lines.\n"
+        f"- Otherwise stop and escalate to the human with this cost summary: session so far "
+        f"{summary(state)}."
+    )
+
+
+def fast_tier_notice(tool: str, attempt: int) -> str:
+    return f"token-roi: {tool} looped {attempt} times; told Claude to stop and use the fast tier or ask you."
+
+
+def budget_alert(scope: str, spent: float, budget: float, percent: float) -> str:
+    what = "session" if scope == "session" else "today's"
+    if percent >= 100:
+        return f"token-roi: {what} budget exceeded: ${spent:,.2f} of ${budget:,.2f}."
+    return f"token-roi: {what} spend is at {percent:.0f}% of its budget (${spent:,.2f} of ${budget:,.2f})."
+
+
+def hard_cap_reason(scope: str, spent: float, budget: float) -> str:
+    what = "session" if scope == "session" else "daily"
+    return (f"token-roi hard cap: the {what} budget is spent (${spent:,.2f} of ${budget:,.2f}). "
+            f"Tool calls are blocked; tell the user, who can raise the budget "
+            f"(TOKEN_ROI_{what.upper()}_BUDGET_USD or guard.{what}_budget_usd) or turn the hard cap off.")
+
+
+def cost_context(state: dict) -> str:
+    return ("token-roi (measured from this session's transcript): " + summary(state)
+            + ". Run `token-roi cost-report` for the full report.")

@@ -1,0 +1,138 @@
+"""The guard's limits: environment first, then the config file, then defaults.
+
+The config file is YAML and needs pyyaml, which the hooks must not depend on (and which is slow
+to import on every tool call): it is read once per session, its guard values cached in the
+session state (`limits`), and re-read only by the next session. Environment variables are read
+on every hook and always win.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    "warn_at_attempt": 3,
+    "max_fix_attempts": 5,
+    "max_loop_tokens": 50_000,
+    "session_budget_usd": None,
+    "daily_budget_usd": None,
+    "hard_cap": False,
+    "alert_threshold_percent": 80.0,
+}
+
+ENV = {
+    "warn_at_attempt": "TOKEN_ROI_WARN_AT_ATTEMPT",
+    "max_fix_attempts": "TOKEN_ROI_MAX_FIX_ATTEMPTS",
+    "max_loop_tokens": "TOKEN_ROI_MAX_LOOP_TOKENS",
+    "session_budget_usd": "TOKEN_ROI_SESSION_BUDGET_USD",
+    "daily_budget_usd": "TOKEN_ROI_DAILY_BUDGET_USD",
+    "hard_cap": "TOKEN_ROI_HARD_CAP",
+    "alert_threshold_percent": "TOKEN_ROI_COST_ALERT_THRESHOLD_PERCENT",
+}
+
+CONFIG_KEYS = {
+    "warn_at_attempt": "guard.warn_at_attempt",
+    "max_fix_attempts": "guard.max_fix_attempts",
+    "max_loop_tokens": "guard.max_loop_tokens",
+    "session_budget_usd": "guard.session_budget_usd",
+    "daily_budget_usd": "guard.daily_budget_usd",
+    "hard_cap": "guard.hard_cap",
+    "alert_threshold_percent": "ai.cost_alert_threshold_percent",
+}
+
+_INTS = ("warn_at_attempt", "max_fix_attempts", "max_loop_tokens")
+_MONEY = ("session_budget_usd", "daily_budget_usd", "alert_threshold_percent")
+
+
+def _coerce(name: str, value):
+    """The value as the type the guard uses, or None when it is unusable (ignored)."""
+    if value is None:
+        return None
+    if name == "hard_cap":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        return None
+    try:
+        if name in _INTS:
+            number = int(str(value).strip().replace("_", "").replace(",", ""))
+            return number if number > 0 else None
+        number = float(str(value).strip().lstrip("$"))
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _dig(config, dotted: str):
+    """`guard.max_fix_attempts` from a nested mapping, a flat dotted mapping or attributes."""
+    if isinstance(config, dict) and dotted in config:
+        return config[dotted]
+    node = config
+    for part in dotted.split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        else:
+            node = getattr(node, part, None)
+        if node is None:
+            return None
+    return node
+
+
+def from_config_file() -> dict | None:
+    """Guard values set in the config file; {} when none are; None when it could not be read
+    (pyyaml missing before pip install, or any error): try again later."""
+    try:
+        from .. import config  # type: ignore[attr-defined]
+        loaded = config.load()
+    except Exception:  # noqa: BLE001 - the guard runs on defaults rather than not at all
+        return None
+    if hasattr(loaded, "to_dict") and callable(loaded.to_dict):
+        try:
+            loaded = loaded.to_dict()
+        except Exception:  # noqa: BLE001
+            pass
+    out = {}
+    for name, dotted in CONFIG_KEYS.items():
+        try:
+            value = _coerce(name, _dig(loaded, dotted))
+        except Exception:  # noqa: BLE001
+            value = None
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def resolve(file_values: dict | None) -> dict:
+    """Defaults, overlaid by the config file's values, overlaid by the environment."""
+    limits = dict(DEFAULTS)
+    for name, value in (file_values or {}).items():
+        if name in limits:
+            coerced = _coerce(name, value)
+            if coerced is not None:
+                limits[name] = coerced
+    for name, var in ENV.items():
+        raw = os.environ.get(var)
+        if raw is None:
+            continue
+        value = _coerce(name, raw)
+        if value is not None:
+            limits[name] = value
+        elif name == "hard_cap" or raw.strip() in ("", "0", "none", "off"):
+            limits[name] = DEFAULTS[name] if name != "hard_cap" else False
+    if limits["warn_at_attempt"] > limits["max_fix_attempts"]:
+        limits["warn_at_attempt"] = limits["max_fix_attempts"]
+    return limits
+
+
+def for_state(state: dict, *, read_file: bool = True) -> dict:
+    """The session's limits; reads the config file the first time (and caches what it found)."""
+    cached = state.get("limits")
+    if not isinstance(cached, dict) and read_file:
+        found = from_config_file()
+        if found is not None:
+            state["limits"] = cached = found
+    return resolve(cached if isinstance(cached, dict) else None)

@@ -1,0 +1,302 @@
+"""The per-session guard file ("L2 budget JSON"): where it lives, how it is locked and written.
+
+Hooks of one session run in parallel (Claude runs independent tool calls together), so every
+read-modify-write happens under an exclusive lock on a sidecar `.lock` file, and the JSON is
+replaced atomically (temp file + os.replace): a reader never sees half a file, a writer never
+loses another's update. The file holds counts, names and times only, never content.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+try:
+    import fcntl
+except ImportError:          # Windows: fall back to msvcrt, else run unlocked
+    fcntl = None  # type: ignore[assignment]
+
+SCHEMA = 1
+ACTIONS_KEPT = 50            # recent actions, oldest dropped first
+ENDED_TTL_S = 24 * 3600      # an ended session's file is kept a day (for /cost-report), then removed
+IDLE_TTL_S = 7 * 24 * 3600   # a session never seen to end is removed after a week without a hook
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def sessions_dir() -> Path:
+    from .. import paths
+    return paths.state_dir() / "sessions"
+
+
+def file_name(session_id: str) -> str:
+    """A file name for any session id: ids are UUIDs in practice, anything else is hashed so a
+    hostile id cannot walk out of the folder."""
+    if _SAFE_ID.match(session_id) and session_id not in (".", ".."):
+        return f"{session_id}.json"
+    import hashlib
+    return "id-" + hashlib.blake2b(session_id.encode("utf-8", "replace"), digest_size=12).hexdigest() + ".json"
+
+
+def session_path(session_id: str) -> Path:
+    override = os.environ.get("TOKEN_ROI_BUDGET_FILE")
+    if override:
+        return Path(override).expanduser()
+    return sessions_dir() / file_name(session_id)
+
+
+def iso_now(now: float | None = None) -> str:
+    t = time.time() if now is None else now
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def parse_iso(value: str | None) -> float | None:
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    import calendar
+    try:
+        base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    return float(base)
+
+
+def new_state(session_id: str, now: float | None = None) -> dict:
+    stamp = iso_now(now)
+    return {
+        "schema": SCHEMA,
+        "session_id": session_id,
+        "session_start": stamp,
+        "last_activity": stamp,
+        "ended_at": None,
+        "end_reason": None,
+        "cwd": None,
+        "transcript_path": None,
+        "model": None,                   # the model SessionStart reported
+        "models": {},                    # model -> {"tokens", "cost_usd" (None = unpriced)}
+        "total_tokens_used": 0,
+        "tokens": {"input": 0, "output": 0, "cache_read": 0, "cache_write_5m": 0,
+                   "cache_write_1h": 0, "reasoning": 0},
+        "cost_usd": 0.0,                 # priced calls only; see unpriced_tokens
+        "unpriced_tokens": 0,
+        "unpriced_models": [],
+        "api_calls": 0,
+        "cost_by_day": {},               # UTC day -> session cost at that day's first hook
+        "tool_calls": {},                # tool -> every call (PostToolUse + PostToolUseFailure)
+        "tool_failures": {},             # tool -> failed calls
+        "loop_attempts": {},             # tool -> attempts since its last novel successful call
+        "loop_tokens": {},               # tool -> tokens spent since its current loop began
+        "loops": {},                     # tool -> loop bookkeeping (see loops.py)
+        "fast_tier_triggered": False,
+        "fast_tier": {"count": 0, "events": []},
+        "budget_alerts": [],             # alerts already given, e.g. "session:80"
+        "outcomes": {"tests_passed": 0, "tests_failed": 0, "bugs_fixed": 0, "test_runs": 0,
+                     "runs": {}, "manual": {"tests_passed": 0, "bugs_fixed": 0}},
+        "actions": [],                   # last ACTIONS_KEPT tool calls: time, event, tool, ok, attempt
+        "limits": None,                  # config-file limits read once per session (settings.py)
+        "files": {},                     # transcript path -> cursor and what that file added
+        "recent_calls": {},              # last API calls seen, to merge their streaming copies
+    }
+
+
+class StateCorrupt(Exception):
+    pass
+
+
+def load(path: Path) -> dict | None:
+    """The state, None when there is none yet. A file that is not a state object raises
+    StateCorrupt (the caller logs it and starts afresh)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    try:
+        state = json.loads(data)
+    except ValueError as exc:
+        raise StateCorrupt(f"{path}: not JSON ({exc})") from None
+    if not isinstance(state, dict) or not isinstance(state.get("session_id"), str):
+        raise StateCorrupt(f"{path}: not a token-roi session state")
+    return state
+
+
+def load_or_new(path: Path, session_id: str, log=None) -> dict:
+    try:
+        state = load(path)
+    except StateCorrupt as exc:
+        if log:
+            log(f"{exc}; starting a fresh state")
+        try:
+            os.replace(path, str(path) + ".corrupt")
+        except OSError:
+            pass
+        state = None
+    if state is None:
+        return new_state(session_id)
+    return upgrade(state, session_id)
+
+
+def upgrade(state: dict, session_id: str) -> dict:
+    """Fill in fields a hand-edited or older file lacks, so handlers can index freely."""
+    fresh = new_state(session_id)
+    for key, value in fresh.items():
+        if key not in state or type(state[key]) is not type(value) and value is not None:
+            state[key] = value
+    for key, value in fresh["tokens"].items():
+        if not isinstance(state["tokens"].get(key), int):
+            state["tokens"][key] = value
+    for key, value in fresh["outcomes"].items():
+        if type(state["outcomes"].get(key)) is not type(value):
+            state["outcomes"][key] = value
+    return state
+
+
+def save(path: Path, state: dict) -> None:
+    """Atomic replace: readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(state, f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def add_action(state: dict, action: dict) -> None:
+    actions = state["actions"]
+    actions.append(action)
+    if len(actions) > ACTIONS_KEPT:
+        del actions[: len(actions) - ACTIONS_KEPT]
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Exclusive lock for one session's read-modify-write (a sidecar file, so the state itself
+    can be replaced atomically while locked)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = open(str(path) + ".lock", "a+b")
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        else:
+            _lock_windows(lock_file)
+        yield
+    finally:
+        lock_file.close()        # closing releases the lock
+
+
+def _lock_windows(lock_file) -> None:
+    try:
+        import msvcrt
+    except ImportError:
+        return                   # no locking primitive at all: run unlocked rather than not at all
+    for _ in range(100):
+        try:
+            lock_file.seek(0)
+            msvcrt.locking(lock_file.fileno(), msvcrt.LK_NBLCK, 1)
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+@contextmanager
+def session(session_id: str, log=None) -> Iterator[dict]:
+    """Lock, load (or create) and, when the block ends without error, save the session state."""
+    path = session_path(session_id)
+    with locked(path):
+        state = load_or_new(path, session_id, log)
+        yield state
+        state["last_activity"] = iso_now()
+        save(path, state)
+
+
+def peek(session_id: str) -> dict | None:
+    """Read without locking (writes are atomic, so this is a consistent, maybe stale, view)."""
+    try:
+        state = load(session_path(session_id))
+    except (StateCorrupt, OSError):
+        return None
+    return upgrade(state, session_id) if state else None
+
+
+def all_states() -> list[tuple[Path, dict]]:
+    out = []
+    folder = sessions_dir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        path = folder / name
+        try:
+            state = load(path)
+        except (StateCorrupt, OSError):
+            continue
+        if state:
+            out.append((path, upgrade(state, state["session_id"])))
+    return out
+
+
+def latest_state() -> dict | None:
+    """The most recently active session (what /cost-report shows when no id is known)."""
+    override = os.environ.get("TOKEN_ROI_BUDGET_FILE")
+    if override:
+        try:
+            state = load(Path(override).expanduser())
+        except (StateCorrupt, OSError):
+            return None
+        return upgrade(state, state["session_id"]) if state else None
+    states = all_states()
+    if not states:
+        return None
+    return max(states, key=lambda ps: ps[1].get("last_activity") or "")[1]
+
+
+def sweep(now: float | None = None) -> int:
+    """Remove the files of sessions that ended over a day ago or went a week without a hook."""
+    now = time.time() if now is None else now
+    removed = 0
+    folder = sessions_dir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        path = folder / name
+        if name.endswith(".tmp"):
+            try:
+                if now - path.stat().st_mtime > 3600:   # a writer that died mid-write
+                    path.unlink()
+            except OSError:
+                pass
+            continue
+        if not name.endswith(".json"):
+            continue
+        try:
+            state = load(path)
+            mtime = path.stat().st_mtime
+        except (StateCorrupt, OSError):
+            continue
+        if not state:
+            continue
+        ended = parse_iso(state.get("ended_at"))
+        if (ended is not None and now - ended > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
+            for p in (path, Path(str(path) + ".lock"), Path(str(path) + ".keys")):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
+            removed += 1
+    return removed

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""token-roi's Claude Code hook: one script for every event (hooks/hooks.json).
+
+Reads the event JSON on stdin, updates the session's guard state, prints Claude Code's JSON
+answer or nothing. Whatever happens (bad input, missing transcript, corrupt state, read-only
+disk, unknown event) it exits 0, prints nothing it should not, and logs the error to our log.
+Standard library only.
+"""
+
+import os
+import sys
+
+
+def _fallback_log(exc: BaseException) -> None:
+    """Used only when token_roi itself cannot be loaded."""
+    try:
+        import time
+        home = os.environ.get("TOKEN_ROI_HOME")
+        if home:
+            folder = os.path.expanduser(home)
+        else:
+            state = os.environ.get("XDG_STATE_HOME") or ""
+            base = state if os.path.isabs(state) else os.path.join(os.path.expanduser("~"), ".local", "state")
+            folder = os.path.join(base, "token-roi")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "token-roi.log"), "a", encoding="utf-8") as f:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            f.write(f"{stamp} hook [?] error {type(exc).__name__}: {str(exc)[:300]}\n")
+    except BaseException:
+        pass
+
+
+def main() -> int:
+    try:
+        raw = sys.stdin.buffer.read()
+    except BaseException as exc:
+        raw = b""
+        _fallback_log(exc)
+    try:
+        import _bootstrap
+        _bootstrap.load()
+        from token_roi.guard.hook import run
+    except BaseException as exc:
+        _fallback_log(exc)
+        return 0
+    out = run(raw)
+    if out:
+        try:
+            sys.stdout.write(out)
+            sys.stdout.flush()
+        except BaseException as exc:
+            _fallback_log(exc)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        code = main()
+    except BaseException:
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BaseException:
+        pass
+    os._exit(code)
