@@ -123,17 +123,19 @@ def no_data_message(agents: tuple[str, ...] | None = None) -> str:
         if roots:
             found.extend(str(r) for r in roots)
         else:
-            missing.append(_DEFAULT_PLACES.get(adapter.name, f"{adapter.title or adapter.name}'s data folder"))
+            title = adapter.title or adapter.name
+            hint = _DEFAULT_PLACES.get(adapter.name)
+            missing.append(f"{title} ({hint})" if hint else title)
     where = []
     if found:
         where.append("searched " + ", ".join(found))
     if missing:
-        where.append("not present: " + ", ".join(missing))
+        where.append("no log folder found for " + ", ".join(missing))
     return ("No agent usage found (" + "; ".join(where or ["no agent readers available"]) + "). "
             "Run `token-roi demo` to see the reports on sample data.")
 
 
 # Where each agent keeps its logs when nothing overrides it, for the "no data" message.
 _DEFAULT_PLACES = {
-    "claude": "~/.claude/projects, ~/.config/claude/projects (or $CLAUDE_CONFIG_DIR)",
+    "claude": "~/.claude/projects, ~/.config/claude/projects or $CLAUDE_CONFIG_DIR",
 }
