@@ -217,6 +217,7 @@ def on_user_prompt(payload: dict) -> dict | None:
 
 def on_stop(payload: dict) -> dict | None:
     """Stop / SubagentStop / SessionEnd: bring the state up to date and the usage into the ledger."""
+    import copy
     event = payload["hook_event_name"]
     with st.session(payload["session_id"], log) as state:
         _catch_up(state, payload)
@@ -224,10 +225,11 @@ def on_stop(payload: dict) -> dict | None:
             state["ended_at"] = st.iso_now()
             reason = payload.get("reason")
             state["end_reason"] = reason[:40] if isinstance(reason, str) else None
+        snapshot = {"session_id": state["session_id"], "outcomes": copy.deepcopy(state["outcomes"])}
     path = payload.get("transcript_path")
     if path:
         from . import ledger
-        ledger.record_session(path, log)
+        ledger.record_session(path, log, snapshot)
     return None
 
 

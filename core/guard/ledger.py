@@ -14,8 +14,12 @@ def _source(path: Path):
     return Source("claude", path, "jsonl", subagent_meta(path))
 
 
-def record_session(transcript_path: str, log=None) -> int:
-    """Ingest the session transcript and its subagents' into the ledger; returns rows written."""
+OUTCOMES_KEY = "guard.outcomes."    # + session id: the session's outcome counts, kept in `meta`
+
+
+def record_session(transcript_path: str, log=None, state: dict | None = None) -> int:
+    """Ingest the session transcript and its subagents' into the ledger (and the session's
+    outcome counts, which outlive its guard state); returns rows written."""
     from ..adapters.claude import ADAPTER
     from ..store import Store
     from .usage import transcript_files
@@ -37,6 +41,26 @@ def record_session(transcript_path: str, log=None) -> int:
             with store.transaction():
                 written += store.upsert_calls(result.rows)
                 store.put_cursor(result.cursor)
+        if state is not None:
+            save_outcomes(store, state)
     finally:
         store.close()
     return written
+
+
+def save_outcomes(store, state: dict) -> None:
+    import json
+    out = state.get("outcomes") or {}
+    counts = {k: out.get(k, 0) for k in ("tests_passed", "bugs_fixed", "test_runs")}
+    if any(counts.values()):
+        with store.transaction():
+            store.set_meta(OUTCOMES_KEY + state["session_id"], json.dumps(counts))
+
+
+def load_outcomes(store, session_id: str) -> dict | None:
+    import json
+    raw = store.get_meta(OUTCOMES_KEY + session_id)
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

@@ -300,3 +300,13 @@ def sweep(now: float | None = None) -> int:
                     pass
             removed += 1
     return removed
+
+
+def find_session(explicit: str | None = None) -> tuple[str | None, dict | None]:
+    """(session id, its state) for the CLI: the id given, else Claude Code's current session
+    (CLAUDE_CODE_SESSION_ID), else TOKEN_ROI_BUDGET_FILE's, else the most recently active."""
+    for sid in (explicit, os.environ.get("CLAUDE_CODE_SESSION_ID")):
+        if sid and sid.strip() and "${" not in sid:
+            return sid.strip(), peek(sid.strip())
+    found = latest_state()
+    return (found["session_id"], found) if found else (None, None)
