@@ -22,8 +22,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "session": ("reports", "usage and cost per session"),
     "blocks": ("reports", "5-hour billing windows, burn rate and projection"),
     "ingest": ("ingest_cmd", "read new agent logs into the ledger (reports do this themselves)"),
+    "agents": ("agents", "supported agents: detected here or not, where, what the ledger holds"),
+    "import": ("import_cmd", "import usage an agent only exports online (cursor-csv FILE)"),
     "demo": ("demo", "write a demo data set and report on it"),
     "config": ("config_cmd", "settings in effect, validate them, or write a starter file"),
+    "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
+    "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
 }
 
 
