@@ -22,17 +22,18 @@ def fmt_int(n: int | float | None) -> str:
 
 
 def fmt_compact(n: int | float | None) -> str:
-    """1,234 -> 1,234; 12,345 -> 12.3k; 1,234,567 -> 1.2M; 2,345,678,901 -> 2.3B"""
+    """1,234 -> 1,234; 12,345 -> 12.3k; 999,999 -> 1.0M; 1,234,567 -> 1.2M; 2,345,678,901 -> 2.3B"""
     if n is None:
         return ""
     n = int(n)
-    a = abs(n)
-    for div, unit in ((1_000_000_000, "B"), (1_000_000, "M"), (10_000, "k")):
-        if a >= div:
-            d = 1000 if unit == "k" else div
-            v = n / d
-            return f"{v:,.1f}{unit}" if abs(v) < 100 else f"{v:,.0f}{unit}"
-    return f"{n:,}"
+    if abs(n) < 10_000:
+        return f"{n:,}"
+    for div, unit in ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")):
+        v = n / div
+        text = f"{v:.1f}" if abs(v) < 99.95 else f"{v:.0f}"
+        if abs(float(text)) < 1000 or unit == "T":
+            return text + unit
+    return f"{n:,}"  # not reached
 
 
 def fmt_money(x: float | None) -> str:
