@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_cmd", "import usage an agent only exports online (cursor-csv FILE)"),
     "demo": ("demo", "write a demo data set and report on it"),
     "config": ("config_cmd", "settings in effect, validate them, or write a starter file"),
+    "log": ("log_cmd", "add a manual entry to the project's ledger file (cogs/ai-ledger/entries.jsonl)"),
     "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
     "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
 }

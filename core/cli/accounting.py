@@ -1,0 +1,108 @@
+"""What the accounting commands (log, summary, budget, feature-cost, export, subscriptions, tag)
+share: --config, bringing the ledger up to date, spend lines, colour."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .common import UserError, parse_date
+from .config_cmd import add_config_argument, load_or_fail
+
+COLOURS = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+
+
+def paint(text: str, colour: str, on: bool) -> str:
+    return f"{COLOURS[colour]}{text}\x1b[0m" if on and colour in COLOURS else text
+
+
+def money(x: float | None) -> str:
+    from ..reports.table import fmt_money
+    return fmt_money(x)
+
+
+def add_common_arguments(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
+    add_config_argument(p)
+    p.add_argument("-z", "--timezone", metavar="ZONE", help="IANA time zone for days and months (default: system)")
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def add_as_of(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", metavar="DATE",
+                   help="judge the month as of this day (YYYY-MM-DD; default today)")
+
+
+@dataclass
+class Context:
+    cfg: dict
+    store: object
+    tz: dt.tzinfo
+    today: dt.date
+    ledger_file: Path
+
+
+def open_context(args, *, refresh: bool = True, check_ledgers: bool = True) -> Context:
+    """Settings, the store brought up to date (agent logs, ledger files, prices) and today's date.
+    A malformed ledger line stops the command with its file and line number."""
+    from ..accounting import ledger
+    from ..store import Store
+    from .common import resolve_timezone
+
+    cfg = load_or_fail(getattr(args, "config", None))
+    tz = resolve_timezone(getattr(args, "timezone", None))
+    as_of = getattr(args, "as_of", None)
+    today = parse_date(as_of, "--as-of") if as_of else dt.datetime.now(tz).date()
+    here = ledger.ledger_path(cfg)
+    store = Store()
+    if refresh:
+        update(store, here, show_progress=not getattr(args, "json", False))
+    if check_ledgers:
+        result = ledger.sync_all(store, [here] if here.exists() else [])
+        if result.errors:
+            more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+            raise UserError(result.errors[0] + more)
+    return Context(cfg, store, tz, today, here)
+
+
+def update(store, here: Path | None, *, show_progress: bool) -> None:
+    """New agent usage, the ledger files, then prices (given costs pinned after pricing)."""
+    from .. import ingest
+    from ..accounting import ledger
+    stats = ingest.ingest(store, show_progress=show_progress and sys.stderr.isatty())
+    for w in stats.warnings:
+        print(f"token-roi: warning: {w}", file=sys.stderr)
+    result = ledger.sync_all(store, [here] if here is not None and here.exists() else [])
+    for w in result.warnings:
+        print(f"token-roi: warning: {w}", file=sys.stderr)
+    try:
+        from .. import pricing
+        reprice = getattr(pricing, "reprice", None)
+    except ImportError:
+        reprice = None
+    if reprice is not None:
+        try:
+            reprice(store)
+        except Exception as exc:  # noqa: BLE001 - a bad prices.yaml is the user's to fix: one line
+            if type(exc).__name__ != "PricingError":
+                raise
+            raise UserError(str(exc)) from None
+    ledger.pin_given_costs(store)
+
+
+def lines_for(ctx: Context, filters=None):
+    from ..accounting.spend import spend_lines
+    from ..accounting.subscriptions import from_config
+    from ..config import get
+    from ..reports.query import Filters
+    return spend_lines(ctx.store, filters=filters or Filters(), tz=ctx.tz,
+                       branch_pattern=get(ctx.cfg, "feature.branch_pattern"),
+                       subscriptions=from_config(ctx.cfg))
+
+
+def use_colour() -> bool:
+    from ..reports.table import use_color
+    return use_color()
