@@ -406,7 +406,7 @@ class _Session:
     def tool_result(self, tool: dict) -> None:
         rng = self.rng
         name = tool["name"]
-        if rng.random() < 0.004:
+        if rng.random() < self.gen.huge_rate:
             size = rng.randrange(400_000, 2_500_000)                   # a huge log or file
         elif "huge" in self.force:
             self.force.discard("huge")
@@ -590,6 +590,8 @@ class _Generator:
         self.start_ms = int(start.timestamp() * 1000)
         self.days = days
         self.tree = SampleTree(root=self.root, seed=seed, traps=traps)
+        self.session_median = 100_000
+        self.huge_rate = 0.004          # tool results of 0.4-2.5 MB, per tool call
         self.garbage_rate = 0.0008
         self.overnight_rate = 0.002
         names = list(PROJECT_NAMES)
@@ -704,7 +706,7 @@ class _Generator:
             if big and self.tree.bytes >= big[0][0]:
                 size = big.pop(0)[1]
             else:
-                size = _lognormal_int(rng, 100_000, 1.15, 4_000, 6 * MB)
+                size = _lognormal_int(rng, self.session_median, 1.15, 4_000, 6 * MB)
             size = min(size, max(total_bytes - self.tree.bytes, 4_000))
             if "unknown" in force:
                 size = min(size, 40_000)
@@ -728,17 +730,23 @@ class _Written:
 
 def generate_claude_tree(root: Path | str, *, total_bytes: int, seed: int = 0,
                          start: dt.datetime = DEFAULT_START, days: int = 28, projects: int | None = None,
-                         traps: bool = True) -> SampleTree:
+                         traps: bool = True, session_median: int = 100_000,
+                         huge_results: bool = True) -> SampleTree:
     """Write a Claude Code config dir at `root` (holding `projects/`) of about `total_bytes`.
 
     Same arguments, same bytes. `start` (UTC) and `days` bound when sessions begin; long sessions
-    may run past the last day. `projects` defaults to 3 for small trees, up to 12 for large ones.
+    may run past the last day. `projects` defaults to 3 for small trees, up to 12 for large ones;
+    session files are log-normal around `session_median` bytes, plus a few of tens of MB per 200 MB;
+    `huge_results=False` keeps only one megabyte tool result (for small trees such as the demo's).
     """
     if projects is None:
         projects = max(2, min(len(PROJECT_NAMES), 3 + int(total_bytes // (100 * MB))))
     if start.tzinfo is None:
         start = start.replace(tzinfo=dt.timezone.utc)
     gen = _Generator(Path(root), seed, traps, start, max(1, days), min(projects, len(PROJECT_NAMES)))
+    gen.session_median = session_median
+    if not huge_results:       # a small tree's bytes go to sessions, not to a few megabyte outputs
+        gen.huge_rate = 0.0
     return gen.run(total_bytes)
 
 
