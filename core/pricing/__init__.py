@@ -1,0 +1,212 @@
+"""Cost per call: genai-prices' data, the user's prices.yaml on top, applied in bulk SQL.
+
+Every row of `calls` carries `cost` (USD, NULL while unpriced), `price_source` ('genai-prices',
+'override' or 'unpriced') and `price_version`, the fingerprint of the price table that set them
+(genai-prices' version, the bytes of prices.yaml, PRICING_RULES_VERSION). `reprice()` prices
+every row whose version is not the current one; a better copy of a call resets the three
+columns to NULL, so it is priced again. A model no price table knows stays 'unpriced' with a
+NULL cost and all its tokens; it is never priced at $0 unless prices.yaml says so.
+
+Standard library only at import time (the Claude Code hooks import this): genai-prices, yaml
+and jsonschema are imported inside the functions that need them; hooks use `quick_rates`.
+Rates are USD per million tokens (see rates.py for the formula).
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import overrides as _overrides
+from .overrides import PricingError, load_overrides, remove_override as _remove_override, save_override as _save_override
+from .quick import quick_rates
+from .rates import Rates, cost_of
+
+__all__ = [
+    "PRICING_RULES_VERSION", "PricingError", "Rates", "cost_of", "current_version", "load_overrides",
+    "price_usage", "quick_rates", "rates_for", "remove_override", "reprice", "save_override",
+]
+
+# Bump when the way rows are priced changes (formula, derivation rules, matching): every row
+# is then priced again on the next refresh.
+PRICING_RULES_VERSION = "1"
+
+_parsed: dict[bytes, dict] = {}
+
+
+def _current_overrides() -> tuple[bytes, dict[str, Rates]]:
+    raw = _overrides.file_bytes()
+    if raw not in _parsed:
+        _parsed.clear()
+        _parsed[raw] = _overrides.parse_overrides(raw) if raw.strip() else {}
+    return raw, _parsed[raw]
+
+
+def _table_version() -> str:
+    from . import catalog, quick
+    genai = catalog.genai_version()
+    if genai:
+        return f"genai-prices {genai}"
+    return f"snapshot {quick.snapshot_info().get('generated_from')}"
+
+
+def current_version(override_bytes: bytes | None = None) -> str:
+    """Fingerprint of the price table in force: changes when genai-prices is upgraded, prices.yaml
+    is edited, or PRICING_RULES_VERSION is bumped."""
+    import hashlib
+    raw = _overrides.file_bytes() if override_bytes is None else override_bytes
+    h = hashlib.sha256(f"rules {PRICING_RULES_VERSION}\0{_table_version()}\0".encode())
+    h.update(raw)
+    return h.hexdigest()[:16]
+
+
+def _schedule(model: str | None, overrides: dict[str, Rates]):
+    """The branches `(condition, Rates)` pricing `model`, or None when it is unpriced."""
+    from . import catalog, quick
+    if not model or model.startswith("<"):      # '<synthetic>' and friends: no API call
+        return None
+    found = _overrides.match(model, overrides, genai_id=catalog.model_id)
+    if found is not None:
+        return ((None, found),)
+    try:
+        return catalog.genai_schedule(model)
+    except catalog.Unavailable:
+        rates = quick.snapshot_rates(model)
+        return ((None, rates),) if rates is not None else None
+    except Exception:   # noqa: BLE001 - a price-table quirk must not stop a report: show it unpriced
+        return None
+
+
+def rates_for(model: str, ts_ms: int | None = None) -> Rates | None:
+    """The rates a call to `model` at `ts_ms` (epoch ms, default now) bills at: prices.yaml first,
+    then genai-prices (dated and suffixed names match their entry), else None (unpriced)."""
+    from . import catalog
+    schedule = _schedule(model, _current_overrides()[1])
+    if schedule is None:
+        return None
+    return catalog.pick(schedule, int(time.time() * 1000) if ts_ms is None else ts_ms)
+
+
+def price_usage(model: str, *, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0,
+                cache_write_5m_tokens: int = 0, cache_write_1h_tokens: int = 0, reasoning_tokens: int = 0,
+                ts_ms: int | None = None) -> tuple[float | None, str]:
+    """(USD, source) for one call; (None, 'unpriced') when no price is known."""
+    rates = rates_for(model, ts_ms)
+    if rates is None:
+        return None, "unpriced"
+    return cost_of(rates, input_tokens=input_tokens, output_tokens=output_tokens,
+                   reasoning_tokens=reasoning_tokens, cache_read_tokens=cache_read_tokens,
+                   cache_write_5m_tokens=cache_write_5m_tokens,
+                   cache_write_1h_tokens=cache_write_1h_tokens), rates.source
+
+
+_STALE = "(price_version IS NULL OR price_version <> ?)"
+_META_KEY = "pricing.version"
+_CHUNK = 64      # models per UPDATE: bounds the CASE (and its parameters) of one statement
+
+
+def _stale_models(db, version: str, full: bool) -> list:
+    if full:
+        return [r[0] for r in db.execute(f"SELECT DISTINCT model FROM calls WHERE {_STALE}", (version,))]
+    # Every priced row carries the version in meta (see reprice): only new rows can be stale.
+    return [r[0] for r in db.execute("SELECT DISTINCT model FROM calls WHERE price_version IS NULL")]
+
+
+def _case_for(plans) -> tuple[str, str, list, list]:
+    """The cost and price_source CASE expressions over `model` for a group of priced models."""
+    from . import catalog
+    from .rates import sql_cost
+    cost_sql, cost_params, source_sql, source_params = ["CASE model"], [], ["CASE model"], []
+    for model, schedule in plans:
+        branches, branch_params = [], []
+        for cond, rates in schedule:
+            where, where_params = catalog.sql_condition(cond)
+            expr, expr_params = sql_cost(rates)
+            branches.append(f"WHEN {where} THEN {expr}")
+            branch_params += where_params + expr_params
+        cost_sql.append(f"WHEN ? THEN (CASE {' '.join(branches)} END)")
+        cost_params += [model, *branch_params]
+        source_sql.append("WHEN ? THEN ?")
+        source_params += [model, schedule[0][1].source]
+    return " ".join(cost_sql) + " END", " ".join(source_sql) + " END", cost_params, source_params
+
+
+def reprice(store) -> int:
+    """Price every row whose price_version is not the current one; returns how many rows it
+    priced (rows found unpriced included). Bulk SQL in one transaction: per group of models one
+    UPDATE whose CASE holds each model's rates (a CASE branch per price period, the cliff as a
+    CASE inside), so the table is scanned once per 64 models, not once per row or per model.
+    Then refreshes the rates cache the hooks read. Raises PricingError on a bad prices.yaml."""
+    raw, overrides = _current_overrides()
+    version = current_version(raw)
+    db = store.db
+    full = store.get_meta(_META_KEY) != version
+    models = _stale_models(db, version, full)
+    if not models:
+        return 0
+    # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s) ...
+    schedules = {model: _schedule(model, overrides) for model in models}
+    before = db.total_changes
+    with store.transaction():
+        # ... and the stale set is read again under it: another process may have moved on.
+        full = store.get_meta(_META_KEY) != version
+        for model in _stale_models(db, version, full):
+            if model not in schedules:
+                schedules[model] = _schedule(model, overrides)
+        stale = _STALE if full else "price_version IS NULL"
+        stale_params = (version,) if full else ()
+        priced = [(m, s) for m, s in schedules.items() if s is not None and m is not None]
+        unpriced = [m for m, s in schedules.items() if s is None and m is not None]
+        for i in range(0, len(priced), _CHUNK):
+            group = priced[i:i + _CHUNK]
+            cost_sql, source_sql, cost_params, source_params = _case_for(group)
+            marks = ", ".join("?" * len(group))
+            db.execute(f"UPDATE calls SET cost = {cost_sql}, price_source = {source_sql}, price_version = ? "
+                       f"WHERE model IN ({marks}) AND {stale}",
+                       (*cost_params, *source_params, version, *(m for m, _ in group), *stale_params))
+        for i in range(0, len(unpriced), _CHUNK * 8):
+            group = unpriced[i:i + _CHUNK * 8]
+            db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
+                       f"WHERE model IN ({', '.join('?' * len(group))}) AND {stale}",
+                       (version, *group, *stale_params))
+        db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
+                   f"WHERE model IS NULL AND {stale}", (version, *stale_params))
+        store.set_meta(_META_KEY, version)
+    count = db.total_changes - before - 1     # minus the meta row
+    _refresh_cache(list(schedules.items()), version)
+    return count
+
+
+def _refresh_cache(plans, version: str) -> None:
+    from . import catalog, quick
+    now = int(time.time() * 1000)
+    entries = {model: (catalog.pick(s, now) if s is not None else None) for model, s in plans if model}
+    cache = quick._load(quick.cache_path()) or {}
+    try:
+        quick.update_cache(entries, version, replace_all=cache.get("version") != version)
+    except OSError:
+        pass    # the cache only speeds the hooks up; the snapshot still answers them
+
+
+def _after_override_change() -> None:
+    """Bring the rates cache in line with prices.yaml now, so the hooks see a saved override
+    before the next reprice() (which re-prices the rows: the version changed)."""
+    from . import catalog, quick
+    raw, overrides = _current_overrides()
+    names = quick.cached_models()
+    if names:
+        _refresh_cache([(m, _schedule(m, overrides)) for m in names], current_version(raw))
+
+
+def save_override(model: str, rates: dict) -> Rates:
+    """Validate and write one model's rates (USD per million tokens) into prices.yaml."""
+    saved = _save_override(model, rates)
+    _after_override_change()
+    return saved
+
+
+def remove_override(model: str) -> bool:
+    """Drop one model from prices.yaml; True when it was there."""
+    removed = _remove_override(model)
+    if removed:
+        _after_override_change()
+    return removed

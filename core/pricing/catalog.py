@@ -1,0 +1,230 @@
+"""Prices from genai-prices (imported lazily: ~0.2 s), turned into our `Rates` and schedules.
+
+A model's prices can change over time (a price cut on a date; off-peak hours), so a model maps
+to a *schedule*: branches `(when, Rates)` tried in order, the first whose condition holds for
+the call's timestamp wins, and the last is unconditional. This mirrors genai-prices'
+`ModelInfo.get_prices` (conditional prices tried last to first, else the first one), and the
+bulk re-price turns each branch into one UPDATE with the same condition in SQL.
+
+A condition is None (always), ("since", epoch_ms) or ("daily", start_ms, end_ms) where the
+times are milliseconds into the UTC day and end < start wraps past midnight.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+
+from .rates import RATE_FIELDS, Rates, fill_missing, is_claude
+
+DAY_MS = 86_400_000
+Schedule = list  # list[tuple[tuple | None, Rates]]
+
+
+class Unavailable(Exception):
+    """genai-prices is not importable here."""
+
+
+def _genai():
+    try:
+        import genai_prices  # noqa: F401
+        from genai_prices import data_snapshot, types
+    except ImportError as exc:
+        raise Unavailable(str(exc)) from None
+    return data_snapshot, types
+
+
+def genai_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("genai-prices")
+    except PackageNotFoundError:
+        return None
+
+
+# Our field -> genai-prices price key(s), first present wins.
+_PRICE_KEYS = {
+    "input": ("input_mtok",),
+    "output": ("output_mtok",),
+    "cache_read": ("cache_read_mtok",),
+    "cache_write_5m": ("cache_write_5m_mtok", "cache_write_mtok"),
+    "cache_write_1h": ("cache_write_1h_mtok",),
+}
+
+
+def _price_at(price, level: int | None):
+    """A genai-prices price (Decimal or TieredPrices) for calls whose prompt is just above
+    `level` tokens (None = below every tier)."""
+    tiers = getattr(price, "tiers", None)
+    if tiers is None:
+        return price
+    applicable = price.base
+    if level is not None:
+        for tier in sorted(tiers, key=lambda t: t.start):
+            if tier.start <= level:
+                applicable = tier.price
+    return applicable
+
+
+def rates_from_model_price(model_price, model_id: str, claude: bool) -> Rates | None:
+    """genai-prices ModelPrice -> Rates (USD/M, tiers as long-context cliffs); None when it
+    prices no input tokens (audio-hour, page or per-request models)."""
+    raw = {}
+    for field, keys in _PRICE_KEYS.items():
+        for key in keys:
+            value = getattr(model_price, key, None)
+            if value is not None:
+                raw[field] = value
+                break
+    if raw.get("input") is None:
+        if not any(v is not None for k, v in vars(model_price).items() if not k.startswith("_")):
+            # An empty price card is genai-prices saying the model is free (OpenRouter ':free'
+            # variants, Gemma): its statement, not a gap, so $0 with source genai-prices.
+            return Rates(0.0, 0.0, 0.0, 0.0, 0.0, source="genai-prices", model_id=model_id)
+        return None     # priced only in units we do not count (audio hours, pages): unpriced
+    thresholds = sorted({t.start for v in raw.values() for t in (getattr(v, "tiers", None) or ())})
+    levels = [None] + thresholds
+    cards = []
+    for level in levels:
+        values = {f: float(_price_at(v, level)) for f, v in raw.items()}
+        cards.append(fill_missing(values, claude))
+    rates = None
+    # Build from the highest tier down so each level points at the next one up.
+    for i in range(len(levels) - 1, -1, -1):
+        nxt = levels[i + 1] if i + 1 < len(levels) else None
+        rates = Rates(**cards[i], long_threshold=nxt if rates is not None else None, long=rates,
+                      source="genai-prices", model_id=model_id)
+    return rates
+
+
+def _condition(constraint, types) -> tuple | None:
+    if constraint is None:
+        return None
+    if isinstance(constraint, types.StartDateConstraint):
+        d = constraint.start_date
+        start = datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        return ("since", int(start.timestamp() * 1000))
+    if isinstance(constraint, types.TimeOfDateConstraint):
+        def ms(t):
+            if t.tzinfo is not None:
+                offset = t.utcoffset()
+                secs = t.hour * 3600 + t.minute * 60 + t.second - (offset.total_seconds() if offset else 0)
+            else:
+                secs = t.hour * 3600 + t.minute * 60 + t.second
+            return int(secs * 1000 + t.microsecond // 1000) % DAY_MS
+        return ("daily", ms(constraint.start_time), ms(constraint.end_time))
+    raise TypeError(f"unknown price constraint {type(constraint).__name__}")
+
+
+def holds(cond: tuple | None, ts_ms: int) -> bool:
+    if cond is None:
+        return True
+    if cond[0] == "since":
+        return ts_ms >= cond[1]
+    tod = ts_ms % DAY_MS
+    start, end = cond[1], cond[2]
+    if end < start:
+        return tod >= start or tod < end
+    return start <= tod < end
+
+
+def sql_condition(cond: tuple | None) -> tuple[str, list]:
+    if cond is None:
+        return "1", []
+    if cond[0] == "since":
+        return "ts >= ?", [cond[1]]
+    start, end = cond[1], cond[2]
+    if end < start:
+        return f"((ts % {DAY_MS}) >= ? OR (ts % {DAY_MS}) < ?)", [start, end]
+    return f"((ts % {DAY_MS}) >= ? AND (ts % {DAY_MS}) < ?)", [start, end]
+
+
+def _find(snapshot, model: str):
+    try:
+        return snapshot.find_provider_model(model, None, None, None)
+    except LookupError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def genai_schedule(model: str) -> tuple | None:
+    """The schedule genai-prices gives `model` (dated and suffixed names match their entry;
+    'provider/model' falls back to the part after the last '/'), or None when it has no
+    per-token price. Raises Unavailable when genai-prices cannot be imported."""
+    data_snapshot, types = _genai()
+    snapshot = data_snapshot.get_snapshot()
+    found = _find(snapshot, model)
+    if found is None and "/" in model:
+        found = _find(snapshot, model.rsplit("/", 1)[1])
+    if found is None:
+        return None
+    provider, info = found
+    claude = is_claude(info.id) or provider.id == "anthropic"
+    if isinstance(info.prices, types.ModelPrice):
+        conditional = [(None, info.prices)]
+    else:
+        conditional = [(_condition(c.constraint, types), c.prices) for c in reversed(info.prices)]
+        conditional.append((None, info.prices[0].prices))   # nothing active: the first one
+    branches = []
+    for cond, model_price in conditional:
+        rates = rates_from_model_price(model_price, info.id, claude)
+        if rates is None:
+            return None
+        branches.append((cond, rates))
+        if cond is None:
+            break
+    return tuple(branches)
+
+
+def pick(schedule, ts_ms: int) -> Rates:
+    for cond, rates in schedule:
+        if holds(cond, ts_ms):
+            return rates
+    return schedule[-1][1]
+
+
+def model_id(model: str) -> str | None:
+    """genai-prices' id for `model` (e.g. 'claude-sonnet-4-5' for a dated name), if any."""
+    try:
+        schedule = genai_schedule(model)
+    except Unavailable:
+        return None
+    return schedule[0][1].model_id if schedule else None
+
+
+def current_rates_dicts(info_filter) -> list[dict]:
+    """For scripts/update-rates: every model of the providers `info_filter` accepts, with its
+    match logic and its rates today, as plain JSON-able dicts (provider order kept)."""
+    data_snapshot, types = _genai()
+    now = datetime.now(timezone.utc)
+    out = []
+    for provider in data_snapshot.get_snapshot().providers:
+        if not info_filter(provider.id):
+            continue
+        models = []
+        for info in provider.models:
+            rates = rates_from_model_price(info.get_prices(now), info.id,
+                                           is_claude(info.id) or provider.id == "anthropic")
+            if rates is None:
+                continue
+            models.append({"id": info.id, "match": clause_to_json(info.match, types), "rates": rates.to_dict()})
+        out.append({"id": provider.id, "match": clause_to_json(provider.model_match, types), "models": models})
+    return out
+
+
+def clause_to_json(clause, types):
+    if clause is None:
+        return None
+    for cls, key in ((types.ClauseStartsWith, "starts_with"), (types.ClauseEndsWith, "ends_with"),
+                     (types.ClauseContains, "contains"), (types.ClauseRegex, "regex"),
+                     (types.ClauseEquals, "equals")):
+        if isinstance(clause, cls):
+            return {key: getattr(clause, key)}
+    if isinstance(clause, types.ClauseOr):
+        return {"or": [clause_to_json(c, types) for c in clause.or_]}
+    if isinstance(clause, types.ClauseAnd):
+        return {"and": [clause_to_json(c, types) for c in clause.and_]}
+    raise TypeError(f"unknown match clause {type(clause).__name__}")
+
+
+__all__ = ["RATE_FIELDS", "Unavailable", "genai_schedule", "genai_version", "holds", "pick", "sql_condition"]

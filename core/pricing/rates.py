@@ -1,0 +1,149 @@
+"""The rate card of one model and the one cost formula, shared by Python and SQL.
+
+Rates are USD per million tokens (the unit price lists, genai-prices and prices.yaml use).
+A call costs
+
+    (input x input + output x output + reasoning x output + cache_read x cache_read
+     + cache_write_5m x cache_write_5m + cache_write_1h x cache_write_1h) / 1,000,000
+
+and when the call's whole prompt (input + cache_read + cache_write_5m + cache_write_1h) is
+strictly over `long_threshold`, the WHOLE call bills at `long` instead (a cliff, not a marginal
+tier). `long` may itself carry a higher threshold, for the few models with several tiers.
+
+`TERMS` pairs each ledger counter with the rate it bills at; `cost_of` (Python) and `sql_cost`
+(the bulk UPDATE) are both built from it, so the formula exists once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+# ledger column / counter name -> Rates field it bills at
+TERMS: tuple[tuple[str, str], ...] = (
+    ("input_tokens", "input"),
+    ("output_tokens", "output"),
+    ("reasoning_tokens", "output"),        # reasoning bills at the output rate
+    ("cache_read_tokens", "cache_read"),
+    ("cache_write_5m_tokens", "cache_write_5m"),
+    ("cache_write_1h_tokens", "cache_write_1h"),
+)
+PROMPT_COUNTERS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens")
+RATE_FIELDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+PER = 1_000_000.0
+
+# Anthropic's published cache multipliers of the input rate, used only to fill a rate a price
+# table leaves out for a Claude model.
+ANTHROPIC_CACHE_READ = 0.1
+ANTHROPIC_CACHE_WRITE_5M = 1.25
+ANTHROPIC_CACHE_WRITE_1H = 2.0
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per million tokens. `source` is 'genai-prices' or 'override'; `model_id` is the price
+    entry that matched (genai-prices' model id, or the override key)."""
+    input: float
+    output: float
+    cache_read: float
+    cache_write_5m: float
+    cache_write_1h: float
+    long_threshold: int | None = None   # prompt tokens; strictly above it the whole call bills at `long`
+    long: "Rates | None" = None
+    source: str = "genai-prices"
+    model_id: str | None = None
+
+    def at(self, prompt_tokens: int) -> "Rates":
+        """The rates a call with this many prompt tokens bills at (the highest cliff it passes)."""
+        rates = self
+        while rates.long is not None and rates.long_threshold is not None and prompt_tokens > rates.long_threshold:
+            rates = rates.long
+        return rates
+
+    def to_dict(self) -> dict:
+        d = {f: getattr(self, f) for f in RATE_FIELDS}
+        if self.long is not None:
+            d["long_threshold"] = self.long_threshold
+            d["long"] = self.long.to_dict()
+        d["source"] = self.source
+        if self.model_id:
+            d["model_id"] = self.model_id
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Rates":
+        long = d.get("long")
+        return cls(*(float(d[f]) for f in RATE_FIELDS),
+                   long_threshold=d.get("long_threshold") if long else None,
+                   long=cls.from_dict(long) if long else None,
+                   source=d.get("source", "genai-prices"), model_id=d.get("model_id"))
+
+    def with_source(self, source: str, model_id: str | None = None) -> "Rates":
+        long = self.long.with_source(source, model_id) if self.long else None
+        return replace(self, source=source, model_id=model_id, long=long)
+
+
+def cost_of(rates: Rates, *, input_tokens: int = 0, output_tokens: int = 0, reasoning_tokens: int = 0,
+            cache_read_tokens: int = 0, cache_write_5m_tokens: int = 0, cache_write_1h_tokens: int = 0) -> float:
+    """USD for one call. Computed in the same order as `sql_cost` so both give the same float."""
+    counts = {
+        "input_tokens": input_tokens, "output_tokens": output_tokens, "reasoning_tokens": reasoning_tokens,
+        "cache_read_tokens": cache_read_tokens, "cache_write_5m_tokens": cache_write_5m_tokens,
+        "cache_write_1h_tokens": cache_write_1h_tokens,
+    }
+    r = rates.at(sum(counts[c] for c in PROMPT_COUNTERS))
+    total = 0.0
+    for counter, field in TERMS:
+        total += counts[counter] * getattr(r, field)
+    return total / PER
+
+
+def _sql_linear(r: Rates, params: list) -> str:
+    parts = []
+    for counter, field in TERMS:
+        parts.append(f"{counter} * ?")
+        params.append(float(getattr(r, field)))
+    return f"(({' + '.join(parts)}) / {PER!r})"
+
+
+def sql_cost(rates: Rates) -> tuple[str, list]:
+    """A SQL expression over the `calls` columns giving the same cost as `cost_of`, and its
+    parameters. The long-context cliffs become one CASE, highest threshold first."""
+    params: list = []
+    levels = [rates]
+    while levels[-1].long is not None and levels[-1].long_threshold is not None:
+        levels.append(levels[-1].long)
+    if len(levels) == 1:
+        return _sql_linear(rates, params), params
+    prompt = "(" + " + ".join(PROMPT_COUNTERS) + ")"
+    sql = "CASE"
+    for lower, higher in reversed(list(zip(levels, levels[1:]))):
+        sql += f" WHEN {prompt} > ? THEN "
+        params.append(int(lower.long_threshold))
+        sql += _sql_linear(higher, params)
+    sql += " ELSE " + _sql_linear(rates, params) + " END"
+    return sql, params
+
+
+def is_claude(model: str | None) -> bool:
+    return bool(model) and "claude" in model.lower()
+
+
+def fill_missing(values: dict, claude: bool) -> dict:
+    """Complete a partial rate card (USD/M) whose `input` is known. Rates it leaves out:
+    - Claude models: Anthropic's multipliers of input (read 0.1x, 5-minute write 1.25x, 1-hour 2x);
+    - other models: reads and 5-minute writes at the input rate (the tokens were sent as input
+      and bill as input unless a cached rate is stated: genai-prices' own rule), 1-hour writes
+      at the 5-minute rate; output 0 when absent (input-only models such as embeddings).
+    Returns a new dict with every field of RATE_FIELDS."""
+    out = dict(values)
+    inp = float(out["input"])
+    if claude:
+        out.setdefault("cache_read", inp * ANTHROPIC_CACHE_READ)
+        out.setdefault("cache_write_5m", inp * ANTHROPIC_CACHE_WRITE_5M)
+        out.setdefault("cache_write_1h", inp * ANTHROPIC_CACHE_WRITE_1H)
+    else:
+        out.setdefault("cache_read", inp)
+        out.setdefault("cache_write_5m", inp)
+        out.setdefault("cache_write_1h", out["cache_write_5m"])
+    out.setdefault("output", 0.0)
+    return {f: float(out[f]) for f in RATE_FIELDS}
