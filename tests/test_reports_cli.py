@@ -138,3 +138,12 @@ def test_weekly_start_of_week_option(ledger, capsys):
     assert [w["week"] for w in run_json(capsys, "weekly")["weekly"]] == ["2026-04-27"]
     assert [w["week"] for w in run_json(capsys, "weekly", "--start-of-week", "sunday")["weekly"]] == [
         "2026-04-26", "2026-05-03"]
+
+
+def test_default_zone_is_the_system_zone_with_its_dst_rules(monkeypatch, capsys):
+    # Summer and winter in Berlin: a fixed offset (today's) would get one of these days wrong.
+    make_store([call("2026-07-01T22:30:00Z", inp=1), call("2026-01-01T23:30:00Z", inp=2)]).close()
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    assert main(["daily", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(d["date"], d["inputTokens"]) for d in data["daily"]] == [("2026-01-02", 2), ("2026-07-02", 1)]

@@ -46,10 +46,27 @@ def parse_date(value: str, flag: str) -> dt.date:
     raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
 
 
+def system_timezone() -> dt.tzinfo:
+    """The machine's zone with its DST rules ($TZ, else /etc/localtime), not just today's offset:
+    a fixed offset would put summer days of a winter-run report an hour off."""
+    import os
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as f:
+            return ZoneInfo.from_file(f, key="localtime")
+    except (OSError, ValueError):
+        return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+
+
 def resolve_timezone(name: str | None) -> dt.tzinfo:
     """An IANA zone by name, or the system's zone when none is given."""
     if not name:
-        return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+        return system_timezone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
