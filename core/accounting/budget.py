@@ -123,7 +123,8 @@ def evaluate(lines: list[Line], cfg: dict, subs: list[Subscription], as_of: dt.d
         stage=stage, suggested=None if budget else config_mod.suggested_budget(stage))
     _recommend(b)
     if b.unpriced_calls:
-        b.notes.append(f"{b.unpriced_calls} calls have no price ({', '.join(b.unpriced_models)}): "
+        from .spend import plural
+        b.notes.append(f"{plural(b.unpriced_calls, 'call')} without a price ({', '.join(b.unpriced_models)}): "
                        "spend may be higher than shown")
     return b
 

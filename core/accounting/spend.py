@@ -101,6 +101,18 @@ class Totals:
         }
 
 
+def cost_text(amount: float, t: Totals) -> str:
+    """$1.23, '*' when some calls have no price (a lower bound), 'n/a*' when none has: an unknown
+    price is never shown as $0 (the reports' convention)."""
+    if t.calls and t.unpriced_calls == t.calls:
+        return "n/a*"
+    return f"${amount:,.2f}" + ("*" if t.unpriced_calls else "")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def total(lines: Iterable[Line]) -> Totals:
     t = Totals()
     for line in lines:

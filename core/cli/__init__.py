@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "write a demo data set and report on it"),
     "config": ("config_cmd", "settings in effect, validate them, or write a starter file"),
     "log": ("log_cmd", "add a manual entry to the project's ledger file (cogs/ai-ledger/entries.jsonl)"),
+    "budget": ("budget_cmd", "month to date against the budget, projection, recommendation (exit 0/10/11)"),
+    "summary": ("summary_cmd", "spend by category, model, agent and feature; writes summary.md by the ledger"),
     "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
     "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
 }

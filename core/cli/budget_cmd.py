@@ -1,0 +1,76 @@
+"""`token-roi budget`: month to date against the budget, the projection, a recommendation.
+Exit codes for scripts: 0 healthy, 10 past the alert threshold, 11 over budget."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from .accounting import add_as_of, add_common_arguments, money, paint, use_colour
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    add_common_arguments(p)
+    add_as_of(p)
+
+
+def run(args) -> int:
+    from ..accounting import budget as budget_mod, suggestions
+    from ..accounting.subscriptions import from_config
+    from ..config import get
+    from ..reports.query import Filters
+    from .accounting import lines_for, open_context
+    from .common import print_json
+
+    ctx = open_context(args)
+    if not get(ctx.cfg, "ai.cost_tracking_enabled", True):
+        if args.json:
+            print_json({"trackingEnabled": False})
+        else:
+            print("cost tracking is off (ai.cost_tracking_enabled: false)")
+        return 0
+    subs = from_config(ctx.cfg)
+    # The month, plus three months before it for the "budget consistently under 50%" check.
+    first = (ctx.today.replace(day=1) - dt.timedelta(days=92)).replace(day=1)
+    lines = lines_for(ctx, Filters(since=first, until=ctx.today))
+    b = budget_mod.evaluate(lines, ctx.cfg, subs, ctx.today)
+    hints = suggestions.suggest(lines, ctx.cfg, subs, ctx.today)
+    if args.json:
+        print_json({**b.as_json(), "suggestions": [h.as_json() for h in hints]})
+        return b.exit_code
+    print(render(b, use_colour()))
+    if hints:
+        print()
+        print("Suggestions")
+        for h in hints:
+            print(f"  - {h.text}")
+    return b.exit_code
+
+
+def render(b, colour: bool) -> str:
+    out = [paint(f"Budget {b.month}", "bold", colour) +
+           f" (as of {b.as_of.isoformat()}, day {b.days_elapsed} of {b.days_in_month})"]
+    label = lambda s: f"  {s:<18}"  # noqa: E731
+    if b.budget:
+        used = f"{money(b.spent)} / {money(b.budget)} ({b.percent:.1f}%)"
+        out.append(label("Spent") + paint(used, b.colour, colour))
+    else:
+        out.append(label("Spent") + money(b.spent) + "  (no budget set)")
+    out.append(label("  proportional") + f"{money(b.proportional)}  per-call spend"
+               + (f", of which manual entries {money(b.manual)}" if b.manual else ""))
+    out.append(label("  fixed") + f"{money(b.fixed)}  subscription fees this month")
+    if b.covered_value:
+        out.append(label("Covered by plans") + f"{money(b.covered_value)}  menu-price value of usage the "
+                   "subscriptions paid for (not spend)")
+    out.append(label("Daily average") + f"{money(b.daily_average)}  per-call spend")
+    projected = f"{money(b.projected)} by month end"
+    if b.budget:
+        projected += f" ({b.projected_percent:.1f}%)"
+    out.append(label("Projected") + projected)
+    status = {"healthy": "healthy", "alert": f"past the {b.threshold_percent:g}% alert threshold",
+              "over": "over budget", "unset": "no budget"}[b.status]
+    out.append(label("Status") + paint(status, b.colour, colour))
+    out.append(label("Recommendation") + paint(b.recommendation, "bold", colour) + f": {b.advice}")
+    for note in b.notes:
+        out.append(label("Note") + note)
+    return "\n".join(out)
