@@ -52,7 +52,7 @@ def daily_spend(state: dict) -> float:
         shares[state["session_id"]] = round(session_cost_today(state), 6)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(shares, f)
+            f.write(json.dumps(shares))
         os.replace(tmp, path)
     return sum(v for v in shares.values() if isinstance(v, (int, float)))
 

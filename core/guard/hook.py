@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
-import traceback
 
 from . import state as st
 
@@ -37,6 +35,7 @@ def log_error(event: str, exc: BaseException) -> None:
     text = str(exc).replace("\n", " ")[:300]
     line = f"[{event or '?'}] error {type(exc).__name__}: {text}"
     if not isinstance(exc, (BadInput, ValueError)):
+        import traceback
         tb = traceback.extract_tb(exc.__traceback__)
         if tb:
             last = tb[-1]
@@ -114,7 +113,7 @@ def on_session_start(payload: dict) -> dict | None:
 
 def on_tool_result(payload: dict) -> dict | None:
     """PostToolUse and PostToolUseFailure: count the call, detect loops, parse test outcomes."""
-    from . import budget, loops, messages, outcomes, settings
+    from . import budget, loops, messages, settings
     event = payload["hook_event_name"]
     tool = _tool_name(payload)
     failed = event == "PostToolUseFailure"
@@ -147,6 +146,7 @@ def on_tool_result(payload: dict) -> dict | None:
             tool_input = payload.get("tool_input")
             command = tool_input.get("command") if isinstance(tool_input, dict) else None
             if isinstance(command, str):
+                from . import outcomes
                 summary = outcomes.parse_summary(outcomes.bash_output(response, payload.get("error")))
                 if summary:
                     outcomes.record_run(state, command, summary)
@@ -189,16 +189,17 @@ def on_pre_tool_use(payload: dict) -> dict | None:
                                    "permissionDecisionReason": messages.hard_cap_reason(*hit)}}
 
 
-_COST_QUESTION = re.compile(
+_COST_QUESTION = (
     r"(wast\w*\s+(?:\w+\s+){0,3}tokens?|how much (?:\w+\s+){0,4}(?:cost|spen[dt]|tokens?)"
     r"|token (?:usage|budget|spend|count)|cost[- ]report|cost per (?:fix|bug|feature)|\bROI\b"
     r"|what (?:did|does|has) (?:\w+\s+){0,4}cost|how many tokens|spent so far|burn(?:ing|ed)? (?:through )?tokens"
-    r"|(?:session|daily|my) (?:cost|spend|budget))",
-    re.I)
+    r"|(?:session|daily|my) (?:cost|spend|budget))")
 
 
 def asks_about_cost(prompt: str) -> bool:
-    return bool(_COST_QUESTION.search(prompt[:4000]))
+    """Does the prompt ask about cost or waste? (Matched, never stored.)"""
+    import re
+    return bool(re.search(_COST_QUESTION, prompt[:4000], re.I))
 
 
 def on_user_prompt(payload: dict) -> dict | None:

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 INPUTS_KEPT = 200
 # Fields that change between otherwise identical calls without changing what the call does.
 _IGNORED_KEYS = frozenset({"description", "timeout", "run_in_background"})
-_SPACE = re.compile(r"\s+")
 
 
 def _normalise(value):
     if isinstance(value, str):
-        return _SPACE.sub(" ", value).strip()
+        return " ".join(value.split())
     if isinstance(value, dict):
         return {str(k): _normalise(v) for k, v in value.items() if k not in _IGNORED_KEYS}
     if isinstance(value, list):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ ACTIONS_KEPT = 50            # recent actions, oldest dropped first
 ENDED_TTL_S = 24 * 3600      # an ended session's file is kept a day (for /cost-report), then removed
 IDLE_TTL_S = 7 * 24 * 3600   # a session never seen to end is removed after a week without a hook
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 def sessions_dir() -> Path:
@@ -37,7 +36,7 @@ def sessions_dir() -> Path:
 def file_name(session_id: str) -> str:
     """A file name for any session id: ids are UUIDs in practice, anything else is hashed so a
     hostile id cannot walk out of the folder."""
-    if _SAFE_ID.match(session_id) and session_id not in (".", ".."):
+    if 0 < len(session_id) <= 128 and _SAFE_CHARS.issuperset(session_id) and session_id.strip(".") != "":
         return f"{session_id}.json"
     import hashlib
     return "id-" + hashlib.blake2b(session_id.encode("utf-8", "replace"), digest_size=12).hexdigest() + ".json"
@@ -161,8 +160,9 @@ def save(path: Path, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        text = json.dumps(state, separators=(",", ":"))   # dumps, not dump: the C encoder
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(state, f, separators=(",", ":"))
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         try:
