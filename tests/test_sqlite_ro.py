@@ -83,3 +83,12 @@ def test_signature_sees_rows_still_in_the_wal_file(tmp_path):
     db.commit()                                   # lands in wal.db-wal; no checkpoint yet
     assert sqlite_ro.signature(path) != before
     db.close()
+
+
+def test_signature_ignores_the_empty_wal_a_reader_leaves_behind(tmp_path):
+    path = tmp_path / "wal.db"
+    db = make_db(path, wal=True)
+    db.close()                                    # checkpointed: no -wal file any more
+    before = sqlite_ro.signature(path)
+    sqlite_ro.query(path, "SELECT x FROM t")      # a WAL reader may create an empty -wal
+    assert sqlite_ro.signature(path) == before

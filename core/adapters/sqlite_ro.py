@@ -79,12 +79,16 @@ def columns(path: Path | str, table: str) -> set[str]:
 
 def signature(path: Path | str) -> tuple[int, int]:
     """(size, mtime_ns) covering the database and its WAL file: in WAL mode new rows land in
-    `<db>-wal` and the main file does not change until a checkpoint, so both must be watched."""
+    `<db>-wal` and the main file does not change until a checkpoint, so both must be watched.
+    An empty WAL file is left out: opening a WAL database (even read-only) may create one, and
+    that must not look like new data next time."""
     size = mtime = 0
     for p in (str(path), f"{path}-wal"):
         try:
             st = os.stat(p)
         except FileNotFoundError:
+            continue
+        if st.st_size == 0 and p != str(path):
             continue
         size += st.st_size
         mtime = max(mtime, st.st_mtime_ns)
