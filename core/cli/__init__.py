@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("log_cmd", "add a manual entry to the project's ledger file (cogs/ai-ledger/entries.jsonl)"),
     "budget": ("budget_cmd", "month to date against the budget, projection, recommendation (exit 0/10/11)"),
     "summary": ("summary_cmd", "spend by category, model, agent and feature; writes summary.md by the ledger"),
+    "feature-cost": ("feature_cost_cmd", "what one feature cost: by agent, category and day"),
+    "export": ("export_cmd", "every call and subscription fee as CSV or JSON rows, for financial reporting"),
+    "subscriptions": ("subscriptions_cmd", "flat-fee plans: covered value vs fee, break-even, keep/cancel/upgrade"),
+    "tag": ("tag_cmd", "book a session to a feature (and category) for feature-cost"),
     "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
     "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
 }
