@@ -65,6 +65,11 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
 def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
     """What every report does first: ingest what is new, then price what is unpriced."""
     stats = ingest(store, agents, show_progress=show_progress)
+    # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
+    # a cost a person typed on an entry stays that entry's cost after pricing.
+    from .accounting import ledger
+    ledger.refresh_hook(store, stats.warnings)
     from . import pricing
     pricing.reprice(store)
+    ledger.pin_given_costs(store)
     return stats
