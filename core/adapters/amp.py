@@ -1,0 +1,104 @@
+"""Amp: `threads/T-<uuid>.json`, one row per assistant message that carries `usage`.
+
+Format: shared/reference/agent-logs.md, "Amp" (tracker). A thread file holds the whole thread
+and is rewritten as it grows, so it is re-read whole when its size or mtime changes, and rows
+are keyed per message (`<thread id>:<messageId>`): a rewrite books only the messages that are
+new, and a message whose counts grew while streaming replaces its earlier copy (the store
+keeps the larger one). Counters follow Anthropic's convention (`inputTokens` is uncached;
+cache creation and reads apart); cache writes are taken as 5-minute writes. `credits` are Amp
+credits, not USD, so no recorded cost is kept: our own price applies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlparse
+
+from ..rows import UsageRow
+from ..store import Cursor
+from .base import Adapter, ReadResult, Source
+from .fields import epoch_ms, tokens
+
+
+def data_dir() -> Path:
+    env = os.environ.get("AMP_DATA_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".local/share"
+    return base / "amp"
+
+
+def _cwd(thread: dict) -> str | None:
+    """The first workspace folder Amp recorded for the thread (`env.initial.trees[].uri`)."""
+    env = thread.get("env") if isinstance(thread.get("env"), dict) else {}
+    initial = env.get("initial") if isinstance(env.get("initial"), dict) else {}
+    for tree in initial.get("trees") or ():
+        uri = tree.get("uri") if isinstance(tree, dict) else None
+        if isinstance(uri, str) and uri.startswith("file:"):
+            return unquote(urlparse(uri).path) or None
+    return None
+
+
+class AmpAdapter(Adapter):
+    name = "amp"
+    title = "Amp"
+    untracked = "cost in USD (Amp records credits, not dollars; priced from tokens); cache-write TTL"
+
+    def roots(self) -> list[Path]:
+        threads = data_dir() / "threads"
+        return [threads] if threads.is_dir() else []
+
+    def sources(self) -> Iterator[Source]:
+        for threads in self.roots():
+            for path in sorted(threads.glob("T-*.json")):
+                yield Source(self.name, path, "json", {})
+
+    def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
+        with open(source.path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if cursor is not None and cursor.size == st.st_size and cursor.mtime_ns == st.st_mtime_ns:
+                return ReadResult([], cursor, unchanged=True)
+            data = f.read()
+        new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {})
+        try:
+            thread = json.loads(data)
+            if not isinstance(thread, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            new.size, new.bad_lines = -1, 1     # maybe caught mid-rewrite: retried next time
+            return ReadResult([], new, bytes_read=len(data), bad_lines=1)
+        thread_id = str(thread.get("id") or source.path.stem)
+        cwd = _cwd(thread)
+        rows: list[UsageRow] = []
+        bad = 0
+        for index, msg in enumerate(thread.get("messages") or ()):
+            if not isinstance(msg, dict) or msg.get("role") != "assistant":
+                continue
+            usage = msg.get("usage")
+            if not isinstance(usage, dict):
+                continue
+            try:
+                counts = (tokens(usage, "inputTokens"), tokens(usage, "outputTokens"),
+                          tokens(usage, "cacheReadInputTokens"), tokens(usage, "cacheCreationInputTokens"))
+            except ValueError:
+                bad += 1
+                continue
+            if not any(counts):
+                continue
+            mid = msg.get("messageId", index)
+            meta = msg.get("meta") if isinstance(msg.get("meta"), dict) else {}
+            ts = epoch_ms(usage.get("timestamp")) or epoch_ms(meta.get("sentAt")) or epoch_ms(thread.get("created")) or 0
+            rows.append(UsageRow(
+                agent=self.name, dedupe_key=f"{thread_id}:{mid}", ts=ts, session_id=thread_id, project=cwd,
+                model=usage.get("model"), input_tokens=counts[0], output_tokens=counts[1],
+                cache_read_tokens=counts[2], cache_write_5m_tokens=counts[3],
+            ))
+        new.bad_lines, new.rows_seen = bad, len(rows)
+        return ReadResult(rows, new, bytes_read=len(data), bad_lines=bad)
+
+
+ADAPTER = AmpAdapter()
