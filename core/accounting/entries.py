@@ -80,7 +80,7 @@ def parse_line(line: bytes | str, path: Path | str, lineno: int) -> dict:
     try:
         entry = json.loads(line)
     except ValueError as exc:
-        raise LedgerError(f"{path} line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise LedgerError(f"{path} line {lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
     if not isinstance(entry, dict):
         raise LedgerError(f"{path} line {lineno}: expected a JSON object, found {type(entry).__name__}")
     problems = problems_of(entry)
