@@ -17,13 +17,14 @@ from __future__ import annotations
 import time
 
 from . import overrides as _overrides
-from .overrides import PricingError, load_overrides, remove_override as _remove_override, save_override as _save_override
+from .overrides import PricingError, load_overrides, overrides_path
+from .overrides import remove_override as _remove_override, save_override as _save_override
 from .quick import quick_rates
 from .rates import Rates, cost_of
 
 __all__ = [
     "PRICING_RULES_VERSION", "PricingError", "Rates", "cost_of", "current_version", "load_overrides",
-    "price_usage", "quick_rates", "rates_for", "remove_override", "reprice", "save_override",
+    "overrides_path", "price_usage", "quick_rates", "rates_for", "remove_override", "reprice", "save_override",
 ]
 
 # Bump when the way rows are priced changes (formula, derivation rules, matching): every row
