@@ -74,8 +74,9 @@ def _is_subagent(payload: dict) -> bool:
 class CodexAdapter(JsonlAdapter):
     name = "codex"
     title = "Codex CLI"
-    untracked = ("no cost recorded (priced from tokens); one row per model turn, not per HTTP "
-                 "request; sessions Codex pruned before the first ingest")
+    untracked = ("no cost recorded (priced from tokens); a subagent's or fork's copy of its "
+                 "parent's history is never booked (the parent's own file is); sessions Codex "
+                 "pruned before the first ingest")
 
     def roots(self) -> list[Path]:
         home = codex_home()
