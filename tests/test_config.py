@@ -180,3 +180,14 @@ def test_cli_check_warns_on_unknown_guard_key(tmp_path, capsys):
     path = write(tmp_path / "c.yaml", "guard:\n  max_fix_attemps: 4\n")
     assert main(["config", "check", "--config", str(path)]) == 0
     assert "guard.max_fix_attemps: not a token-roi setting" in capsys.readouterr().err
+
+
+def test_cli_show_lists_price_overrides(isolated_home, capsys):
+    write(isolated_home / "prices.yaml", "acme-internal-1: {input: 2, output: 8}\n")
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert f"# price overrides: {isolated_home / 'prices.yaml'}" in out
+    assert '#   acme-internal-1: {"input": 2.0, "output": 8.0' in out
+    write(isolated_home / "prices.yaml", "acme-internal-1: {input: -2}\n")
+    assert main(["config", "show"]) == 0                     # a bad prices.yaml is shown, not fatal here
+    assert "#   error: " in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from ..config import ConfigError, TEMPLATE, config_path, check, get, load, suggested_budget
@@ -77,15 +78,21 @@ def _show(args) -> int:
     if isinstance(overrides, str):
         print(f"#   {overrides}")
     elif overrides:
-        for line in yaml.safe_dump(_jsonable(overrides), sort_keys=False).splitlines():
-            print(f"#   {line}")
+        for model, rates in _jsonable(overrides).items():
+            shown = {k: v for k, v in rates.items() if v is not None and k not in ("source", "model_id")} \
+                if isinstance(rates, dict) else rates
+            print(f"#   {model}: {json.dumps(shown)}")
     return 0
 
 
 def _jsonable(value):
-    import json
+    """Rates objects (dataclasses) as plain JSON values."""
+    import dataclasses
+
+    def plain(o):
+        return dataclasses.asdict(o) if dataclasses.is_dataclass(o) else getattr(o, "__dict__", str(o))
     try:
-        return json.loads(json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o))))
+        return json.loads(json.dumps(value, default=plain))
     except (TypeError, ValueError):
         return str(value)
 
