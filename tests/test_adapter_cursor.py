@@ -160,3 +160,34 @@ def test_import_command_output(capsys):
 def test_no_cursor_no_sources():
     adapter = get_adapter("cursor")
     assert adapter.roots() == [] and list(adapter.sources()) == []
+
+
+def test_counts_filled_in_later_are_picked_up(vscdb):
+    store = Store()
+    ingest(store, agents=["cursor"], show_progress=False)
+    key = "bubbleId:3f9a2c1e-0b7d-4c55-9e1a-7d2b6c0e4f11:b3"
+    db = sqlite3.connect(vscdb)
+    value = json.loads(db.execute("SELECT value FROM cursorDiskKV WHERE key = ?", (key,)).fetchone()[0])
+    value["tokenCount"] = {"inputTokens": 700, "outputTokens": 90}
+    # Cursor rewrites the row (INSERT OR REPLACE: a new rowid): read at the next ingest.
+    db.execute("INSERT INTO cursorDiskKV VALUES (?, ?)", (key, json.dumps(value).encode()))
+    db.commit()
+    ingest(store, agents=["cursor"], show_progress=False)
+    assert totals(store)["rows"] == 3
+    # A count changed in place (same rowid) waits for the daily full read.
+    b4 = "bubbleId:8c41d7a0-5e2f-4b93-a6c8-1f0e9d3b2a77:b4"
+    value = json.loads(db.execute("SELECT value FROM cursorDiskKV WHERE key = ?", (b4,)).fetchone()[0])
+    value["tokenCount"]["outputTokens"] = 400
+    db.execute("UPDATE cursorDiskKV SET value = ? WHERE key = ?", (json.dumps(value), b4))
+    db.commit()
+    db.close()
+    ingest(store, agents=["cursor"], show_progress=False)
+    assert totals(store, "dedupe_key = 'req:51d7e0aa-r3'")["output"] == 340
+    cursor = store.get_cursor("cursor", str(vscdb))
+    cursor.state["full_at"] -= 25 * 3600
+    cursor.size = -1
+    with store.transaction():
+        store.put_cursor(cursor)
+    ingest(store, agents=["cursor"], show_progress=False)
+    assert totals(store, "dedupe_key = 'req:51d7e0aa-r3'")["output"] == 400     # the larger copy wins
+    assert totals(store)["rows"] == 3

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -38,6 +39,7 @@ CSV_COLUMNS = ("Date", "Kind", "Model", "Max Mode", "Input (w/ Cache Write)", "I
                "Cache Read", "Output Tokens", "Total Tokens", "Cost")
 CSV_OPTIONAL = {"Kind", "Max Mode", "Total Tokens"}
 CSV_KEY_PREFIX = "csv:"
+FULL_RESCAN_S = 24 * 3600
 NO_COST = {"", "-", "n/a", "na", "none"}
 INCLUDED_COST = {"included", "free", "included in pro", "included in business"}
 
@@ -113,10 +115,7 @@ class CursorAdapter(Adapter):
             return ReadResult([], cursor, unchanged=True)
         state = dict(cursor.state) if cursor else {}
         csv_ranges = state.get("csv_ranges", [])
-        # Only messages that mention a token count: most of the (often huge) table is skipped in SQLite.
-        # (values may be TEXT or BLOB; LIKE never matches a BLOB, so compare as text).
-        found = sqlite_ro.query(source.path, "SELECT key, value FROM cursorDiskKV WHERE key LIKE 'bubbleId:%' "
-                                             "AND instr(CAST(value AS TEXT), '\"tokenCount\"') > 0")
+        found = self._bubbles(source.path, state)
         bubbles, bad = [], 0
         for r in found:
             try:
@@ -155,6 +154,31 @@ class CursorAdapter(Adapter):
         new = Cursor(self.name, source.key, 0, size, mtime, st.st_ino, None, state,
                      (cursor.bad_lines if cursor else 0) + bad, (cursor.rows_seen if cursor else 0) + len(rows))
         return ReadResult(rows, new, bytes_read=size, bad_lines=bad)
+
+    def _bubbles(self, path: Path, state: dict) -> list:
+        """Messages that mention a token count, new since the last read. Cursor rewrites a row
+        with INSERT OR REPLACE, which gives it a new rowid, so rows above the last rowid seen are
+        the new and the changed ones; once a day the whole table is read again in case a count
+        was changed in place. Updates `state`."""
+        # Values may be TEXT or BLOB; LIKE never matches a BLOB, so compare as text.
+        where = "key LIKE 'bubbleId:%' AND instr(CAST(value AS TEXT), '\"tokenCount\"') > 0"
+        now = int(time.time())
+        full = "rowid" not in state or now - state.get("full_at", 0) > FULL_RESCAN_S
+        try:
+            top = sqlite_ro.query(path, "SELECT MAX(rowid) AS top FROM cursorDiskKV")[0]["top"] or 0
+        except sqlite_ro.SqliteReadError:
+            top = None                      # a table without rowids: always read it whole
+        if top is None or full:
+            found = sqlite_ro.query(path, f"SELECT key, value FROM cursorDiskKV WHERE {where}")
+            state["full_at"] = now
+        else:
+            found = sqlite_ro.query(path, f"SELECT key, value FROM cursorDiskKV WHERE rowid > ? AND {where}",
+                                    (state["rowid"],))
+        if top is None:
+            state.pop("rowid", None)
+        else:
+            state["rowid"] = top
+        return found
 
     def _composers(self, path: Path, ids: set[str]) -> dict[str, dict]:
         """composerId -> {model, createdAt} for the chats whose messages carry counts."""
