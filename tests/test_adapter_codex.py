@@ -196,3 +196,30 @@ def test_no_codex_home_means_no_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "absent"))
     adapter = get_adapter("codex")
     assert adapter.roots() == [] and list(adapter.sources()) == []
+
+
+def test_first_event_of_a_file_books_its_own_call_not_the_carried_total(tmp_path, monkeypatch):
+    home = tmp_path / "codex"
+    day = home / "sessions/2026/02/01"
+    day.mkdir(parents=True)
+    sid = "0199d000-0000-7000-8000-0000000000aa"
+
+    def u(i, c, o, r):
+        return {"input_tokens": i, "cached_input_tokens": c, "output_tokens": o, "reasoning_output_tokens": r,
+                "total_tokens": i + o}
+
+    lines = [
+        {"timestamp": "2026-02-01T08:00:00.000Z", "type": "session_meta", "payload": {"id": sid, "cwd": "/w", "source": "cli"}},
+        {"timestamp": "2026-02-01T08:00:00.100Z", "type": "turn_context", "payload": {"cwd": "/w", "model": "gpt-5"}},
+        # The session's earlier usage (90000 input) is in a file we never saw; this call used 7000.
+        {"timestamp": "2026-02-01T08:00:09.000Z", "type": "event_msg", "payload": {"type": "token_count", "info": {
+            "total_token_usage": u(97000, 60000, 3000, 800), "last_token_usage": u(7000, 5000, 200, 50)}}},
+        {"timestamp": "2026-02-01T08:00:19.000Z", "type": "event_msg", "payload": {"type": "token_count", "info": {
+            "total_token_usage": u(105000, 66000, 3300, 900), "last_token_usage": u(8000, 6000, 300, 100)}}},
+    ]
+    (day / f"rollout-2026-02-01T08-00-00-{sid}.jsonl").write_text(
+        "\n".join(json.dumps(l, separators=(",", ":")) for l in lines) + "\n")
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    store = Store()
+    ingest(store, agents=["codex"], show_progress=False)
+    assert sums(store) == (2, total((2000, 5000, 150, 50), (2000, 6000, 200, 100)))

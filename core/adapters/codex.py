@@ -6,7 +6,8 @@ re-emits that line with an unchanged total on rate-limit and UI refreshes, so su
 `last_token_usage` over-counts by 30-67%. Instead, per event:
 - delta = total - previous total; an all-zero delta is a re-emission and is skipped;
 - a total that goes down (resume, reset) starts a new epoch: that event books its
-  `last_token_usage` (or, lacking it, the new total itself);
+  `last_token_usage` (or, lacking it, the new total itself); so does a file's first event, whose
+  total may include usage from before the file;
 - the model is not on the event: it is the latest `turn_context`'s, carried in the cursor state;
 - subagent (`thread_spawn`) and forked files start by replaying the parent's history, token_count
   lines included, as one burst written at the spawn: those lines move the baseline but book
@@ -179,7 +180,9 @@ class CodexAdapter(JsonlAdapter):
         else:
             prev = state.get("prev")
             if prev is None:
-                delta = total
+                # A file's first event: its own call is last_token_usage. The total may already
+                # hold usage booked from another file (a session continued elsewhere).
+                delta = last if last is not None else total
             elif any(t < p for t, p in zip(total, prev)):
                 epoch += 1                       # resume or reset: totals start over
                 state["epoch"] = epoch
