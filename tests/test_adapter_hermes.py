@@ -161,3 +161,34 @@ def test_older_schema_without_session_model_usage(hermes_home):
 def test_no_hermes_no_sources():
     adapter = get_adapter("hermes")
     assert adapter.roots() == [] and list(adapter.sources()) == []
+
+
+def test_empty_state_db_is_detected_but_books_nothing(hermes_home):
+    hermes_home.mkdir(parents=True)
+    sqlite3.connect(hermes_home / "state.db").close()
+    store = Store()
+    stats = ingest(store, agents=["hermes"], show_progress=False)
+    assert stats.warnings == [] and totals(store)["rows"] == 0
+    assert get_adapter("hermes").roots() == [hermes_home]
+
+
+def test_system_prompts_are_never_read(hermes_home, monkeypatch):
+    from token_roi.adapters import sqlite_ro
+    make_db(hermes_home / "state.db")
+    queries = []
+    real = sqlite_ro.query
+    monkeypatch.setattr(sqlite_ro, "query", lambda path, sql, *a, **k: queries.append(sql) or real(path, sql, *a, **k))
+    ingest(Store(), agents=["hermes"], show_progress=False)
+    assert queries and not any("*" in q or "system_prompt" in q or "messages" in q for q in queries)
+
+
+def test_a_counter_going_down_books_nothing_negative(hermes_home):
+    db = make_db(hermes_home / "state.db")
+    store = Store()
+    ingest(store, agents=["hermes"], show_progress=False)
+    before = totals(store, f"session_id = '{S2}'")
+    run("UPDATE sessions SET input_tokens = 100, output_tokens = 170 WHERE id = ?", db, S2)
+    ingest(store, agents=["hermes"], show_progress=False)
+    after = totals(store, f"session_id = '{S2}'")
+    assert after["input"] == before["input"] and after["output"] == before["output"] + 50
+    assert store.db.execute("SELECT MIN(input_tokens), MIN(output_tokens) FROM calls").fetchone() >= (0, 0)

@@ -27,6 +27,9 @@ from .base import Adapter, ReadResult, Source
 
 COUNTERS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 AUX_KEY = ("session_id", "model", "billing_provider", "billing_base_url", "billing_mode", "task")
+COSTS = ("actual_cost_usd", "estimated_cost_usd")
+SESSION_COLUMNS = ("id", "model", "cwd", "git_branch", "started_at", "ended_at", "last_activity_at") + COUNTERS + COSTS
+AUX_COLUMNS = AUX_KEY + ("first_seen", "last_seen") + COUNTERS + COSTS
 
 
 def _num(value) -> float:
@@ -118,7 +121,12 @@ class HermesAdapter(Adapter):
         seen_aux: dict = dict(state.get("aux", {}))
         rows: list[UsageRow] = []
 
-        sessions = [dict(r) for r in sqlite_ro.query(source.path, "SELECT * FROM sessions")]
+        # Named columns only (never the prompt text Hermes keeps beside them); older schemas
+        # lack some of them.
+        have = sqlite_ro.columns(source.path, "sessions")
+        wanted = [c for c in SESSION_COLUMNS if c in have]
+        sessions = ([dict(r) for r in sqlite_ro.query(source.path, f"SELECT {', '.join(wanted)} FROM sessions")]
+                    if "id" in have else [])        # a state.db Hermes has not set up yet
         by_id = {s.get("id"): s for s in sessions}
         for s in sessions:
             sid = str(s.get("id"))
@@ -126,8 +134,11 @@ class HermesAdapter(Adapter):
             if row:
                 rows.append(row)
 
-        if "task" in sqlite_ro.columns(source.path, "session_model_usage"):
-            aux = sqlite_ro.query(source.path, "SELECT * FROM session_model_usage WHERE task IS NOT NULL AND task != ''")
+        have = sqlite_ro.columns(source.path, "session_model_usage")
+        if "task" in have:
+            wanted = [c for c in AUX_COLUMNS if c in have]
+            aux = sqlite_ro.query(source.path, f"SELECT {', '.join(wanted)} FROM session_model_usage "
+                                               "WHERE task IS NOT NULL AND task != ''")
             for a in map(dict, aux):
                 ident = "|".join(str(a.get(k) or "") for k in AUX_KEY)
                 parent = by_id.get(a.get("session_id"), {})
