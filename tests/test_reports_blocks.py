@@ -110,3 +110,46 @@ def test_gap_rule_uses_the_earliest_call_of_a_minute():
 def test_blocks_respect_filters(day):
     blocks = usage_blocks(day, Filters(since=dt.date(2026, 5, 5)), UTC, now_ms=ms("2026-06-01T00:00:00Z"))
     assert blocks == []
+
+
+def ccusage_blocks(times: list[int], length: int = 5 * 3_600_000):
+    """ccusage's identifySessionBlocks, call by call: [(id, first, last, n)] with gaps as ('gap-..', start, end, 0)."""
+    out, start, entries = [], None, []
+
+    def flush():
+        out.append((iso_ms(start), entries[0], entries[-1], len(entries)))
+
+    for t in sorted(times):
+        if start is None:
+            start, entries = t - t % 3_600_000, [t]
+        elif t - start > length or t - entries[-1] > length:
+            flush()
+            if t - entries[-1] > length:
+                out.append((f"gap-{iso_ms(entries[-1] + length)}", entries[-1] + length, t, 0))
+            start, entries = t - t % 3_600_000, [t]
+        else:
+            entries.append(t)
+    if entries:
+        flush()
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_agree_with_a_call_by_call_reference(seed):
+    import random
+    rnd = random.Random(seed)
+    t = ms("2026-05-01T00:00:00Z")
+    calls, times = [], []
+    for _ in range(300):
+        # mostly short pauses, some long ones, some calls exactly on whole hours or a block end
+        r = rnd.random()
+        t += (rnd.randint(1, 90_000) if r < 0.7 else rnd.randint(1, 7 * 3_600_000) if r < 0.95
+              else 3_600_000 - t % 3_600_000)
+        times.append(t)
+        calls.append(call(iso_ms(t), inp=1, model=rnd.choice(["a", "b"])))
+    store = make_store(calls)
+    got = usage_blocks(store, Filters(), UTC, now_ms=ms("2030-01-01T00:00:00Z"))
+    mine = [(b.key, b.start_ms if b.is_gap else b.first_ts, b.end_ms if b.is_gap else b.last_ts, b.calls)
+            for b in got]
+    assert mine == ccusage_blocks(times)
+    assert sum(b.input_tokens for b in got) == 300

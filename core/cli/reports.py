@@ -33,8 +33,10 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
     from .common import UserError
 
     filters, tz = filters_from_args(args)
-    if args.command == "blocks" and not 0 < args.session_length <= 24 * 7:
-        raise UserError(f"--session-length {args.session_length:g}: expected hours between 0 and 168")
+    if args.command == "blocks" and not (0 < args.session_length <= 24 * 7
+                                         and (args.session_length * 4).is_integer()):
+        raise UserError(f"--session-length {args.session_length:g}: expected hours in quarter hours "
+                        "between 0.25 and 168 (e.g. 5)")
     store = Store()
     try:
         stats = refresh(store, list(filters.agents) if filters.agents else None,

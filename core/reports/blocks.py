@@ -6,17 +6,18 @@ block; a pause longer than `hours` between calls is shown as a gap (from the las
 `hours` to the next call). The block that `now` lies in (its end in the future and its last call
 less than `hours` ago) is active: it gets a burn rate and a projection to its end.
 
-Calls are read as per-minute sums (query.usage_by_minute), which decides every boundary exactly:
-window ends are whole hours, and a minute bucket never straddles one.
+Boundaries come from a few index lookups per block (block_spans) and the sums from one grouped
+query in quarter hours, so the report never walks single calls in Python; both are exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 
-from .query import Filters, Group, Usage, usage_by_minute
+from .query import BUCKET_MS, Filters, Group, first_call_ts, usage_by_bucket
 
 HOUR_MS = 3_600_000
 
@@ -69,55 +70,46 @@ def projection(block: Block, now_ms: int) -> Projection | None:
                       round(remaining))
 
 
-def _new_block(first_ts: int, length_ms: int) -> Block:
-    start = first_ts - first_ts % HOUR_MS
-    return Block(key=iso_ms(start), start_ms=start, end_ms=start + length_ms)
-
-
-def _gap(last_ts: int, next_ts: int, length_ms: int) -> Block:
-    start = last_ts + length_ms
-    return Block(key="gap-" + iso_ms(start), start_ms=start, end_ms=next_ts, is_gap=True)
+def block_spans(store, filters: Filters, tz: dt.tzinfo, length_ms: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, first call, last call) of every block, found with two index lookups per
+    block. A pause longer than the block length cannot fall inside one window (no two calls in a
+    window are further apart than its length), so a block is exactly the calls from its first
+    call to its end, and the next block starts at the first call after that end."""
+    spans = []
+    first = first_call_ts(store, filters, tz)
+    while first is not None:
+        start = first - first % HOUR_MS
+        end = start + length_ms
+        last = first_call_ts(store, filters, tz, after=first - 1, before=end, last=True)
+        spans.append((start, end, first, last))
+        first = first_call_ts(store, filters, tz, after=end)
+    return spans
 
 
 def usage_blocks(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc, *,
                  now_ms: int | None = None, hours: float = 5) -> list[Block]:
     """Every block (gaps included), oldest first. `now_ms` decides which block is active
-    (default: the current time)."""
+    (default: the current time). `hours` must be a whole number of quarter hours."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    length = int(hours * HOUR_MS)
+    length = round(hours * HOUR_MS)
+    if length <= 0 or length % BUCKET_MS:
+        raise ValueError(f"block length {hours:g} h is not a positive multiple of 15 minutes")
+    spans = block_spans(store, filters, tz, length)
+    if not spans:
+        return []
+    blocks = [Block(key=iso_ms(start), start_ms=start, end_ms=end) for start, end, _, _ in spans]
+    firsts = [first for _, _, first, _ in spans]
+    # Sums per quarter hour, closed at the top like the blocks' ends: each quarter lies wholly in
+    # one block (block ends are whole quarters), found by its first call.
+    for _, agent, model, u in usage_by_bucket(store, filters, tz, bucket_ms=BUCKET_MS, upper_closed=True):
+        blocks[bisect_right(firsts, u.first_ts) - 1].add_part(model, agent, u)
     out: list[Block] = []
-    cur: Block | None = None
-
-    def close(b: Block) -> None:
-        b.is_active = now_ms - (b.last_ts or b.start_ms) < length and now_ms < b.end_ms
+    for i, b in enumerate(blocks):
+        if i and firsts[i] - blocks[i - 1].last_ts > length:
+            out.append(Block(key="gap-" + iso_ms(blocks[i - 1].last_ts + length),
+                             start_ms=blocks[i - 1].last_ts + length, end_ms=firsts[i], is_gap=True))
+        b.is_active = now_ms - b.last_ts < length and now_ms < b.end_ms
         out.append(b)
-
-    def take(minute_rows: list) -> None:
-        nonlocal cur
-        first = min(u.first_ts for _, _, u in minute_rows)
-        if cur is None:
-            cur = _new_block(first, length)
-        elif first - cur.start_ms > length or first - cur.last_ts > length:
-            last = cur.last_ts
-            close(cur)
-            if first - last > length:
-                out.append(_gap(last, first, length))
-            cur = _new_block(first, length)
-        for agent, model, u in minute_rows:
-            cur.add_part(model, agent, u)
-
-    pending: list = []
-    pending_minute = None
-    for minute, agent, model, u in usage_by_minute(store, filters, tz):
-        if minute != pending_minute and pending:
-            take(pending)
-            pending = []
-        pending_minute = minute
-        pending.append((agent, model, u))
-    if pending:
-        take(pending)
-    if cur is not None:
-        close(cur)
     return out
 
 

@@ -226,17 +226,35 @@ def usage_by_session(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.tim
     return sorted(sessions.values(), key=lambda s: (s.last_ts or 0, s.agent, s.session_id))
 
 
-def usage_by_minute(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc
+def usage_by_bucket(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc, *,
+                    bucket_ms: int = BUCKET_MS, upper_closed: bool = False
                     ) -> Iterator[tuple[int, str, str, Usage]]:
-    """(minute, agent, model, usage) in time order, for window reports such as 5-hour blocks.
-    A minute here is the half-open-at-the-bottom span (60000*m, 60000*(m+1)] so a call exactly
-    on a whole hour falls with the calls before it: every hour boundary is also a minute
-    boundary, and each bucket lies wholly on one side of any whole-hour window end."""
+    """(bucket, agent, model, usage) in time order. Bucket b spans [b*bucket_ms, (b+1)*bucket_ms),
+    or with upper_closed (b*bucket_ms, (b+1)*bucket_ms], which puts a call exactly on a boundary
+    with the calls before it (how 5-hour blocks treat their end)."""
     where, params = where_clause(filters, tz)
-    sql = (f"SELECT (ts - 1) / 60000 AS m, agent, model, {_SUMS} FROM calls{where} "
-           "GROUP BY m, agent, model ORDER BY m")
+    b = f"(ts - 1) / {int(bucket_ms)}" if upper_closed else f"ts / {int(bucket_ms)}"
+    sql = f"SELECT {b} AS b, agent, model, {_SUMS} FROM calls{where} GROUP BY b, agent, model ORDER BY b"
     for r in store.db.execute(sql, params):
         yield r[0], r[1], r[2] or UNKNOWN_MODEL, _usage_from(r, 3)
+
+
+def first_call_ts(store, filters: Filters, tz: dt.tzinfo, *, after: int | None = None,
+                  before: int | None = None, last: bool = False) -> int | None:
+    """The time of the first (or `last`) call matching filters in (after, before], found by
+    walking the ts index: no scan."""
+    where, params = where_clause(filters, tz)
+    parts = [where[len(" WHERE "):]] if where else []
+    if after is not None:
+        parts.append("ts > ?")
+        params.append(after)
+    if before is not None:
+        parts.append("ts <= ?")
+        params.append(before)
+    cond = (" WHERE " + " AND ".join(parts)) if parts else ""
+    row = store.db.execute(f"SELECT ts FROM calls INDEXED BY calls_ts{cond} ORDER BY ts "
+                           f"{'DESC' if last else 'ASC'} LIMIT 1", params).fetchone()
+    return row[0] if row else None
 
 
 def fetch_calls_ordered(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc
