@@ -60,9 +60,10 @@ def run_hook(payload, *, event: str | None = None, env: dict | None = None, time
 def log_lines() -> list[str]:
     from token_roi import paths
     try:
-        return paths.log_path().read_text().splitlines()
+        text = paths.log_path().read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
+    return [line for line in text.split("\n") if line]   # entries end in "\n" only
 
 
 def state_of(session_id: str) -> dict:

@@ -26,7 +26,8 @@ def log(message: str) -> None:
         path = paths.log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
-            f.write(f"{st.iso_now()} hook {message}\n")
+            line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
+            f.write(f"{st.iso_now()} hook {line}\n")
     except Exception:  # noqa: BLE001
         pass
 
