@@ -131,19 +131,30 @@ class OpenClawAdapter(JsonlAdapter):
 
     def sources(self) -> Iterator[Source]:
         for root in self.roots():
-            for agent_dir in sorted((root / "agents").iterdir()):
+            for agent_dir in self._listing(root / "agents"):
                 if not agent_dir.is_dir():
                     continue
                 meta = {"agent_id": agent_dir.name, "root": str(root)}
-                sessions = agent_dir / "sessions"
-                if sessions.is_dir():
-                    for f in sorted(sessions.iterdir()):
-                        m = SESSION_FILE.match(f.name)
-                        if m and f.is_file():
-                            yield Source(self.name, f, "jsonl", {**meta, "session_id": m.group("sid")})
+                for f in self._listing(agent_dir / "sessions"):
+                    m = SESSION_FILE.match(f.name)
+                    if m and f.is_file():
+                        yield Source(self.name, f, "jsonl", {**meta, "session_id": m.group("sid")})
                 db = agent_dir / "agent" / DB_NAME
                 if db.is_file():
                     yield Source(self.name, db, "sqlite", meta)
+
+    def _listing(self, folder: Path) -> list[Path]:
+        """A folder's entries, sorted; an unreadable folder is reported and skipped, so it does
+        not hide the other agents' sessions."""
+        try:
+            return sorted(folder.iterdir())
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            warn = getattr(self, "warn", None)
+            if warn:
+                warn(f"{folder}: {exc.strerror or exc}, skipped")
+            return []
 
     # -- JSONL ----------------------------------------------------------------------------------
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
