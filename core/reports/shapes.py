@@ -7,8 +7,6 @@ Money follows ccusage: a model with no price contributes 0 to `cost`/`totalCost`
 
 from __future__ import annotations
 
-import datetime as dt
-
 from .blocks import Block, burn_rate, iso_ms, projection
 from .query import Group, SessionGroup, Usage
 
@@ -126,7 +124,3 @@ def block_json(b: Block, now_ms: int) -> dict:
 
 def blocks_json(blocks: list[Block], now_ms: int) -> dict:
     return {"blocks": [block_json(b, now_ms) for b in blocks]}
-
-
-def local_iso(ms: int, tz: dt.tzinfo) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz).isoformat(timespec="minutes")
