@@ -115,3 +115,11 @@ def test_blocks_table_projection_figures():
     assert "11,500" in projected and projected.rstrip().endswith("$5.75")
     assert "Active block burn rate: 50 tokens/min (3,000/h), $1.50/h; ends 2026-05-05 02:00" in out
     assert "ACTIVE 2h 10m in, 2h 50m left" in out
+
+
+def test_blocks_table_gap_lengths_read_in_hours_or_days():
+    store = make_store([call("2026-05-04T10:00:00Z", inp=1), call("2026-05-04T20:00:00Z", inp=1),
+                        call("2026-05-10T20:30:00Z", inp=1)])
+    now = ms("2026-06-01T00:00:00Z")
+    out = blocks_table(usage_blocks(store, Filters(), UTC, now_ms=now), UTC, now, width=100)
+    assert "gap 5h 00m" in out and "gap 5d 19h" in out      # 15:00->20:00, 05-05 01:00->05-10 20:30

@@ -119,6 +119,8 @@ def _short_project(path: str | None) -> str:
 
 def _duration(ms: int) -> str:
     minutes = max(0, round(ms / 60000))
+    if minutes >= 48 * 60:
+        return f"{minutes // 1440}d {minutes % 1440 // 60}h"
     return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
