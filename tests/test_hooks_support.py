@@ -134,7 +134,8 @@ def _default_response(tool: str, tool_input: dict):
 class Transcript:
     """A Claude Code session transcript written line by line as Claude Code writes it."""
 
-    def __init__(self, path: Path, session_id: str, model: str = MODEL):
+    def __init__(self, path: Path, session_id: str, model: str = MODEL, *, now: bool = False):
+        self.now = now               # stamp lines with the current time (for "today" figures)
         self.path = path
         self.session_id = session_id
         self.model = model
@@ -148,7 +149,13 @@ class Transcript:
 
     def _common(self) -> dict:
         self.n += 1
-        return {"uuid": f"0b6f3c1e-0000-4000-8000-{self.n:012d}", "timestamp": f"2026-05-04T01:{self.n // 60 % 60:02d}:{self.n % 60:02d}.079Z",
+        if self.now:
+            import time
+            t = time.time()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+        else:
+            stamp = f"2026-05-04T01:{self.n // 60 % 60:02d}:{self.n % 60:02d}.079Z"
+        return {"uuid": f"0b6f3c1e-0000-4000-8000-{self.n:012d}", "timestamp": stamp,
                 "cwd": CWD, "sessionId": self.session_id, "version": "2.1.126", "gitBranch": "main"}
 
     def user(self, text: str = "please fix the failing test") -> None:
