@@ -178,9 +178,11 @@ def test_reprice_is_idempotent_and_a_better_copy_is_priced_again(store):
 
 def test_sql_and_python_formula_agree_on_every_row(store):
     rows = []
-    models = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5", "gpt-5", "gemini-2.5-pro"]
+    # Opus 4.6 changes price on 2026-03-13; DeepSeek has an off-peak window each UTC day.
+    models = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5", "gpt-5", "gemini-2.5-pro",
+              "deepseek-chat"]
     for i in range(200):
-        rows.append(call(f"m{i}", models[i % len(models)], ts=ms(2026, 1 + i % 10, 1 + i % 27, i % 24),
+        rows.append(call(f"m{i}", models[i % len(models)], ts=ms(2026, 1 + i % 10, 1 + i % 27, (i * 5) % 24, i % 60),
                          input_tokens=(i * 7919) % 60_000, output_tokens=(i * 104_729) % 9_000,
                          reasoning_tokens=(i * 31) % 500, cache_read_tokens=(i * 15_485_863) % 190_000,
                          cache_write_5m_tokens=(i * 3_001) % 20_000, cache_write_1h_tokens=(i * 7_001) % 15_000))
@@ -352,6 +354,36 @@ def test_quick_rates_without_genai_prices_agree_with_rates_for(store):
     for name in CLAUDE_NAMES:
         assert Rates.from_dict(got["rates"][name]) == rates_for(name), name
     assert got["rates"]["claude-opus-4-6"]["source"] == "override"
+
+
+_REPRICE_NO_GENAI = """
+import sys
+sys.modules['genai_prices'] = None
+from token_roi import pricing
+from token_roi.rows import UsageRow
+from token_roi.store import Store
+store = Store()
+with store.transaction():
+    store.upsert_calls([UsageRow('claude', 'a', 1777859421000, model='claude-sonnet-4-5-20250929',
+                                 input_tokens=1000, output_tokens=100, cache_write_1h_tokens=1000),
+                        UsageRow('claude', 'b', 1777859421000, model='acme-coder-9', input_tokens=5)])
+print(pricing.reprice(store))
+for r in store.db.execute('SELECT dedupe_key, cost, price_source FROM calls ORDER BY 1'):
+    print(*r)
+print(pricing.current_version())
+"""
+
+
+def test_reprice_falls_back_to_the_snapshot_without_genai_prices(store):
+    proc = subprocess.run([sys.executable, "-c", _REPRICE_NO_GENAI], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split("\n")
+    assert lines[0] == "2"
+    key, cost, source = lines[1].split()
+    assert float(cost) == pytest.approx((1000 * 3 + 100 * 15 + 1000 * 6) / 1e6) and source == "genai-prices"
+    assert lines[2].split() == ["b", "None", "unpriced"]
+    # Priced from the snapshot: once genai-prices imports again, the rows are priced again.
+    assert lines[3] != pricing.current_version()
 
 
 def test_snapshot_is_generated_from_the_installed_genai_prices():

@@ -44,10 +44,11 @@ def _current_overrides() -> tuple[bytes, dict[str, Rates]]:
 
 def _table_version() -> str:
     from . import catalog, quick
-    genai = catalog.genai_version()
-    if genai:
-        return f"genai-prices {genai}"
-    return f"snapshot {quick.snapshot_info().get('generated_from')}"
+    try:
+        catalog._genai()        # installed is not enough: it must import, or the snapshot prices
+        return f"genai-prices {catalog.genai_version()}"
+    except catalog.Unavailable:
+        return f"snapshot {quick.snapshot_info().get('generated_from')}"
 
 
 def current_version(override_bytes: bytes | None = None) -> str:

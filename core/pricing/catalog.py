@@ -15,10 +15,9 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timezone
 
-from .rates import RATE_FIELDS, Rates, fill_missing, is_claude
+from .rates import Rates, fill_missing, is_claude
 
 DAY_MS = 86_400_000
-Schedule = list  # list[tuple[tuple | None, Rates]]
 
 
 class Unavailable(Exception):
@@ -226,5 +225,3 @@ def clause_to_json(clause, types):
         return {"and": [clause_to_json(c, types) for c in clause.and_]}
     raise TypeError(f"unknown match clause {type(clause).__name__}")
 
-
-__all__ = ["RATE_FIELDS", "Unavailable", "genai_schedule", "genai_version", "holds", "pick", "sql_condition"]
