@@ -37,6 +37,7 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
                 work.append((adapter, source))
         except OSError as exc:
             stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
+        stats.warnings.extend(adapter.take_warnings())
     cursors = store.cursors()
     plan = [(a, s, cursors.get((a.name, s.key))) for a, s in work]
     progress = Progress(sum(a.size_hint(s, c) for a, s, c in plan)) if show_progress else None

@@ -50,7 +50,17 @@ class Adapter:
         raise NotImplementedError
 
     def sources(self) -> Iterator[Source]:
+        """Every source under roots(). An unreadable folder does not stop the scan: report it
+        with warn() and go on."""
         raise NotImplementedError
+
+    def warn(self, message: str) -> None:
+        """Note a one-line problem met while scanning (what and where); ingest shows it."""
+        self.__dict__.setdefault("_warnings", []).append(message)
+
+    def take_warnings(self) -> list[str]:
+        """The warnings noted since the last call, cleared."""
+        return self.__dict__.pop("_warnings", [])
 
     def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
         raise NotImplementedError

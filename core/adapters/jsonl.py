@@ -66,25 +66,32 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
         rows = []
         bad = 0
         offset = start
-        f.seek(start)
-        carry = b""
+        size = CHUNK
+        partial = False
         while True:
-            chunk = f.read(CHUNK)
+            # Each read starts at a line boundary, so no partial line is carried and joined.
+            f.seek(offset)
+            chunk = f.read(size)
             if not chunk:
                 break
-            buf = carry + chunk if carry else chunk
-            cut = buf.rfind(b"\n")
+            cut = chunk.rfind(b"\n")
             if cut < 0:
-                carry = buf
+                if len(chunk) < size:
+                    partial = True          # the last line has no newline yet
+                    break
+                size *= 2                   # one line longer than the chunk: read more of it
                 continue
-            new_rows, new_bad = adapter.parse(buf[: cut + 1], source, state) if cut >= 0 else ([], 0)
+            new_rows, new_bad = adapter.parse(chunk if cut + 1 == len(chunk) else chunk[: cut + 1], source, state)
             rows.extend(new_rows)
             bad += new_bad
             offset += cut + 1
-            carry = buf[cut + 1:]
+            if len(chunk) < size:           # reached the end of the file
+                partial = cut + 1 < len(chunk)
+                break
+            size = CHUNK
         new = Cursor(source.agent, source.key, offset, st.st_size, st.st_mtime_ns, st.st_ino,
                      fingerprint(f, offset), state, bad_total + bad, rows_seen + len(rows))
         # A half-written last line keeps size/mtime from matching next time, so it is re-tried.
-        if carry:
+        if partial:
             new.size = -1
     return ReadResult(rows, new, bytes_read=offset - start, bad_lines=bad)

@@ -1,0 +1,275 @@
+"""Claude Code: `projects/**/*.jsonl` transcripts, one row per API call.
+
+Format and counting rules: shared/reference/claude-code.md section 1. In short: only lines with
+`message.usage` carry tokens; one response is written as several lines (a copy per content block,
+an early streaming copy with a placeholder output count), so rows are keyed on `message.id`
+(`requestId` when there is none) and the store keeps the best copy (main chain, then largest);
+`/btw` replays reuse the id as sidechain copies and lose to the original; subagent transcripts
+hold their own calls, attributed to the parent session.
+
+Speed: transcripts run to hundreds of MB, almost all of it tool output in lines without usage.
+A JSON string cannot hold the bytes `"usage":` unescaped (every quote inside a string is
+written `\\"`), so searching the raw buffer for them finds every line that can carry usage,
+and only those lines are decoded. The other lines are checked by shape only (`{...}`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Iterator
+
+from ..rows import UsageRow
+from .base import JsonlAdapter, Source
+from .fields import epoch_ms, tokens
+
+try:  # a C decoder when installed; the stdlib one otherwise (hooks may run without it)
+    from orjson import loads as _loads
+    from orjson import JSONDecodeError as _DecodeError
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    import json as _json
+
+    _DecodeError = ValueError
+
+    def _loads(data):
+        return _json.loads(bytes(data))
+
+USAGE_KEY = b'"usage":'
+
+
+def transcript_roots() -> list[Path]:
+    """Existing `projects/` folders: each CLAUDE_CONFIG_DIR entry's, else both default ones."""
+    env = os.environ.get("CLAUDE_CONFIG_DIR", "")
+    if env.strip():
+        candidates = [Path(p.strip()).expanduser() / "projects" for p in env.split(",") if p.strip()]
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        config = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".config"
+        candidates = [config / "claude" / "projects", Path.home() / ".claude" / "projects"]
+    out: list[Path] = []
+    seen: set[str] = set()
+    for p in candidates:
+        real = os.path.realpath(p)
+        if real in seen or not os.path.isdir(real):
+            continue
+        seen.add(real)
+        out.append(Path(real))
+    return out
+
+
+def subagent_meta(path: Path) -> dict:
+    """Subagent transcripts: `<session>/subagents/agent-<id>.jsonl` (current builds) or
+    `agent-<id>.jsonl` beside the session files (older builds). The parent session comes from
+    the folder name when the layout gives it, else from the lines' own `sessionId`."""
+    if not path.name.startswith("agent-"):
+        return {}
+    if path.parent.name == "subagents":
+        return {"is_subagent": True, "parent_session": path.parent.parent.name}
+    return {"is_subagent": True}
+
+
+def _shape_bad(buf: bytes) -> int:
+    """Lines that cannot be a JSON object (not `{...}`), blank lines aside. Finding newlines is
+    memchr-fast, so this costs little even on megabyte lines."""
+    find = buf.find
+    bad = pos = 0
+    while True:
+        end = find(b"\n", pos)
+        if end < 0:
+            return bad
+        if end > pos:
+            last = end - 1 if buf[end - 1] == 13 and end - 1 > pos else end   # "\r\n" endings
+            if buf[pos] != 123 or buf[last - 1] != 125:                         # "{" ... "}"
+                line = buf[pos:end].strip()
+                if line and not (line[:1] == b"{" and line[-1:] == b"}"):
+                    bad += 1
+        pos = end + 1
+
+
+def _recover(line: memoryview) -> tuple[dict | None, bool]:
+    """For a line that is not valid JSON: (the object found after the junk or None, True).
+    A crash can leave half a line that the next write continues
+    (`{"type":"user","mes{"parentUuid":...}`): the object after the junk is still a real call,
+    and the line still counts as bad."""
+    raw = bytes(line)
+    pos = 0
+    for _ in range(32):                   # bounded: a damaged line must not cost quadratic time
+        pos = raw.find(b'{"', pos + 1)
+        if pos < 0:
+            break
+        try:
+            obj = _loads(raw[pos:])
+        except _DecodeError:
+            continue
+        if type(obj) is dict:
+            return obj, True
+    return None, True
+
+
+class ClaudeAdapter(JsonlAdapter):
+    name = "claude"
+    title = "Claude Code"
+    untracked = "subscription plan and rate-limit state; web and desktop app usage"
+
+    def roots(self) -> list[Path]:
+        return transcript_roots()
+
+    def sources(self) -> Iterator[Source]:
+        seen: set[tuple[int, int]] = set()
+        for root in self.roots():
+            for path, ident in self._walk(root, set()):
+                if ident in seen:
+                    continue                      # the same file through another root or link
+                seen.add(ident)
+                yield Source(self.name, path, "jsonl", subagent_meta(path))
+
+    def _walk(self, folder: Path, visited: set) -> Iterator[tuple[Path, tuple[int, int]]]:
+        try:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in visited:
+                return                            # a symlink loop
+            visited.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except FileNotFoundError:
+            return                                # removed while we looked: nothing to read
+        except OSError as exc:
+            self.warn(f"{folder}: {exc.strerror or exc}, skipped")
+            return
+        subdirs = []
+        for entry in entries:
+            try:
+                est = entry.stat()
+            except OSError:
+                continue                          # a dangling link or a file gone meanwhile
+            if stat.S_ISDIR(est.st_mode):
+                subdirs.append(Path(entry.path))
+            elif entry.name.endswith(".jsonl") and stat.S_ISREG(est.st_mode):
+                yield Path(entry.path), (est.st_dev, est.st_ino)
+        for sub in subdirs:
+            yield from self._walk(sub, visited)
+
+    def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
+        meta = source.meta if "is_subagent" in source.meta else subagent_meta(Path(source.path))
+        is_subagent = bool(meta.get("is_subagent"))
+        parent_session = meta.get("parent_session")
+        bad = _shape_bad(buf)
+        best: dict[str, UsageRow] = {}
+        ranks: dict[str, int] = {}
+        view = memoryview(buf)
+        find, rfind = buf.find, buf.rfind
+        pos = 0
+        while True:
+            hit = find(USAGE_KEY, pos)
+            if hit < 0:
+                break
+            start = rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            pos = end + 1
+            if buf[end - 1] == 13:                # "\r\n" endings
+                end -= 1
+            line = view[start:end]
+            try:
+                obj = _loads(line)
+                damaged = type(obj) is not dict
+            except _DecodeError:
+                obj, damaged = _recover(line)
+            if damaged:
+                # A line not shaped "{...}" was already counted by _shape_bad: count it once.
+                if buf[start] == 123 and buf[end - 1] == 125:
+                    bad += 1
+                if obj is None:
+                    continue
+            message = obj.get("message")
+            if type(message) is not dict:
+                continue
+            usage = message.get("usage")
+            if type(usage) is not dict:
+                if usage is not None and not damaged:
+                    bad += 1
+                continue
+            key = message.get("id") or obj.get("requestId")
+            if type(key) is not str:
+                continue
+            model = message.get("model")
+            if model == "<synthetic>" or obj.get("isApiErrorMessage") is True:
+                continue                          # local errors: no API call was billed
+            counts = _counts(usage)
+            ts = _ts(obj.get("timestamp"))
+            if counts is None or ts is None:
+                if not damaged:
+                    bad += 1                      # malformed usage or time: skipped, counted
+                continue
+            sidechain = obj.get("isSidechain") is True
+            # UsageRow.rank, computed before building the row: most lines are copies.
+            rank = (0 if sidechain else 1 << 48) | min(sum(counts), (1 << 48) - 1)
+            if ranks.get(key, -1) >= rank:
+                continue
+            ranks[key] = rank
+            uncached, cache_read, w5m, w1h, output = counts
+            cost = obj.get("costUSD")
+            best[key] = UsageRow(
+                "claude", key, ts,
+                session_id=parent_session or _str(obj.get("sessionId")),
+                project=_str(obj.get("cwd")),
+                model=_str(model),
+                input_tokens=uncached,
+                output_tokens=output,
+                cache_read_tokens=cache_read,
+                cache_write_5m_tokens=w5m,
+                cache_write_1h_tokens=w1h,
+                is_sidechain=sidechain,
+                is_subagent=is_subagent,
+                git_branch=_str(obj.get("gitBranch")),
+                recorded_cost=float(cost) if type(cost) in (int, float) else None,
+            )
+        return list(best.values()), bad
+
+
+def _counts(usage: dict) -> tuple[int, int, int, int, int] | None:
+    """(uncached input, cache read, 5m write, 1h write, output), or None when a counter is not a
+    non-negative whole number. Missing counters are 0; without the 5m/1h split every write is 5m."""
+    try:
+        uncached = tokens(usage, "input_tokens")
+        cache_read = tokens(usage, "cache_read_input_tokens")
+        writes = tokens(usage, "cache_creation_input_tokens")
+        output = tokens(usage, "output_tokens")
+        split = usage.get("cache_creation")
+        if type(split) is dict and ("ephemeral_1h_input_tokens" in split or "ephemeral_5m_input_tokens" in split):
+            w1h = tokens(split, "ephemeral_1h_input_tokens")
+            if w1h > writes or w1h + tokens(split, "ephemeral_5m_input_tokens") != writes:
+                w1h = min(w1h, writes)            # split and total disagree: the total is billed
+        else:
+            w1h = 0
+    except ValueError:
+        return None
+    return uncached, cache_read, writes - w1h, w1h, output
+
+
+_DAY_MS: dict[str, int] = {}
+
+
+def _ts(value) -> int | None:
+    """Epoch ms. Claude Code writes `2026-05-04T01:50:21.079Z`: that shape is read by slicing
+    (with each day's midnight cached), anything else by fields.epoch_ms."""
+    if type(value) is str and len(value) == 24 and value[23] == "Z" and value[10] == "T":
+        day = _DAY_MS.get(value[:10])
+        if day is None:
+            day = epoch_ms(value[:10] + "T00:00:00Z")
+            if day is None:
+                return None
+            _DAY_MS[value[:10]] = day
+        try:
+            return (day + int(value[11:13]) * 3_600_000 + int(value[14:16]) * 60_000
+                    + int(value[17:19]) * 1000 + int(value[20:23]))
+        except ValueError:
+            pass
+    return epoch_ms(value)
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+ADAPTER = ClaudeAdapter()
