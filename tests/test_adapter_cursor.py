@@ -57,8 +57,8 @@ def test_local_store_best_effort(vscdb):
                              "output": 2076 + 340, "recorded": None}
     assert stats.bad_lines == 1
     rows = dict(store.db.execute("SELECT dedupe_key, model FROM calls"))
-    # b2 has no modelInfo: the chat's modelConfig; 'default' is no model name.
-    assert rows == {"req:9e0c1a52-r1": "claude-4.5-sonnet", "req:51d7e0aa-r3": "gpt-5"}
+    # b2 has no modelInfo: the chat's modelConfig (Cursor's claude-4.5-sonnet); 'default' is no model name.
+    assert rows == {"req:9e0c1a52-r1": "claude-sonnet-4-5", "req:51d7e0aa-r3": "gpt-5"}
     assert store.db.execute("SELECT ts, session_id FROM calls WHERE dedupe_key = 'req:51d7e0aa-r3'").fetchone() == (
         1773136800000, "8c41d7a0-5e2f-4b93-a6c8-1f0e9d3b2a77")
     assert hashlib.sha256(vscdb.read_bytes()).hexdigest() == digest     # never written
@@ -70,7 +70,7 @@ def test_csv_rows_validated_and_mapped():
     assert len(rows) == 4
     first = rows[0]
     assert (first.ts, first.model, first.input_tokens, first.cache_write_5m_tokens, first.cache_read_tokens,
-            first.output_tokens, first.recorded_cost) == (1772727611482, "claude-4.5-sonnet-thinking", 310, 12040,
+            first.output_tokens, first.recorded_cost) == (1772727611482, "claude-sonnet-4-5", 310, 12040,
                                                            182336, 2210, 0.0)
     # Identical lines are two requests with two keys.
     assert rows[1].dedupe_key != rows[2].dedupe_key and rows[1].dedupe_key[:-2] == rows[2].dedupe_key[:-2]
@@ -191,3 +191,18 @@ def test_counts_filled_in_later_are_picked_up(vscdb):
     ingest(store, agents=["cursor"], show_progress=False)
     assert totals(store, "dedupe_key = 'req:51d7e0aa-r3'")["output"] == 400     # the larger copy wins
     assert totals(store)["rows"] == 3
+
+
+@pytest.mark.parametrize("cursor_name, ours", [
+    ("claude-4.5-sonnet-thinking", "claude-sonnet-4-5"),
+    ("claude-4.5-opus-high-thinking", "claude-opus-4-5"),
+    ("claude-4-sonnet", "claude-sonnet-4"),
+    ("claude-3.5-sonnet", "claude-3-5-sonnet"),
+    ("claude-sonnet-4-5", "claude-sonnet-4-5"),
+    ("gpt-5", "gpt-5"),
+    ("auto", "auto"),
+    ("default", None),
+])
+def test_model_names(cursor_name, ours):
+    from token_roi.adapters.cursor import model_name
+    assert model_name(cursor_name) == ours

@@ -6,7 +6,8 @@ Local store: `state.vscdb` (SQLite, opened read-only) in `User/globalStorage/` u
 `bubbleId:<composerId>:<bubbleId>` hold one chat message as JSON with `tokenCount.{inputTokens,
 outputTokens}`, `modelInfo.modelName`, `createdAt` and `requestId`. The counts are often 0 (then
 nothing is booked), there is no cache split and no cost; the model, when missing, comes from the
-chat's `composerData:<composerId>`. One row per `requestId`.
+chat's `composerData:<composerId>`. One row per `requestId`. Cursor's own Claude names
+(`claude-4.5-sonnet-thinking`) are turned into Anthropic's (`claude-sonnet-4-5`) so they price.
 
 Usage CSV (downloaded by the user from cursor.com's dashboard): `Date,Kind,Model,Max Mode,Input
 (w/ Cache Write),Input (w/o Cache Write),Cache Read,Output Tokens,Total Tokens,Cost`. Imported
@@ -24,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -79,6 +81,22 @@ def _count(value) -> int:
         return max(0, int(value or 0))
     except (TypeError, ValueError):
         return 0
+
+
+CURSOR_CLAUDE = re.compile(r"^claude-(\d+(?:\.\d+)?)-(opus|sonnet|haiku)(?:-[a-z-]+)?$")
+
+
+def model_name(name: str | None) -> str | None:
+    """Cursor's model names as the model makers spell them where they differ, so they price:
+    Cursor writes `claude-4.5-sonnet-thinking` for Anthropic's `claude-sonnet-4-5` (the thinking
+    and effort variants bill at the same rates). Other names are kept as Cursor writes them."""
+    if not name or name == "default":
+        return None
+    m = CURSOR_CLAUDE.match(name.strip().lower())
+    if not m:
+        return name
+    version, family = m.group(1).replace(".", "-"), m.group(2)
+    return f"claude-{version}-{family}" if int(version.split("-")[0]) < 4 else f"claude-{family}-{version}"
 
 
 def _in_ranges(ts: int, ranges: list) -> bool:
@@ -147,7 +165,7 @@ class CursorAdapter(Adapter):
                 agent=self.name,
                 dedupe_key=f"req:{bubble['requestId']}" if bubble.get("requestId") else f"bubble:{composer_id}:{bubble_id}",
                 ts=ts, session_id=composer_id or None,
-                model=None if model in (None, "", "default") else model,
+                model=model_name(model),
                 input_tokens=inp, output_tokens=out))
         st = os.stat(source.path)
         # Signature from before the read: a write during it makes the next ingest look again.
@@ -296,7 +314,7 @@ def read_usage_csv(path: Path | str) -> list[UsageRow]:
                 seen[digest] = seen.get(digest, 0) + 1
                 rows.append(UsageRow(
                     agent="cursor", dedupe_key=f"{CSV_KEY_PREFIX}{digest}#{seen[digest]}", ts=ts,
-                    model=get["Model"] or None, input_tokens=plain, cache_write_5m_tokens=cache_write,
+                    model=model_name(get["Model"]), input_tokens=plain, cache_write_5m_tokens=cache_write,
                     cache_read_tokens=cache_read, output_tokens=output, recorded_cost=recorded))
         except csv.Error as exc:
             raise CsvFormatError(f"{path}:{reader.line_num}: unreadable CSV: {exc}") from None
