@@ -192,3 +192,14 @@ def test_a_counter_going_down_books_nothing_negative(hermes_home):
     after = totals(store, f"session_id = '{S2}'")
     assert after["input"] == before["input"] and after["output"] == before["output"] + 50
     assert store.db.execute("SELECT MIN(input_tokens), MIN(output_tokens) FROM calls").fetchone() >= (0, 0)
+
+
+def test_hermes_home_pointing_at_a_profile(hermes_home, monkeypatch):
+    # `hermes -p work` runs with HERMES_HOME=~/.hermes/profiles/work: still every home once.
+    make_db(hermes_home / "state.db")
+    make_db(hermes_home / "profiles" / "work" / "state.db")
+    monkeypatch.setenv("HERMES_HOME", str(hermes_home / "profiles" / "work"))
+    assert sorted(s.meta["profile"] for s in get_adapter("hermes").sources()) == ["default", "work"]
+    store = Store()
+    ingest(store, agents=["hermes"], show_progress=False)
+    assert totals(store)["rows"] == 8
