@@ -156,3 +156,38 @@ def test_fetch_calls_ordered_streams_filtered_rows_in_time_order():
     rows = list(query.fetch_calls_ordered(store, Filters(project="/p"), UTC))
     assert [r["input_tokens"] for r in rows] == [1, 2]
     assert query.has_calls(store, Filters(project="/q")) and not query.has_calls(store, Filters(project="/z"))
+
+
+def test_offset_segments_find_each_transition_to_the_millisecond():
+    segs = query.offset_segments(BERLIN, ms("2026-01-01T00:00:00Z"), ms("2026-12-31T00:00:00Z"))
+    assert segs == [(ms("2026-01-01T00:00:00Z"), 3_600_000), (ms("2026-03-29T01:00:00Z"), 7_200_000),
+                    (ms("2026-10-25T01:00:00Z"), 3_600_000)]
+    assert query.offset_segments(KTM, ms("2026-01-01T00:00:00Z"), ms("2026-12-31T00:00:00Z")) == [
+        (ms("2026-01-01T00:00:00Z"), 20_700_000)]
+    # Lord Howe Island moves its clock by half an hour (+10:30 -> +11 on 2026-10-04 02:00 local)
+    lh = query.offset_segments(ZoneInfo("Australia/Lord_Howe"), ms("2026-09-01T00:00:00Z"), ms("2026-11-01T00:00:00Z"))
+    assert lh == [(ms("2026-09-01T00:00:00Z"), 37_800_000), (ms("2026-10-03T15:30:00Z"), 39_600_000)]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Kathmandu", "Europe/Berlin",
+                                  "Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns"])
+def test_sql_local_day_equals_zoneinfo_for_every_call(zone):
+    import random
+    tz = ZoneInfo(zone)
+    rnd = random.Random(zone)
+    lo, hi = ms("2025-01-01T00:00:00Z"), ms("2027-01-01T00:00:00Z")
+    calls = [call(query_iso(rnd.randint(lo, hi)), inp=1) for _ in range(400)]
+    # and calls right at each transition and a millisecond before it
+    for start, _ in query.offset_segments(tz, lo, hi)[1:]:
+        calls += [call(query_iso(start), inp=1), call(query_iso(start - 1), inp=1)]
+    store = make_store(calls)
+    expected: dict[str, int] = {}
+    for row, _ in calls:
+        day = dt.datetime.fromtimestamp(row.ts / 1000, tz).date().isoformat()
+        expected[day] = expected.get(day, 0) + 1
+    assert {g.key: g.calls for g in query.usage_by_period(store, "daily", Filters(), tz)} == expected
+
+
+def query_iso(ms_: int) -> str:
+    from token_roi.reports.blocks import iso_ms
+    return iso_ms(ms_)

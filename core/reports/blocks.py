@@ -17,7 +17,8 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from .query import BUCKET_MS, Filters, Group, first_call_ts, usage_by_bucket
+from .query import (BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums,
+                    usage_from_sums)
 
 HOUR_MS = 3_600_000
 
@@ -101,8 +102,11 @@ def usage_blocks(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezon
     firsts = [first for _, _, first, _ in spans]
     # Sums per quarter hour, closed at the top like the blocks' ends: each quarter lies wholly in
     # one block (block ends are whole quarters), found by its first call.
-    for _, agent, model, u in usage_by_bucket(store, filters, tz, bucket_ms=BUCKET_MS, upper_closed=True):
-        blocks[bisect_right(firsts, u.first_ts) - 1].add_part(model, agent, u)
+    acc: dict[tuple, list] = {}
+    for r in bucket_rows(store, filters, tz, bucket_ms=BUCKET_MS, upper_closed=True):
+        merge_sums(acc, (bisect_right(firsts, r[13]) - 1, r[1], r[2] or UNKNOWN_MODEL), r, 3)   # r[13]: MIN(ts)
+    for (i, agent, model), v in acc.items():
+        blocks[i].add_part(model, agent, usage_from_sums(v, 0))
     out: list[Block] = []
     for i, b in enumerate(blocks):
         if i and firsts[i] - blocks[i - 1].last_ts > length:

@@ -1,10 +1,10 @@
-"""The query layer every report stands on: sums computed in SQL, mapped to local time in Python.
+"""The query layer every report stands on: sums computed in SQL, never per-call rows in Python.
 
-SQLite does the heavy part (one pass over `calls`, grouped by a fixed UTC bucket and model), so
-a report never loads per-call rows. Buckets are 15 minutes because every time-zone offset in use
-today (Asia/Kathmandu +05:45, Australia/Eucla +08:45, ...) and every DST switch falls on a
-15-minute UTC boundary: mapping each bucket's start to a local date with zoneinfo is therefore
-exact for every IANA zone, DST included.
+Local calendar days are computed inside SQLite exactly: the zone's UTC offset is constant
+between its transitions, so `(ts + offset) / 86400000` with a CASE over the few transitions in
+the data's time range (found with zoneinfo) is the local day number for every IANA zone, DST
+and odd offsets (Asia/Kathmandu +05:45) included. One grouped query per report returns a row
+per (day, agent, model); weeks and months are folded from days in Python.
 
 Counters stay apart (see rows.py); `cost` sums priced calls only, and calls whose `cost` is NULL
 (unknown model, or not priced yet) are counted in `unpriced_calls` / `unpriced_tokens` so a
@@ -18,7 +18,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterator
 
-BUCKET_MS = 15 * 60 * 1000
+BUCKET_MS = 15 * 60 * 1000        # a quarter hour: every offset in use today is a whole quarter
+DAY_MS = 86_400_000
+EPOCH_DAY = dt.date(1970, 1, 1)
 UNKNOWN_MODEL = "unknown"
 PERIODS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -56,6 +58,50 @@ def where_clause(filters: Filters, tz: dt.tzinfo) -> tuple[str, list]:
         parts.append(f"agent IN ({', '.join('?' * len(filters.agents))})")
         params.extend(filters.agents)
     return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _utc_offset_ms(tz: dt.tzinfo, ms: int) -> int:
+    off = dt.datetime.fromtimestamp(ms / 1000, tz).utcoffset()
+    return int(off.total_seconds() * 1000) if off else 0
+
+
+def offset_segments(tz: dt.tzinfo, lo_ms: int, hi_ms: int) -> list[tuple[int, int]]:
+    """[(from_ms, utc_offset_ms), ...] covering [lo_ms, hi_ms]: the zone's offset changes exactly
+    at each from_ms (found to the millisecond by bisection; no zone changes twice in 6 hours)."""
+    step = 6 * 3_600_000
+    cur = _utc_offset_ms(tz, lo_ms)
+    segs = [(lo_ms, cur)]
+    t = lo_ms
+    while t < hi_ms:
+        n = min(t + step, hi_ms)
+        o = _utc_offset_ms(tz, n)
+        if o != cur:
+            a, b = t, n                      # offset(a) == cur, offset(b) != cur
+            while b - a > 1:
+                m = (a + b) // 2
+                if _utc_offset_ms(tz, m) == cur:
+                    a = m
+                else:
+                    b = m
+            cur = _utc_offset_ms(tz, b)
+            segs.append((b, cur))
+            n = b
+        t = n
+    return segs
+
+
+def local_day_sql(tz: dt.tzinfo, lo_ms: int, hi_ms: int, column: str = "ts") -> tuple[str, list]:
+    """An SQL expression (and its parameters) giving the local day number (days since
+    1970-01-01 in `tz`) of `column`, exact for calls between lo_ms and hi_ms."""
+    segs = offset_segments(tz, lo_ms, hi_ms)
+    if len(segs) == 1:
+        return f"(({column} + ?) / {DAY_MS})", [segs[0][1]]
+    whens, params = [], []
+    for (_, off), (nxt, _) in zip(segs, segs[1:]):
+        whens.append(f"WHEN {column} < ? THEN ?")
+        params += [nxt, off]
+    params.append(segs[-1][1])
+    return f"(({column} + CASE {' '.join(whens)} ELSE ? END) / {DAY_MS})", params
 
 
 @dataclass
@@ -145,7 +191,7 @@ def totals(groups: list[Group], key: str = "total") -> Group:
     return out
 
 
-# Selected after the grouping columns by every aggregate query (see _usage_from).
+# Selected after the grouping columns by every aggregate query (see usage_from_sums).
 _SUMS = (
     "SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
     "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), COUNT(*), "
@@ -156,7 +202,7 @@ _SUMS = (
 )
 
 
-def _usage_from(r: tuple | sqlite3.Row, start: int) -> Usage:
+def usage_from_sums(r: tuple | sqlite3.Row, start: int) -> Usage:
     return Usage(int(r[start]), int(r[start + 1]), int(r[start + 2]), int(r[start + 3]), int(r[start + 4]),
                  int(r[start + 5]), float(r[start + 6]), int(r[start + 7]), int(r[start + 8]),
                  int(r[start + 9]), r[start + 10], r[start + 11])
@@ -178,21 +224,45 @@ def usage_by_period(store, period: str, filters: Filters = Filters(), tz: dt.tzi
                     *, week_start: int = 0) -> list[Group]:
     """Usage per local day / week / month, oldest first. Each Group's `key` is the ccusage key
     (see period_key); `models` holds the per-model split for --breakdown and modelsUsed."""
+    lo = first_call_ts(store, filters, tz)
+    if lo is None:
+        return []
+    hi = first_call_ts(store, filters, tz, last=True)
+    day_expr, day_params = local_day_sql(tz, lo, hi)
     where, params = where_clause(filters, tz)
-    sql = (f"SELECT ts / {BUCKET_MS}, agent, model, {_SUMS} FROM calls{where} "
-           f"GROUP BY ts / {BUCKET_MS}, agent, model")
-    groups: dict[str, Group] = {}
+    sql = f"SELECT {day_expr} AS d, agent, model, {_SUMS} FROM calls{where} GROUP BY d, agent, model"
+    acc: dict[tuple, list] = {}
     key_of: dict[int, str] = {}
-    for r in store.db.execute(sql, params):
-        bucket = r[0]
-        key = key_of.get(bucket)
+    for r in store.db.execute(sql, day_params + params):
+        key = key_of.get(r[0])
         if key is None:
-            local = dt.datetime.fromtimestamp(bucket * BUCKET_MS / 1000, tz)
-            key = key_of[bucket] = period_key(local.date(), period, week_start)
+            key = key_of[r[0]] = period_key(EPOCH_DAY + dt.timedelta(days=r[0]), period, week_start)
+        merge_sums(acc, (key, r[1], r[2] or UNKNOWN_MODEL), r, 3)
+    return _groups(acc, lambda key: Group(key=key))
+
+
+def merge_sums(acc: dict, k: tuple, r: tuple, start: int) -> None:
+    """Add one aggregate row's _SUMS (from column `start`) into acc[k]: tight, no objects."""
+    cur = acc.get(k)
+    if cur is None:
+        acc[k] = list(r[start:start + 12])
+        return
+    for i in range(10):
+        cur[i] += r[start + i]
+    if r[start + 10] < cur[10]:
+        cur[10] = r[start + 10]
+    if r[start + 11] > cur[11]:
+        cur[11] = r[start + 11]
+
+
+def _groups(acc: dict, make) -> list:
+    """Groups (made by make(key)) from merge_sums'd sums keyed (group key, agent, model), in key order."""
+    groups: dict = {}
+    for (key, agent, model), v in acc.items():
         g = groups.get(key)
         if g is None:
-            g = groups[key] = Group(key=key)
-        g.add_part(r[2] or UNKNOWN_MODEL, r[1], _usage_from(r, 3))
+            g = groups[key] = make(key)
+        g.add_part(model, agent, usage_from_sums(v, 0))
     return [groups[k] for k in sorted(groups)]
 
 
@@ -216,7 +286,7 @@ def usage_by_session(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.tim
         s = sessions.get(k)
         if s is None:
             s = sessions[k] = SessionGroup(key=r[1] or "", agent=r[0], session_id=r[1] or "")
-        part = _usage_from(r, 4)
+        part = usage_from_sums(r, 4)
         s.add_part(r[2] or UNKNOWN_MODEL, r[0], part)
         counts = project_calls.setdefault(k, {})
         counts[r[3]] = counts.get(r[3], 0) + part.calls
@@ -232,11 +302,16 @@ def usage_by_bucket(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.time
     """(bucket, agent, model, usage) in time order. Bucket b spans [b*bucket_ms, (b+1)*bucket_ms),
     or with upper_closed (b*bucket_ms, (b+1)*bucket_ms], which puts a call exactly on a boundary
     with the calls before it (how 5-hour blocks treat their end)."""
+    for r in bucket_rows(store, filters, tz, bucket_ms=bucket_ms, upper_closed=upper_closed):
+        yield r[0], r[1], r[2] or UNKNOWN_MODEL, usage_from_sums(r, 3)
+
+
+def bucket_rows(store, filters: Filters, tz: dt.tzinfo, *, bucket_ms: int = BUCKET_MS, upper_closed: bool = False):
+    """usage_by_bucket's raw rows: (bucket, agent, model, *_SUMS), for callers that fold many."""
     where, params = where_clause(filters, tz)
     b = f"(ts - 1) / {int(bucket_ms)}" if upper_closed else f"ts / {int(bucket_ms)}"
-    sql = f"SELECT {b} AS b, agent, model, {_SUMS} FROM calls{where} GROUP BY b, agent, model ORDER BY b"
-    for r in store.db.execute(sql, params):
-        yield r[0], r[1], r[2] or UNKNOWN_MODEL, _usage_from(r, 3)
+    return store.db.execute(
+        f"SELECT {b} AS b, agent, model, {_SUMS} FROM calls{where} GROUP BY b, agent, model ORDER BY b", params)
 
 
 def first_call_ts(store, filters: Filters, tz: dt.tzinfo, *, after: int | None = None,
