@@ -399,3 +399,22 @@ def test_importing_pricing_needs_only_the_standard_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_two_cliffs_price_the_same_in_sql_and_python(store):
+    # Some models have two thresholds (32k and 128k prompt tokens); the CASE must pick the highest passed.
+    from token_roi.pricing.rates import sql_cost
+    top = Rates(0.52, 2.6, 0.52, 0.52, 0.52)
+    mid = Rates(0.325, 1.3, 0.325, 0.325, 0.325, long_threshold=128_000, long=top)
+    rates = Rates(0.195, 0.975, 0.195, 0.195, 0.195, long_threshold=32_000, long=mid)
+    prompts = [1_000, 32_000, 32_001, 128_000, 128_001, 300_000]
+    insert(store, *(call(f"p{p}", "qwen3-coder-flash", input_tokens=p - 500, cache_read_tokens=500, output_tokens=1_000)
+                    for p in prompts))
+    expr, params = sql_cost(rates)
+    got = dict(store.db.execute(f"SELECT dedupe_key, {expr} FROM calls", params).fetchall())
+    expected_rate = {1_000: rates, 32_000: rates, 32_001: mid, 128_000: mid, 128_001: top, 300_000: top}
+    for p in prompts:
+        r = expected_rate[p]
+        by_hand = ((p - 500) * r.input + 500 * r.cache_read + 1_000 * r.output) / 1e6
+        assert cost_of(rates, input_tokens=p - 500, cache_read_tokens=500, output_tokens=1_000) == pytest.approx(by_hand)
+        assert got[f"p{p}"] == pytest.approx(by_hand, rel=1e-12), p

@@ -186,7 +186,7 @@ def model_id(model: str) -> str | None:
     """genai-prices' id for `model` (e.g. 'claude-sonnet-4-5' for a dated name), if any."""
     try:
         schedule = genai_schedule(model)
-    except Unavailable:
+    except Exception:   # noqa: BLE001 - Unavailable, or a quirk of its data: no id to match on
         return None
     return schedule[0][1].model_id if schedule else None
 
