@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Guard hook benchmark: the PostToolUse hook as a whole process, interpreter start included.
+
+    python bench/hook_bench.py                      # 1 MB and 200 MB sessions, 60 calls each
+    python bench/hook_bench.py --runs 100 --write-docs
+
+For each session size a realistic transcript is generated (`token_roi.sample.append_session`,
+cached in bench/.cache/), the guard state is caught up once (SessionStart), and then, per run, a
+new tool call is appended to the transcript (an assistant line with usage, streaming copy
+included, and its tool result) and the PostToolUse hook is timed exactly as hooks/hooks.json runs
+it (`python3 -S -E hooks/token_budget_guard.py`, with this interpreter as python3). Sizes are
+interleaved run by run so machine load hits both alike. After the runs the state's token total
+is checked against the generator's ground truth plus what was appended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "hooks"))
+import _bootstrap  # noqa: E402
+
+_bootstrap.load()
+from token_roi.sample import append_session  # noqa: E402
+
+MB = 1024 * 1024
+TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_RATIO = 40.0, 80.0, 1.2
+
+
+def hook_argv(event: str = "PostToolUse") -> list[str]:
+    cfg = json.loads((REPO / "hooks" / "hooks.json").read_text())
+    command = cfg["hooks"][event][0]["hooks"][0]["command"].replace("${CLAUDE_PLUGIN_ROOT}", str(REPO))
+    argv = shlex.split(command)
+    return [sys.executable, *argv[1:]]
+
+
+def transcript(size: int, seed: int) -> tuple[Path, dict]:
+    cache = HERE / ".cache" / f"hook-{size // MB}MB-s{seed}"
+    manifest = cache / "manifest.json"
+    if manifest.exists():
+        m = json.loads(manifest.read_text())
+        return Path(m["path"]), m["expected"]
+    shutil.rmtree(cache, ignore_errors=True)
+    t0 = time.time()
+    path, tree = append_session(cache, total_bytes=size, seed=seed, when=dt.datetime(2026, 11, 2, 9, 0))
+    manifest.write_text(json.dumps({"path": str(path), "expected": tree.expected.as_dict()}))
+    print(f"  generated {path.stat().st_size / MB:.0f} MB session in {time.time() - t0:.0f}s", file=sys.stderr)
+    return path, tree.expected.as_dict()
+
+
+def new_call(i: int) -> tuple[bytes, int]:
+    """A tool call's lines as Claude Code appends them: a streaming copy, the final copy, the result."""
+    stamp = f"2026-11-02T18:{i // 60 % 60:02d}:{i % 60:02d}.120Z"
+    usage = {"input_tokens": 4, "cache_creation_input_tokens": 900, "cache_read_input_tokens": 48000,
+             "output_tokens": 350, "service_tier": "standard",
+             "cache_creation": {"ephemeral_1h_input_tokens": 900, "ephemeral_5m_input_tokens": 0}}
+    lines = []
+    for out in (2, 350):
+        u = dict(usage, output_tokens=out)
+        lines.append({"parentUuid": "p", "isSidechain": False, "userType": "external",
+                      "message": {"model": "claude-sonnet-4-6", "id": f"msg_bench_{i:05d}", "type": "message",
+                                  "role": "assistant", "content": [{"type": "tool_use", "id": f"toolu_b{i}",
+                                                                    "name": "Read", "input": {"file_path": f"/src/m{i}.py"}}],
+                                  "stop_reason": "tool_use", "usage": u},
+                      "requestId": f"req_bench_{i:05d}", "type": "assistant", "uuid": f"u{i}a{out}",
+                      "timestamp": stamp, "cwd": "/home/dev/src/acme-api", "sessionId": "bench", "version": "2.1.126"})
+    lines.append({"parentUuid": f"u{i}a350", "isSidechain": False, "type": "user",
+                  "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_b{i}",
+                                                           "content": "x = 1\n" * 200}]},
+                  "uuid": f"u{i}r", "timestamp": stamp, "cwd": "/home/dev/src/acme-api", "sessionId": "bench"})
+    data = "".join(json.dumps(obj, separators=(",", ":")) + "\n" for obj in lines).encode()
+    return data, 4 + 900 + 48000 + 350
+
+
+def payload(session_id: str, path: Path, event: str, i: int) -> bytes:
+    p = {"session_id": session_id, "transcript_path": str(path), "cwd": "/home/dev/src/acme-api",
+         "permission_mode": "default", "hook_event_name": event}
+    if event == "PostToolUse":
+        p.update(tool_name="Read", tool_input={"file_path": f"/src/m{i}.py"}, tool_use_id=f"toolu_b{i}",
+                 tool_response={"type": "text", "file": {"filePath": f"/src/m{i}.py", "content": "x = 1\n" * 200,
+                                                         "numLines": 200, "startLine": 1, "totalLines": 200}},
+                 duration_ms=12)
+    else:
+        p.update(source="startup", model="claude-sonnet-4-6")
+    return json.dumps(p).encode()
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(q * (len(s) - 1)))))]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}; load average {load:.1f} at the start")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1,200", help="session sizes in MB (default 1,200)")
+    ap.add_argument("--runs", type=int, default=60, help="timed hook calls per size (default 60)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--write-docs", action="store_true", help="put the results under '## Guard hook' in docs/benchmarks.md")
+    args = ap.parse_args()
+    sizes = [int(s) * MB for s in args.sizes.split(",")]
+    argv = hook_argv()
+    home = Path(tempfile.mkdtemp(prefix="hook-bench-"))
+    env = dict(os.environ, TOKEN_ROI_HOME=str(home), CLAUDE_PLUGIN_ROOT=str(REPO))
+    started = machine()
+    # Warm the plugin's bytecode cache (as the first hook of a user's first session would).
+    warm = {"session_id": "warm-up", "cwd": "/", "hook_event_name": "PostToolUse", "tool_name": "Read",
+            "tool_input": {}, "tool_response": {}, "tool_use_id": "t"}
+    subprocess.run(argv, input=json.dumps(warm).encode(), env=env, capture_output=True)
+    work = {}
+    try:
+        for size in sizes:
+            src, expected = transcript(size, args.seed)
+            live = home / "projects" / src.parent.name / src.name
+            live.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, live)
+            sub = src.with_suffix("") / "subagents"
+            if sub.is_dir():
+                shutil.copytree(sub, live.with_suffix("") / "subagents")
+            sid = f"bench-{size // MB}mb"
+            t0 = time.perf_counter()
+            subprocess.run(hook_argv("SessionStart"), input=payload(sid, live, "SessionStart", 0), env=env,
+                           capture_output=True, check=True)
+            catch_up = time.perf_counter() - t0
+            work[size] = {"path": live, "sid": sid, "expected": expected["total"], "added": 0, "times": [],
+                          "catch_up_s": catch_up, "bytes": live.stat().st_size}
+        for i in range(args.runs):
+            for size in sizes:
+                w = work[size]
+                data, tokens = new_call(i)
+                with open(w["path"], "ab") as f:
+                    f.write(data)
+                w["added"] += tokens
+                t0 = time.perf_counter()
+                proc = subprocess.run(argv, input=payload(w["sid"], w["path"], "PostToolUse", i), env=env,
+                                      capture_output=True)
+                w["times"].append((time.perf_counter() - t0) * 1000)
+                if proc.returncode != 0 or proc.stdout:
+                    print(f"unexpected hook answer: {proc.returncode} {proc.stdout[:200]!r}", file=sys.stderr)
+        ok = True
+        for size in sizes:
+            w = work[size]
+            state = json.loads((home / "sessions" / f"{w['sid']}.json").read_text())
+            w["exact"] = state["total_tokens_used"] == w["expected"] + w["added"]
+            ok &= w["exact"]
+        log = home / "token-roi.log"
+        errors = [line for line in log.read_text().splitlines() if "error" in line] if log.exists() else []
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+    base = statistics.median(work[sizes[0]]["times"])
+    rows = []
+    for size in sizes:
+        w = work[size]
+        med, p95 = statistics.median(w["times"]), pct(w["times"], 0.95)
+        rows.append((size, w, med, p95, med / base))
+    lines = [
+        "## Guard hook",
+        "",
+        f"`python bench/hook_bench.py --runs {args.runs}`: the PostToolUse hook timed as a whole process "
+        "(interpreter start included), run exactly as `hooks/hooks.json` runs it "
+        "(`python3 -S -E hooks/token_budget_guard.py`), after a new tool call was appended to a session "
+        "whose guard state had already caught up. Sizes interleaved run by run.",
+        "",
+        f"Machine: {started}.",
+        "",
+        "| session transcript | runs | median | p95 | median vs 1 MB | first catch-up (SessionStart) | totals exact |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, w, med, p95, ratio in rows:
+        lines.append(f"| {w['bytes'] / MB:,.0f} MB | {len(w['times'])} | {med:.1f} ms | {p95:.1f} ms | "
+                     f"{ratio:.2f}x | {w['catch_up_s']:.1f} s | {'yes' if w['exact'] else 'NO'} |")
+    bare = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-S", "-E", "-c", "pass"])
+        bare.append((time.perf_counter() - t0) * 1000)
+    lines += ["", f"For scale: a bare `python3 -S -E -c pass` takes {statistics.median(bare):.1f} ms median here. "
+              f"Targets: median under {TARGET_MEDIAN_MS:.0f} ms, p95 under {TARGET_P95_MS:.0f} ms, "
+              f"the largest session within {TARGET_RATIO}x of 1 MB."]
+    if errors:
+        lines.append(f"\nHook errors logged during the run: {len(errors)} (first: {errors[0]})")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+    return 0 if ok and not errors else 1
+
+
+def write_docs(section: str) -> None:
+    """Replace (or append) only the '## Guard hook' section of docs/benchmarks.md."""
+    path = REPO / "docs" / "benchmarks.md"
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    start = old.find("## Guard hook")
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + section
+    else:
+        end = old.find("\n## ", start + 1)
+        new = old[:start] + section + (old[end + 1:] if end >= 0 else "")
+        if end >= 0:
+            new = old[:start] + section + "\n" + old[end + 1:]
+    path.write_text(new)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
