@@ -122,6 +122,10 @@ def _n(x: int) -> str:
     return f"{int(x):,}"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{_n(n)} {word if n == 1 else word + 's'}"
+
+
 def _usd(x: float | None) -> str:
     return "unknown" if x is None else f"${x:,.2f}"
 
@@ -157,8 +161,8 @@ def render(report: dict, tz: dt.tzinfo | None = None) -> str:
     else:
         per_fix = "n/a (no bug fixed yet)" if not o["bugs_fixed"] else "unknown (unpriced model)"
     rows.append(("Cost per fix", per_fix))
-    rows.append(("Outcomes", f"{_n(o['tests_passed'])} tests passed · {o['bugs_fixed']} bugs fixed · "
-                 f"{o['test_runs']} test runs"))
+    rows.append(("Outcomes", f"{_plural(o['tests_passed'], 'test')} passed · {_plural(o['bugs_fixed'], 'bug')} fixed · "
+                 f"{_plural(o['test_runs'], 'test run')}"))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]
     lines.append("  Loop attempts per tool")
@@ -171,7 +175,7 @@ def render(report: dict, tz: dt.tzinfo | None = None) -> str:
         for tool, calls in sorted(report["tool_calls"].items(), key=lambda kv: (-report["loop_attempts"].get(kv[0], 0), kv[0])):
             n = report["loop_attempts"].get(tool, 0)
             mark = "  ⚠ LOOP" if n >= LOOP_MARK else ""
-            lines.append(f"    {tool:<{tool_w}}  {n:>3} attempts  ({_n(calls)} calls){mark}")
+            lines.append(f"    {tool:<{tool_w}}  {n:>3} attempt{'' if n == 1 else 's'}  ({_plural(calls, 'call')}){mark}")
     fast = (f"triggered ({report['fast_tier_count']}×)" if report["fast_tier_triggered"] else "not triggered")
     roi = report["roi"]
     tail = [("Fast tier", fast),
