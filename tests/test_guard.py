@@ -97,8 +97,10 @@ def test_sweep_removes_ended_and_idle_sessions():
         state.save(state.session_path(sid), s)
     old = now - 8 * 86400
     os.utime(state.session_path("idle"), (old, old))
+    state.session_path("idle").with_suffix(".keys").write_text("msg_1\n")
+    os.utime(state.session_path("idle"), (old, old))
     assert state.sweep(now) == 2
-    assert sorted(p.name for p in state.sessions_dir().iterdir() if p.suffix == ".json") == ["ended-new.json", "live.json"]
+    assert sorted(p.name for p in state.sessions_dir().iterdir()) == ["ended-new.json", "live.json"]
 
 
 def test_roi_score_formula():

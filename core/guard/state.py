@@ -293,12 +293,19 @@ def sweep(now: float | None = None) -> int:
             continue
         ended = parse_iso(state.get("ended_at"))
         if (ended is not None and now - ended > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
-            for p in (path, Path(str(path) + ".lock"), Path(str(path) + ".keys")):
+            for p in (path, Path(str(path) + ".lock"), path.with_suffix(".keys")):
                 try:
                     p.unlink()
                 except OSError:
                     pass
             removed += 1
+    daily = folder.parent / "daily"          # budget.py's per-day spend shares
+    try:
+        for entry in os.scandir(daily):
+            if now - entry.stat().st_mtime > IDLE_TTL_S:
+                os.unlink(entry.path)
+    except OSError:
+        pass
     return removed
 
 
