@@ -44,8 +44,8 @@ def run(args) -> int:
         return 0
     print(paint(f"Feature {fc.feature}", "bold", colour) +
           f" — {t.first_day.isoformat()} to {t.last_day.isoformat()}")
-    print(f"  Per-call spend {cost_text(t.proportional, t)} over {t.calls:,} calls "
-          f"({t.entries:,} manual entries), {t.tokens:,} tokens")
+    print(f"  Per-call spend {cost_text(t.proportional, t)} over {plural(t.calls, 'call')} "
+          f"({plural(t.entries, 'manual entry')}), {t.tokens:,} tokens".replace("entrys", "entries"))
     if t.covered_value:
         print(f"  Covered by subscriptions: {money(t.covered_value)} menu-price value (not spend); "
               f"total value {money(t.value)}")

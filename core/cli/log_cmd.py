@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 
 from .accounting import add_common_arguments, money
 from .common import UserError
@@ -113,7 +112,7 @@ def run(args) -> int:
             f"; suggested for {b.stage}: {b.suggested}" if b.suggested else "") + ")"
     print(f"Entry logged: {cost_text} · {impact}")
     if b.status in ("alert", "over"):
-        print(f"  {b.recommendation}: {b.advice}", file=sys.stderr)
+        print(f"  {b.recommendation}: {b.advice}")
     return 0
 
 

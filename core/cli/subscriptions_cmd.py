@@ -35,7 +35,7 @@ def judge(lines, subs, as_of):
 
 
 def run(args) -> int:
-    from ..accounting.spend import group, total
+    from ..accounting.spend import group, plural, total
     from ..accounting.subscriptions import fixed_total, from_config, month_bounds
     from ..config import config_path
     from ..reports.query import Filters
@@ -90,5 +90,5 @@ def run(args) -> int:
     if uncovered:
         print("\nPay-per-use (not covered by a plan), this month:")
         for a, g in uncovered.items():
-            print(f"  {a:<12} {money(g.proportional):>12}  {g.calls:,} calls")
+            print(f"  {a:<12} {money(g.proportional):>12}  {plural(g.calls, 'call')}")
     return 0
