@@ -39,8 +39,7 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
                         "between 0.25 and 168 (e.g. 5)")
     store = Store()
     try:
-        stats = refresh(store, list(filters.agents) if filters.agents else None,
-                        show_progress=not args.json)
+        stats = refresh(store, list(filters.agents) if filters.agents else None)   # progress: stderr, TTY only
         for w in stats.warnings:
             print(f"token-roi: warning: {w}", file=sys.stderr)
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
