@@ -191,3 +191,13 @@ def test_cli_show_lists_price_overrides(isolated_home, capsys):
     write(isolated_home / "prices.yaml", "acme-internal-1: {input: -2}\n")
     assert main(["config", "show"]) == 0                     # a bad prices.yaml is shown, not fatal here
     assert "#   error: " in capsys.readouterr().out
+
+
+def test_validated_file_loads_later_without_yaml_or_jsonschema(tmp_path):
+    """Hooks load the config on every call: once validated, the cached copy needs neither."""
+    path = write(tmp_path / "c.yaml", "guard:\n  max_fix_attempts: 7\n")
+    assert config.load(path)["guard"]["max_fix_attempts"] == 7
+    code = (f"import sys; import token_roi.config as c; v = c.load({str(path)!r})['guard']['max_fix_attempts']; "
+            "print(v, [m for m in ('yaml', 'jsonschema') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "7 []"

@@ -1,0 +1,91 @@
+"""Pure accounting rules: fixed-cost shares, break-even, suggestions — on hand-built lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from token_roi.accounting import suggestions
+from token_roi.accounting.spend import Line
+from token_roi.accounting.subscriptions import Subscription, break_even, fixed_cost, fixed_total
+
+D = dt.date
+
+
+def line(day, agent="claude", model="claude-sonnet-4-5", cost=1.0, calls=1, origin="auto", category="agent-session",
+         input_tokens=0, output_tokens=0, cache_read=0, covered_by=None, unpriced=0):
+    return Line(day, agent, model, origin, category, None, None, calls, input_tokens, output_tokens, cache_read, 0,
+                cost, unpriced, covered_by)
+
+
+def test_fixed_cost_bills_active_months_and_spreads_by_day():
+    sub = Subscription("Max", "claude", 100.0, D(2026, 1, 15), D(2026, 3, 10))
+    # January: active from the 15th, billed in full for the month
+    assert fixed_cost(sub, D(2026, 1, 1), D(2026, 1, 31)) == pytest.approx(100)
+    # a week inside February (28 days): 100 × 7 / 28 = 25
+    assert fixed_cost(sub, D(2026, 2, 2), D(2026, 2, 8)) == pytest.approx(25)
+    # Jan 25 .. Feb 3: 7/31 of January + 3/28 of February
+    assert fixed_cost(sub, D(2026, 1, 25), D(2026, 2, 3)) == pytest.approx(100 * 7 / 31 + 100 * 3 / 28)
+    # April: ended in March, nothing
+    assert fixed_cost(sub, D(2026, 4, 1), D(2026, 4, 30)) == 0
+    # the days of a month add up to the fee
+    days = [fixed_cost(sub, D(2026, 2, d), D(2026, 2, d)) for d in range(1, 29)]
+    assert sum(days) == pytest.approx(100)
+    assert fixed_total([sub, Subscription("Pro", "codex", 20.0, D(2025, 1, 1))], D(2026, 2, 1), D(2026, 2, 28)) == pytest.approx(120)
+
+
+def test_break_even_projection_when_not_yet_reached():
+    sub = Subscription("Max", "claude", 100.0, D(2026, 1, 1))
+    daily = {D(2026, 4, d): 4.0 for d in range(1, 11)}          # $4 a day for 10 days = $40
+    b = break_even(sub, daily, D(2026, 4, 10))
+    assert b.value == pytest.approx(40) and b.percent == pytest.approx(40)
+    assert b.projected_value == pytest.approx(4 * 30)           # 40 / 10 days × 30
+    assert b.break_even_day is None
+    assert b.projected_break_even_day == D(2026, 4, 25)         # 100 / 4 = 25 days
+    assert b.hint == "keep"                                     # 120 / 100 = 1.2×
+
+
+def test_break_even_plan_starting_mid_month():
+    sub = Subscription("Pro", "claude", 20.0, D(2026, 4, 21))
+    daily = {D(2026, 4, 20): 50.0, D(2026, 4, 21): 1.0, D(2026, 4, 22): 1.0}   # the 20th is before the plan
+    b = break_even(sub, daily, D(2026, 4, 22))
+    # active Apr 21..30 = 10 days; 2 days elapsed, $2 -> projected $10 = 0.5 × fee -> cancel
+    assert (b.value, b.days_elapsed, b.projected_value, b.hint) == (2.0, 2, 10.0, "cancel")
+
+
+def test_expensive_model_hint_needs_real_money():
+    # 40 short Opus calls worth only $0.50: below the $1 floor, not worth a hint
+    lines = [line(D(2026, 5, 3), model="claude-opus-4-5", cost=0.5, calls=40, output_tokens=40 * 300, cache_read=1)]
+    assert suggestions.suggest(lines, {"ai": {}}, [], D(2026, 5, 20)) == []
+
+
+def test_suggestion_rules_thresholds():
+    day = D(2026, 5, 3)
+    opus_short = line(day, model="claude-opus-4-5", cost=6.0, calls=40, output_tokens=40 * 300, cache_read=10)
+    opus_long = line(day, model="claude-opus-4-5", cost=6.0, calls=40, output_tokens=40 * 4_000, cache_read=10)
+    no_cache = line(day, agent="codex", model="gpt-5", cost=3.0, calls=25, input_tokens=2_000_000)
+    few_calls = line(day, agent="codex", model="gpt-5-mini", cost=3.0, calls=5, input_tokens=2_000_000)
+    rules = lambda ls: [h.rule for h in suggestions.suggest(ls, {"ai": {}}, [], D(2026, 5, 20))]  # noqa: E731
+    assert rules([opus_short]) == ["expensive-model-template-work"]
+    assert rules([opus_long]) == []
+    assert rules([no_cache]) == ["no-cache-reads"]
+    assert rules([few_calls]) == []
+    research = line(day, category="research", cost=5.0, origin="manual", cache_read=1)
+    shipping = line(day, category="ship-flow", cost=4.0, origin="manual", cache_read=1)
+    assert rules([research, shipping]) == ["research-over-shipping"]
+    assert rules([research, line(day, category="ship-flow", cost=6.0, cache_read=1)]) == []
+
+
+def test_budget_consistently_under_half():
+    cfg = {"ai": {"cost_budget_monthly": 200}}
+    lines = [line(D(2026, m, 10), cost=c, cache_read=1) for m, c in ((2, 60.0), (3, 80.0), (4, 90.0))]
+    hints = suggestions.suggest(lines, cfg, [], D(2026, 5, 12))
+    assert [h.rule for h in hints] == ["budget-under-half"]
+    # Feb 60, Mar 80, Apr 90 are all < 100; the peak 90 × 1.25 = 112.5 -> "near $112"
+    assert "at most $90.00 of the $200.00 budget" in hints[0].text and "near $112" in hints[0].text
+    # with a $20 subscription, April is 110 >= 100: not consistently under half
+    subs = [Subscription("Pro", "claude", 20.0, D(2026, 4, 1))]
+    assert suggestions.suggest(lines, cfg, subs, D(2026, 5, 12)) == []
+    # one month of history is not "consistently"
+    assert suggestions.suggest(lines[-1:], cfg, [], D(2026, 5, 12)) == []
