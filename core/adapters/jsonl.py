@@ -7,6 +7,8 @@ inode, and a fingerprint of sampled bytes before the offset. Next time:
 - replaced, truncated or rewritten (fingerprint differs): read again from byte 0. Re-reading is
   safe because the store keeps one row per dedupe key.
 A last line without its newline is left for the next read: it may still be being written.
+Reads restart at the last line boundary (no partial line is carried between chunks), so a
+line longer than a chunk is read again with a larger one.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
         bad = 0
         offset = start
         size = CHUNK
-        partial = False
         while True:
             # Each read starts at a line boundary, so no partial line is carried and joined.
             f.seek(offset)
@@ -77,8 +78,7 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
             cut = chunk.rfind(b"\n")
             if cut < 0:
                 if len(chunk) < size:
-                    partial = True          # the last line has no newline yet
-                    break
+                    break                   # the last line has no newline yet
                 size *= 2                   # one line longer than the chunk: read more of it
                 continue
             new_rows, new_bad = adapter.parse(chunk if cut + 1 == len(chunk) else chunk[: cut + 1], source, state)
@@ -86,12 +86,10 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
             bad += new_bad
             offset += cut + 1
             if len(chunk) < size:           # reached the end of the file
-                partial = cut + 1 < len(chunk)
                 break
             size = CHUNK
+        # A half-written last line stays unconsumed (offset < size): the write that completes it
+        # changes the size, and the next read starts at that line.
         new = Cursor(source.agent, source.key, offset, st.st_size, st.st_mtime_ns, st.st_ino,
                      fingerprint(f, offset), state, bad_total + bad, rows_seen + len(rows))
-        # A half-written last line keeps size/mtime from matching next time, so it is re-tried.
-        if partial:
-            new.size = -1
     return ReadResult(rows, new, bytes_read=offset - start, bad_lines=bad)
