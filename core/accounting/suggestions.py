@@ -1,7 +1,8 @@
 """Optimisation hints drawn from the spend lines. Each rule needs enough data to be worth saying
 and names the money involved.
 
-- an expensive model on template-like work: Opus-class calls averaging little output
+- an expensive model on template-like work: short sessions (a few calls, little output) or
+  ad-hoc manual entries run on an Opus-class model
 - no cache reads: an agent/model with many calls and large input but zero cache reads
 - research outspending shipping: category research costs more than ship-flow
 - a budget consistently under 50%: the last complete months all used less than half
@@ -19,7 +20,11 @@ from .subscriptions import fixed_total, month_bounds
 
 # Model families priced well above the workhorse tier of their provider.
 EXPENSIVE = re.compile(r"opus|o1-pro|o3-pro|gpt-5-pro|gpt-4\.5|-pro-", re.I)
-TEMPLATE_OUTPUT_PER_CALL = 1_000     # short answers: boilerplate, renames, small edits
+# A template-like job: a short exchange (boilerplate, a rename, a commit message), not an agent
+# working through a task; agent sessions make many calls with small outputs, so judge sessions.
+TEMPLATE_MAX_CALLS = 5
+TEMPLATE_MAX_OUTPUT = 2_000
+MIN_JOBS = 3
 MIN_CALLS = 20
 MIN_DOLLARS = 1.0
 NO_CACHE_MIN_INPUT = 1_000_000
@@ -48,17 +53,32 @@ def suggest(lines: list[Line], cfg: dict, subs, as_of: dt.date) -> list[Suggesti
 
 
 def _expensive_on_templates(lines: list[Line]) -> list[Suggestion]:
+    sessions: dict = {}
+    for l in lines:
+        if l.origin == "auto" and l.session_id:
+            sessions.setdefault((l.agent, l.session_id), []).append(l)
+    jobs: dict[str, list] = {}                        # model -> [job count, cost]
+    for parts in sessions.values():
+        t = total(parts)
+        if t.calls <= TEMPLATE_MAX_CALLS and t.output_tokens <= TEMPLATE_MAX_OUTPUT:
+            for model in {l.model for l in parts if EXPENSIVE.search(l.model)}:
+                acc = jobs.setdefault(model, [0, 0.0])
+                acc[0] += 1
+                acc[1] += sum(l.cost for l in parts if l.model == model)
+    for l in lines:
+        if (l.origin == "manual" and l.category == "ad-hoc" and EXPENSIVE.search(l.model)
+                and l.output_tokens <= TEMPLATE_MAX_OUTPUT * l.calls):
+            acc = jobs.setdefault(l.model, [0, 0.0])
+            acc[0] += l.calls
+            acc[1] += l.cost
     out = []
-    for model, t in group((l for l in lines if EXPENSIVE.search(l.model)), lambda l: l.model).items():
-        if t.calls < MIN_CALLS or t.value < MIN_DOLLARS:
-            continue
-        per_call = t.output_tokens / t.calls
-        if per_call < TEMPLATE_OUTPUT_PER_CALL:
+    for model, (count, cost) in sorted(jobs.items(), key=lambda kv: -kv[1][1]):
+        if count >= MIN_JOBS and cost >= MIN_DOLLARS:
             out.append(Suggestion(
                 "expensive-model-template-work",
-                f"{model}: {t.calls:,} calls averaging {per_call:,.0f} output tokens cost ${t.value:,.2f} — "
-                "short, template-like work; a cheaper model (Sonnet/Haiku class) would do it for a fraction",
-                t.value))
+                f"{model}: {count:,} short, template-like jobs (at most {TEMPLATE_MAX_CALLS} calls and "
+                f"{TEMPLATE_MAX_OUTPUT:,} output tokens each) cost ${cost:,.2f} — a Sonnet/Haiku-class model "
+                "would do them for a fraction", cost))
     return out
 
 
