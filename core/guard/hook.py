@@ -159,11 +159,10 @@ def on_tool_result(payload: dict) -> dict | None:
                               "attempt": attempt})
     out: dict = {}
     if block_reason:
+        # Claude Code turns `decision: block` into a blocking error shown to Claude for
+        # PostToolUse and PostToolUseFailure alike (checked in 2.1.197), so the text goes once.
         out["decision"] = "block"
         out["reason"] = block_reason
-        if failed:
-            # A failed call's hook may not act on `decision`; the context reaches Claude either way.
-            notes.insert(0, block_reason)
     if notes:
         out.update(_context(event, "\n".join(notes)))
     if user_notes:
