@@ -34,17 +34,30 @@ def test_render_aligns_columns_and_adds_a_totals_row():
     assert set(lines[4]) == {"─"} and lines[5] == "Total   1,241  $1.75"
 
 
-def test_render_fits_the_width_compact_then_shrink_then_drop():
+def test_render_fits_the_width_shrink_then_optional_then_compact_then_drop():
     cols = [Column("Key", "left"), Column("Description", "left", shrink=True, min_width=8),
             int_column("Big"), int_column("Optional", drop=1)]
     rows = [["k1", "a rather long description of this row", 123_456_789, 5]]
     wide = render(cols, rows, width=200, color=False)
     assert "123,456,789" in wide and "a rather long description of this row" in wide and "Optional" in wide
-    narrow = render(cols, rows, width=40, color=False)
+    narrow = render(cols, rows, width=40, color=False)          # text shortened, figures exact
     assert all(len(line) <= 40 for line in narrow.splitlines())
-    assert "123M" in narrow and "…" in narrow and "Optional" in narrow
-    tiny = render(cols, rows, width=30, color=False)
-    assert all(len(line) <= 30 for line in tiny.splitlines()) and "Optional" not in tiny
+    assert "123,456,789" in narrow and "a rather lo…" in narrow and "Optional" in narrow
+    tiny = render(cols, rows, width=30, color=False)            # then compact, then dropped
+    assert all(len(line) <= 30 for line in tiny.splitlines())
+    assert "123M" in tiny and "Optional" not in tiny
+
+
+def test_optional_columns_go_before_figures_turn_compact():
+    cols = [Column("Key", "left"), Column("Who", "left", drop=9, optional=True), int_column("Big"),
+            int_column("Other", drop=1)]
+    rows = [["k1", "claude, codex", 123_456_789, 5]]
+    out = render(cols, rows, width=30, color=False)
+    assert "Who" not in out and "123,456,789" in out and "Other" in out
+    out = render(cols, rows, width=16, color=False)
+    assert "123M" in out and "Other" in out
+    out = render(cols, rows, width=14, color=False)
+    assert "123M" in out and "Other" not in out
 
 
 def test_colour_only_on_a_terminal_without_no_color(monkeypatch):

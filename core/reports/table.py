@@ -1,8 +1,8 @@
 """A small terminal table renderer every command can reuse.
 
-Columns carry their own formatting; when the table is wider than the terminal (100 columns by
-default), it first switches numbers to compact form (1.2M), then drops the columns marked
-droppable (highest `drop` first), then shortens text columns marked `shrink`. Colour only on a
+Columns carry their own formatting; when the table is wider than allowed (100 columns by
+default) it shortens text columns marked `shrink`, drops `optional` columns, then switches
+numbers to compact form (1.2M), then drops the other droppable columns (highest `drop` first). Colour only on a
 terminal and never when NO_COLOR is set.
 """
 
@@ -54,6 +54,7 @@ class Column:
     fmt: Callable[[Any, bool], str] | None = None  # (value, compact) -> text; None = str(value)
     drop: int = 0                            # > 0: may be dropped when too wide (highest first)
     shrink: bool = False                     # text column that may be cut with '…' when too wide
+    optional: bool = False                   # droppable even before numbers turn compact
     min_width: int = 6
 
     def text(self, value: Any, compact: bool) -> str:
@@ -143,11 +144,17 @@ def render(columns: Sequence[Column], rows: Sequence[Row | Sequence[Any]], *, to
     keep = list(range(len(columns)))
     compact = False
     cells, widths = layout(compact, keep)
+    widths = _shrink(columns, keep, widths, total_width(widths) - width)
+    droppable = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop)
+    # Optional columns go before exact figures turn compact; other droppable ones only after.
+    while total_width(widths) > width and droppable and columns[droppable[0]].optional:
+        keep.remove(droppable.pop(0))
+        cells, widths = layout(compact, keep)
+        widths = _shrink(columns, keep, widths, total_width(widths) - width)
     if total_width(widths) > width:
         compact = True
         cells, widths = layout(compact, keep)
-    widths = _shrink(columns, keep, widths, total_width(widths) - width)
-    droppable = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop)
+        widths = _shrink(columns, keep, widths, total_width(widths) - width)
     while total_width(widths) > width and droppable:
         keep.remove(droppable.pop(0))
         cells, widths = layout(compact, keep)

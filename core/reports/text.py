@@ -78,7 +78,7 @@ def period_table(period: str, groups: list[Group], totals: Group, *, breakdown: 
                  width: int = 100, color: bool = False, show_agents: bool = False) -> str:
     cols = [Column(PERIOD_TITLE[period], "left")]
     if show_agents:
-        cols.append(Column("Agents", "left", drop=6, shrink=True))
+        cols.append(Column("Agents", "left", drop=6, optional=True))
     cols += _usage_columns()
     lead = len(cols) - 7
     rows: list[Row] = []
@@ -95,7 +95,7 @@ def session_table(sessions: list[SessionGroup], totals: Group, tz: dt.tzinfo, *,
                   width: int = 100, color: bool = False, show_agents: bool = False) -> str:
     cols = [Column("Project", "left", shrink=True, min_width=12), Column("Session", "left", drop=2)]
     if show_agents:
-        cols.append(Column("Agent", "left", drop=6))
+        cols.append(Column("Agent", "left", drop=6, optional=True))
     cols += _usage_columns() + [Column("Last Activity", "left", drop=1)]
     lead = len(cols) - 8
     rows: list[Row] = []
