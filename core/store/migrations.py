@@ -97,7 +97,61 @@ def m002_accounting(db: sqlite3.Connection) -> None:
     )
 
 
+def m003_value(db: sqlite3.Connection) -> None:
+    """Value accounting (core/value/): each session's signals (counts only, never content), the
+    category a person set by hand, and the human-equivalent value the model estimated itself."""
+    _run(
+        db,
+        """
+        CREATE TABLE session_signals (
+            agent TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            source TEXT NOT NULL,                -- 'guard' | 'transcript' | 'none'
+            tool_calls TEXT,                     -- JSON {tool name: calls}
+            tool_failures INTEGER NOT NULL DEFAULT 0,
+            failures_by_tool TEXT,               -- JSON {tool name: failed calls}
+            loop_attempts_max INTEGER NOT NULL DEFAULT 0,
+            loop_attempts_total INTEGER NOT NULL DEFAULT 0,
+            fast_tier_fired INTEGER NOT NULL DEFAULT 0,
+            tests_passed INTEGER NOT NULL DEFAULT 0,
+            tests_failed INTEGER NOT NULL DEFAULT 0,
+            bugs_fixed INTEGER NOT NULL DEFAULT 0,
+            edits INTEGER NOT NULL DEFAULT 0,    -- calls of editing tools (Edit, Write, ...)
+            reads INTEGER NOT NULL DEFAULT 0,    -- calls of reading tools (Read, Grep, ...)
+            first_ts INTEGER,                    -- epoch ms of first / last activity
+            last_ts INTEGER,
+            abandoned INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (agent, session_id)
+        );
+
+        -- `token-roi categorize SESSION VA|NVA|BVA --why ...`: a person's verdict beats the rules.
+        CREATE TABLE session_categories (
+            agent TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            category TEXT NOT NULL,              -- 'VA' | 'NVA' | 'BVA'
+            reason TEXT NOT NULL,
+            set_at INTEGER NOT NULL,
+            PRIMARY KEY (agent, session_id)
+        );
+
+        -- `token-roi value set SESSION ...`: the model's own estimate of the human-equivalent work.
+        CREATE TABLE session_values (
+            agent TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            hours_low REAL NOT NULL, hours_mid REAL NOT NULL, hours_high REAL NOT NULL,
+            rate_low REAL NOT NULL, rate_mid REAL NOT NULL, rate_high REAL NOT NULL,
+            quality TEXT NOT NULL,               -- rates.QUALITY key
+            set_at INTEGER NOT NULL,
+            PRIMARY KEY (agent, session_id)
+        )
+        """
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
+    m003_value,
 ]
