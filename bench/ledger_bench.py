@@ -78,8 +78,11 @@ def tree_for(cache: Path, size: int, seed: int, traps: bool) -> tuple[SampleTree
     manifest = cache / f"{name}.json"
     if manifest.exists() and root.exists():
         info = json.loads(manifest.read_text())
-        on_disk = sum(p.stat().st_size for p in root.rglob("*.jsonl"))
-        if on_disk == info["bytes"]:
+        sizes = sorted(p.stat().st_size for p in root.rglob("*.jsonl"))
+        if sum(sizes) == info["bytes"]:
+            info["file_size_median"] = statistics.median(sizes)
+            info["file_size_max"] = sizes[-1]
+            info["files_over_10MB"] = sum(1 for x in sizes if x > 10 * 1024 * 1024)
             return info, info.get("generate_seconds", 0.0)
     shutil.rmtree(root, ignore_errors=True)
     t0 = time.monotonic()
@@ -87,7 +90,7 @@ def tree_for(cache: Path, size: int, seed: int, traps: bool) -> tuple[SampleTree
     seconds = time.monotonic() - t0
     info = tree.as_dict() | {"generate_seconds": round(seconds, 1)}
     manifest.write_text(json.dumps(info, indent=1))
-    return info, seconds
+    return tree_for(cache, size, seed, traps)[0], seconds
 
 
 def base_env(fake_home: Path, tree: Path) -> dict:
@@ -102,21 +105,24 @@ def base_env(fake_home: Path, tree: Path) -> dict:
 # -- measuring ----------------------------------------------------------------------------------
 
 def measure(cmd: list[str], env: dict) -> dict:
-    """Wall seconds and peak RSS (MB) of one process, and its stdout parsed as JSON."""
+    """Wall seconds, CPU seconds (user + system, children included) and peak RSS (MB) of one
+    process, the 1-minute load average before it ran, and its stdout parsed as JSON."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        full = ["/usr/bin/time", "-f", "%M", "-o", tf.name, *cmd] if Path("/usr/bin/time").exists() else cmd
+        full = ["/usr/bin/time", "-f", "%M %U %S", "-o", tf.name, *cmd] if Path("/usr/bin/time").exists() else cmd
         t0 = time.monotonic()
         proc = subprocess.run(full, env=env, capture_output=True, text=True)
         wall = time.monotonic() - t0
-        rss_kb = tf.read().strip().splitlines()[-1:] if full is not cmd else []
+        timed = tf.read().strip().splitlines()[-1].split() if full is not cmd else []
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[-6:])} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
     try:
         report = json.loads(proc.stdout)
     except ValueError:
         raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {proc.stdout[:300]!r}") from None
-    return {"wall": wall, "rss_mb": int(rss_kb[0]) / 1024 if rss_kb else None, "report": report,
-            "stderr": proc.stderr.strip()}
+    return {"wall": wall, "rss_mb": int(timed[0]) / 1024 if timed else None,
+            "cpu": float(timed[1]) + float(timed[2]) if timed else None, "load1": load,
+            "report": report, "stderr": proc.stderr.strip()}
 
 
 def totals_of(report: dict) -> dict:
@@ -281,7 +287,9 @@ def summarize(runs: list[dict]) -> dict:
             continue
         out[scenario] = {"wall_median": statistics.median(g["wall"] for g in got),
                          "wall_all": [round(g["wall"], 3) for g in got],
-                         "rss_mb_max": max((g["rss_mb"] or 0) for g in got)}
+                         "cpu_median": statistics.median((g["cpu"] or 0) for g in got),
+                         "rss_mb_max": max((g["rss_mb"] or 0) for g in got),
+                         "load1_all": [g["load1"] and round(g["load1"], 1) for g in got]}
     return out
 
 
@@ -308,20 +316,27 @@ def markdown(results: dict) -> str:
     lines = []
     for name, res in results["trees"].items():
         info, s = res["tree"], res["summary"]
-        lines.append(f"### {name} tree: {info['bytes'] / 1e9:.2f} GB, {info['files']} files, "
+        lines.append(f"### {name} tree: {info['bytes'] / 1e9:.2f} GB, {info['files']} files "
+                     f"({info['subagent_files']} subagent), median {info['file_size_median'] / 1e3:.0f} KB, "
+                     f"{info['files_over_10MB']} over 10 MB (largest {info['file_size_max'] / 1e6:.0f} MB), "
+                     f"{info['lines']:,} lines, {info['usage_lines']:,} usage lines, "
                      f"{info['expected']['calls']:,} calls\n")
-        lines.append("| scenario | token-roi wall (median) | token-roi peak RSS | ccusage wall (median) | ccusage peak RSS |")
-        lines.append("|---|---|---|---|---|")
+        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS | ccusage wall | ccusage CPU | ccusage peak RSS |")
+        lines.append("|---|---|---|---|---|---|---|")
         cc = s.get("ccusage")
         for scenario, label in (("cold", "cold ingest + report"), ("warm", "warm report, nothing new"),
                                 ("append", "one new session (1 MB) + report"),
                                 ("grow", "1 MB appended to the largest file + report")):
             if scenario in s:
                 x = s[scenario]
-                lines.append(f"| {label} | {x['wall_median']:.2f} s | {x['rss_mb_max']:.0f} MB | "
-                             + (f"{cc['wall_median']:.2f} s | {cc['rss_mb_max']:.0f} MB |" if cc else "– | – |"))
+                lines.append(f"| {label} | {x['wall_median']:.2f} s | {x['cpu_median']:.2f} s | {x['rss_mb_max']:.0f} MB | "
+                             + (f"{cc['wall_median']:.2f} s | {cc['cpu_median']:.2f} s | {cc['rss_mb_max']:.0f} MB |"
+                                if cc else "– | – | – |"))
         lines.append("")
-        lines.append(f"runs (s): " + "; ".join(f"{k} {v['wall_all']}" for k, v in s.items()))
+        lines.append("wall of each run (s): " + "; ".join(f"{k} {v['wall_all']}" for k, v in s.items()))
+        lines.append("")
+        lines.append("1-minute load average before each run: "
+                     + "; ".join(f"{k} {v['load1_all']}" for k, v in s.items()))
         lines.append("")
         lines.append(f"tokens: {res['tokens']}")
         lines.append("")
