@@ -90,18 +90,17 @@ def parse_line(line: bytes | str, path: Path | str, lineno: int) -> dict:
     return entry
 
 
-def read_entries(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
+def parse_lines(data: bytes, path: Path | str) -> tuple[list[tuple[int, dict]], list[str]]:
     """((line number, entry) for each good line, one-line errors for the bad ones). Blank lines
     are allowed; a last line without its newline is read too (a person may have edited the file)."""
     good, bad = [], []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                good.append((lineno, parse_line(raw, path, lineno)))
-            except LedgerError as exc:
-                bad.append(str(exc))
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        if not raw.strip():
+            continue
+        try:
+            good.append((lineno, parse_line(raw, path, lineno)))
+        except LedgerError as exc:
+            bad.append(str(exc))
     return good, bad
 
 

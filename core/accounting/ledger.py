@@ -109,7 +109,7 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
         result.errors.extend(cursor.state.get("errors", []))
         return result
 
-    good, bad = _parse(data, path)
+    good, bad = entries.parse_lines(data, path)
     project = _project_of(path)
     latest: dict[tuple[str, str], tuple] = {}     # a duplicated line counts once (the later wins)
     now = int(time.time() * 1000)
@@ -132,18 +132,6 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
     result.removed += len(gone)
     result.errors.extend(bad)
     return result
-
-
-def _parse(data: bytes, path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
-    good, bad = [], []
-    for lineno, raw in enumerate(data.split(b"\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            good.append((lineno, entries.parse_line(raw, path, lineno)))
-        except entries.LedgerError as exc:
-            bad.append(str(exc))
-    return good, bad
 
 
 def known_files(store: Store) -> list[Path]:

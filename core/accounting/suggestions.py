@@ -84,7 +84,9 @@ def _expensive_on_templates(lines: list[Line]) -> list[Suggestion]:
 
 def _no_cache_reads(lines: list[Line]) -> list[Suggestion]:
     out = []
-    for (agent, model), t in group(lines, lambda l: (l.agent, l.model)).items():
+    # Agents' own usage only: caching is the agent's setting, a manual entry rarely reports it.
+    auto = [l for l in lines if l.origin == "auto"]
+    for (agent, model), t in group(auto, lambda l: (l.agent, l.model)).items():
         if t.calls >= MIN_CALLS and t.input_tokens >= NO_CACHE_MIN_INPUT and t.cache_read_tokens == 0:
             out.append(Suggestion(
                 "no-cache-reads",

@@ -19,6 +19,22 @@ def paint(text: str, colour: str, on: bool) -> str:
     return f"{COLOURS[colour]}{text}\x1b[0m" if on and colour in COLOURS else text
 
 
+def wrap(text: str, indent: int, width: int | None = None, first: str = "") -> str:
+    """`first` + text folded to the terminal width (100 by default), later lines indented."""
+    import textwrap
+    from ..reports.table import terminal_width
+    return textwrap.fill(text, width=width or terminal_width(), initial_indent=first,
+                         subsequent_indent=" " * indent, break_on_hyphens=False)
+
+
+def print_suggestions(hints) -> None:
+    if hints:
+        print()
+        print("Suggestions")
+        for h in hints:
+            print(wrap(h.text, 4, first="  - "))
+
+
 def money(x: float | None) -> str:
     from ..reports.table import fmt_money
     return fmt_money(x)

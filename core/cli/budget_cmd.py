@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .accounting import add_as_of, add_common_arguments, money, paint, use_colour
+from .accounting import add_as_of, add_common_arguments, money, paint, print_suggestions, use_colour, wrap
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -39,11 +39,7 @@ def run(args) -> int:
         print_json({**b.as_json(), "suggestions": [h.as_json() for h in hints]})
         return b.exit_code
     print(render(b, use_colour()))
-    if hints:
-        print()
-        print("Suggestions")
-        for h in hints:
-            print(f"  - {h.text}")
+    print_suggestions(hints)
     return b.exit_code
 
 
@@ -70,7 +66,9 @@ def render(b, colour: bool) -> str:
     status = {"healthy": "healthy", "alert": f"past the {b.threshold_percent:g}% alert threshold",
               "over": "over budget", "unset": "no budget"}[b.status]
     out.append(label("Status") + paint(status, b.colour, colour))
-    out.append(label("Recommendation") + paint(b.recommendation, "bold", colour) + f": {b.advice}")
+    # Fold the long lines on the plain text, then colour the first words.
+    advice = wrap(f"{b.recommendation}: {b.advice}", 20, first=label("Recommendation"))
+    out.append(advice.replace(b.recommendation, paint(b.recommendation, "bold", colour), 1))
     for note in b.notes:
-        out.append(label("Note") + note)
+        out.append(wrap(note, 20, first=label("Note")))
     return "\n".join(out)

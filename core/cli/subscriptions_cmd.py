@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from .accounting import add_as_of, add_common_arguments, money, paint, use_colour
+from .accounting import add_as_of, add_common_arguments, money, paint, use_colour, wrap
 
 HINT_COLOUR = {"keep": "green", "cancel": "red", "upgrade": "yellow"}
 
@@ -61,8 +61,8 @@ def run(args) -> int:
         return 0
     colour, width = use_colour(), terminal_width()
     print(paint(f"Subscriptions {month}", "bold", colour) + f" (as of {ctx.today.isoformat()})")
-    print(f"  Fixed {money(fixed)} in fees · per-call spend outside plans {money(t.proportional)} · "
-          f"usage the plans covered worth {money(t.covered_value)} at menu prices")
+    print(wrap(f"Fixed {money(fixed)} in fees · per-call spend outside plans {money(t.proportional)} · "
+               f"usage the plans covered worth {money(t.covered_value)} at menu prices", 4, first="  "))
     if not subs:
         file, _ = config_path(getattr(args, "config", None))
         print(f"\nNo subscriptions configured. Add them to {file}:\n"
@@ -84,7 +84,8 @@ def run(args) -> int:
         print(render(cols, rows, width=width, color=False))
         print()
         for b in judged:
-            print(f"  {b.plan}: {paint(b.hint, HINT_COLOUR[b.hint], colour)} — {b.reason}")
+            text = wrap(f"{b.plan}: {b.hint} — {b.reason}", 4, first="  ")
+            print(text.replace(f"{b.plan}: {b.hint}", f"{b.plan}: {paint(b.hint, HINT_COLOUR[b.hint], colour)}", 1))
             if b.unpriced_calls:
                 print(f"    * {b.unpriced_calls:,} covered calls without a price: the value is a lower bound")
     if uncovered:

@@ -8,7 +8,7 @@ import datetime as dt
 import os
 import sys
 
-from .accounting import add_common_arguments, money, paint, use_colour
+from .accounting import add_common_arguments, money, paint, print_suggestions, use_colour, wrap
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -76,7 +76,7 @@ def run(args) -> int:
               + f" — {money(b.spent)} / {money(b.budget)} ({b.percent:.1f}%) in {b.month},"
               f" projected {money(b.projected)}: {b.recommendation}")
     else:
-        print(f"  Budget health: no budget set — {b.advice}")
+        print(wrap(f"Budget health: no budget set — {b.advice}", 4, first="  "))
     for title, d in (("Category", s.by_category), ("Model", s.by_model), ("Agent", s.by_agent),
                      ("Feature", s.by_feature)):
         if not d:
@@ -89,11 +89,7 @@ def run(args) -> int:
                  g.value / t.value * 100 if t.value else 0.0] for k, g in d.items()]
         print()
         print(render(cols, rows, width=width, color=colour))
-    if hints:
-        print()
-        print("Suggestions")
-        for h in hints:
-            print(f"  - {h.text}")
+    print_suggestions(hints)
     if written:
         print(f"\nwrote {written}")
     return 0
