@@ -67,3 +67,12 @@ def test_plain_variance_direction():
     roi = variance(4.0, 5.0, higher_is_better=True)
     assert roi["favourable"] is False and roi["percent"] == pytest.approx(-20.0)
     assert variance(1.0, 0.0, higher_is_better=True)["percent"] is None
+
+
+def test_plain_variance_without_a_baseline():
+    # 0 -> 0 did not change (0%); 0 -> 5 has no percentage to speak of
+    assert variance(0.0, 0.0, higher_is_better=False)["percent"] == 0.0
+    v = variance(5.0, 0.0, higher_is_better=False)
+    assert v["percent"] is None and v["variance"] == 5.0 and v["favourable"] is False
+    v = variance(3.0, 4.0, higher_is_better=True)
+    assert v["percent"] == pytest.approx(-25.0) and v["favourable"] is False

@@ -41,35 +41,122 @@ def repo_root(path: str | Path | None) -> Path | None:
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
 
 
-def figures(path: str | Path | None, since_ms: int, until_ms: int) -> GitFigures | None:
-    """Commits authored in [since_ms, until_ms) on any branch of the repository holding `path`."""
-    root = repo_root(path)
-    if root is None:
-        return None
+@dataclass(frozen=True)
+class Commit:
+    ts: int                  # committer time, epoch ms (what `git log --since/--until` filter on)
+    sha: str
+    pr: bool
+    revert: bool
+    reverts: tuple[str, ...]  # commits this one reverts ("This reverts commit <sha>")
+    added: int
+    removed: int
+
+
+_REVERTED = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
+
+
+def _log(root: Path, since_ms: int | None, until_ms: int | None) -> str | None:
     cmd = ["git", "-C", str(root), "log", "--all", "--numstat", "--no-color", "--no-renames",
-           f"--since=@{since_ms // 1000}", f"--until=@{max(since_ms, until_ms - 1) // 1000}",
-           f"--format={_SEP}%H%x00%P%x00%B%x00"]
+           f"--format={_SEP}%H%x00%P%x00%ct%x00%B%x00"]
+    if since_ms is not None:
+        cmd.append(f"--since=@{since_ms // 1000}")
+    if until_ms is not None:
+        cmd.append(f"--until=@{max(since_ms or 0, until_ms - 1) // 1000}")
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, errors="replace")
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
-        return GitFigures() if "does not have any commits" in out.stderr else None
-    result = GitFigures()
-    for record in out.stdout.split(_SEP)[1:]:
+        return "" if "does not have any commits" in out.stderr else None
+    return out.stdout
+
+
+def _parse(text: str) -> list[Commit]:
+    commits = []
+    for record in text.split(_SEP)[1:]:
         parts = record.split("\x00")
-        if len(parts) < 4:
+        if len(parts) < 5:
             continue
-        parents, message, stats = parts[1].split(), parts[2], parts[3]
-        result.commits += 1
+        sha, parents, message, stats = parts[0], parts[1].split(), parts[3], parts[4]
+        try:
+            ts = int(parts[2]) * 1000
+        except ValueError:
+            continue
         first_line = message.strip().splitlines()[0] if message.strip() else ""
-        if (len(parents) > 1 and _PR_MERGE.search(first_line)) or (len(parents) == 1 and re.search(r"\(#\d+\)\s*$", first_line)):
-            result.prs += 1
-        if _REVERT.search(message):
-            result.reverts += 1
+        pr = bool((len(parents) > 1 and _PR_MERGE.search(first_line))
+                  or (len(parents) == 1 and re.search(r"\(#\d+\)\s*$", first_line)))
+        added = removed = 0
         for line in stats.strip().splitlines():
             cols = line.split("\t")
             if len(cols) >= 3 and cols[0].isdigit() and cols[1].isdigit():   # "-" marks binary files
-                result.lines_added += int(cols[0])
-                result.lines_removed += int(cols[1])
+                added += int(cols[0])
+                removed += int(cols[1])
+        commits.append(Commit(ts, sha, pr, bool(_REVERT.search(message)),
+                              tuple(_REVERTED.findall(message)), added, removed))
+    return commits
+
+
+def history(path: str | Path | None, since_ms: int | None = None) -> list[Commit] | None:
+    """Every commit (all branches) of the repository holding `path` from since_ms on, newest
+    first; None outside a repository. One `git log` per project for a whole report: windows
+    are then cut in Python (figures_in)."""
+    root = repo_root(path)
+    if root is None:
+        return None
+    text = _log(root, since_ms, None)
+    return None if text is None else _parse(text)
+
+
+def merge_windows(windows) -> list[tuple[int, int]]:
+    """Overlapping [lo, hi) windows merged, so a commit inside two sessions counts once."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(a, b) for a, b in out]
+
+
+def figures_in(commits: list[Commit], windows) -> GitFigures:
+    """Figures of the commits made inside any of the [lo, hi) windows (git's 1-second
+    resolution: a commit in the window's last second counts, as with figures())."""
+    result = GitFigures()
+    merged = merge_windows(windows)
+    for c in commits:
+        if any(lo // 1000 * 1000 <= c.ts <= max(lo, hi - 1) // 1000 * 1000 for lo, hi in merged):
+            result.commits += 1
+            result.prs += c.pr
+            result.reverts += c.revert
+            result.lines_added += c.added
+            result.lines_removed += c.removed
+    return result
+
+
+def reverted_later(commits: list[Commit], windows) -> int:
+    """How many commits made inside the windows were reverted by a commit made after them."""
+    merged = merge_windows(windows)
+    inside = [c for c in commits if any(lo // 1000 * 1000 <= c.ts <= max(lo, hi - 1) // 1000 * 1000
+                                        for lo, hi in merged)]
+    if not inside:
+        return 0
+    reverted = {(sha, c.ts) for c in commits for sha in c.reverts}
+    return sum(1 for c in inside if any(c.sha.startswith(sha) and ts >= c.ts for sha, ts in reverted))
+
+
+def figures(path: str | Path | None, since_ms: int, until_ms: int) -> GitFigures | None:
+    """Commits authored in [since_ms, until_ms) on any branch of the repository holding `path`."""
+    root = repo_root(path)
+    if root is None:
+        return None
+    text = _log(root, since_ms, until_ms)
+    if text is None:
+        return None
+    result = GitFigures()
+    for c in _parse(text):
+        result.commits += 1
+        result.prs += c.pr
+        result.reverts += c.revert
+        result.lines_added += c.added
+        result.lines_removed += c.removed
     return result

@@ -68,6 +68,7 @@ def scale(usages: list[ModelUsage], factor: float) -> list[ModelUsage]:
 def variance(actual: float, baseline: float, *, higher_is_better: bool) -> dict:
     """A plain variance for tokens, NVA % or ROI, with its direction."""
     diff = actual - baseline
-    pct = (diff / baseline * 100.0) if baseline else None
+    # No baseline: a percentage only when nothing changed (0 -> 0 is 0%, 0 -> x has none).
+    pct = (diff / baseline * 100.0) if baseline else (0.0 if diff == 0 else None)
     return {"baseline": baseline, "actual": actual, "variance": diff, "percent": pct,
             "favourable": diff >= 0 if higher_is_better else diff <= 0}

@@ -1,0 +1,438 @@
+"""The value report behind `token-roi roi`: every session valued and categorised, then folded
+into value streams (projects), overlap, agents, weeks, sessions to review, the human-equivalent
+table and the weekly variance. `build()` returns plain data; `as_json()` is the one object the
+CLI prints with --json (views.py and markdown.py render the same data).
+
+Attribution: a session belongs to the local week and day of its first activity; its git figures
+are the commits made in its window [first activity, last activity + WINDOW_PAD_MS] in its
+project's repository. NVA % is the share of cost spent in NVA sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+
+from ..reports import query
+from . import categorize as cat
+from . import gitstats, records
+from . import signals as sig
+from .estimate import Estimate, heuristic
+from .rates import Range, hourly_rate, load_table, roi_range
+from .variance import ModelUsage, scale, split_cost_variance, variance
+
+WINDOW_PAD_MS = 15 * 60 * 1000     # a commit made just after the agent's last call is still its work
+BASELINE_WEEKS = 3
+NO_PROJECT = "(no project)"
+
+
+@dataclass
+class SessionValue:
+    agent: str
+    session_id: str
+    project: str | None
+    first_ts: int
+    last_ts: int
+    day: str                      # local date of first activity
+    week: str                     # local Monday of that date
+    cost: float
+    tokens: int
+    calls: int
+    unpriced_calls: int
+    signals: sig.Signals
+    git: gitstats.GitFigures | None
+    reverted: int
+    verdict: cat.Verdict
+    estimate: Estimate
+
+    @property
+    def value(self) -> Range:
+        return self.estimate.value
+
+    @property
+    def roi(self) -> Range | None:
+        return roi_range(self.value, self.cost)
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return self.first_ts, self.last_ts + WINDOW_PAD_MS
+
+
+def _sum(ranges) -> Range:
+    lo = mid = hi = 0.0
+    for r in ranges:
+        lo, mid, hi = lo + r.low, mid + r.mid, hi + r.high
+    return Range(lo, mid, hi)
+
+
+def _r(x: float | None, nd: int = 6):
+    return None if x is None else round(x, nd)
+
+
+def range_json(r: Range | None, nd: int = 4) -> dict | None:
+    return None if r is None else {"low": round(r.low, nd), "mid": round(r.mid, nd), "high": round(r.high, nd)}
+
+
+def project_name(path: str | None) -> str:
+    if not path:
+        return NO_PROJECT
+    return os.path.basename(path.rstrip("/\\")) or path
+
+
+@dataclass
+class Report:
+    sessions: list[SessionValue]
+    tz: dt.tzinfo
+    region: str
+    seniority: str
+    threshold_percent: float
+    weekly: dict = field(default_factory=dict)   # week -> {(agent, project, model): [tokens, cost]}
+    git_projects: dict = field(default_factory=dict)   # project -> commits list or None
+
+    # -- the views --------------------------------------------------------------------------------
+    def projects(self) -> list[dict]:
+        groups: dict[str | None, list[SessionValue]] = {}
+        for s in self.sessions:
+            groups.setdefault(s.project, []).append(s)
+        rows = [_stream_row({"project": p, "name": project_name(p)}, ss) for p, ss in groups.items()]
+        return sorted(rows, key=lambda r: (-r["cost"], r["name"]))
+
+    def agents(self) -> list[dict]:
+        groups: dict[str, list[SessionValue]] = {}
+        for s in self.sessions:
+            groups.setdefault(s.agent, []).append(s)
+        rows = [_stream_row({"agent": a}, ss) for a, ss in groups.items()]
+        for r in rows:
+            del r["agents"]
+        return sorted(rows, key=lambda r: (-r["cost"], r["agent"]))
+
+    def overlap(self) -> list[dict]:
+        by_project: dict[str | None, dict[str, list[SessionValue]]] = {}
+        for s in self.sessions:
+            by_project.setdefault(s.project, {}).setdefault(s.agent, []).append(s)
+        rows = []
+        for project, agents in by_project.items():
+            if len(agents) < 2:
+                continue
+            spend = {a: sum(s.cost for s in ss) for a, ss in agents.items()}
+            order = sorted(spend, key=lambda a: (-spend[a], a))
+            primary = order[0]
+            others = [{"agent": a, "cost": _r(spend[a]), "sessions": len(agents[a])} for a in order[1:]]
+            rows.append({"project": project, "name": project_name(project), "agents": order,
+                         "primary_agent": primary, "primary_cost": _r(spend[primary]),
+                         "primary_sessions": len(agents[primary]), "others": others,
+                         "recoverable": _r(sum(spend[a] for a in order[1:]))})
+        return sorted(rows, key=lambda r: (-r["recoverable"], r["name"]))
+
+    def weeks(self) -> list[dict]:
+        groups: dict[str, list[SessionValue]] = {}
+        for s in self.sessions:
+            groups.setdefault(s.week, []).append(s)
+        rows = []
+        for week in sorted(groups):
+            ss = groups[week]
+            row = _stream_row({"week": week}, ss)
+            del row["agents"]
+            git = self._git_for(ss)
+            row.update({k: (None if git is None else git.as_dict()[k])
+                        for k in ("prs", "commits", "lines_added", "lines_removed", "reverts")})
+            rows.append(row)
+        return rows
+
+    def _git_for(self, sessions: list[SessionValue]) -> gitstats.GitFigures | None:
+        """Git figures over the sessions' windows, per project repository (None: no repository)."""
+        windows: dict[str, list] = {}
+        for s in sessions:
+            if self.git_projects.get(s.project) is not None:
+                windows.setdefault(s.project, []).append(s.window)
+        if not windows:
+            return None
+        out = gitstats.GitFigures()
+        seen_roots: set = set()
+        for project, wins in windows.items():
+            commits = self.git_projects[project]
+            if id(commits) in seen_roots:   # two project paths in one repository: counted once
+                continue
+            seen_roots.add(id(commits))
+            same_repo = [w for p, ws in windows.items() if self.git_projects[p] is commits for w in ws]
+            f = gitstats.figures_in(commits, same_repo)
+            for k in ("commits", "prs", "lines_added", "lines_removed", "reverts"):
+                setattr(out, k, getattr(out, k) + getattr(f, k))
+        return out
+
+    def sessions_to_review(self) -> list[dict]:
+        rows = []
+        for s in self.sessions:
+            roi = s.roi
+            if s.estimate.quality in ("failed", "harmful") or (roi is not None and roi.mid < 1):
+                rows.append({**self._ids(s), "quality": s.estimate.quality, "what_happened": what_happened(s),
+                             "reasons": s.verdict.reasons, "cost": _r(s.cost), "value": range_json(s.value),
+                             "roi": range_json(roi)})
+        return sorted(rows, key=lambda r: (-r["cost"], r["date"], r["session"]))
+
+    def human_equivalent(self) -> list[dict]:
+        rows = []
+        for s in self.sessions:
+            e = s.estimate
+            rows.append({**self._ids(s), "via": e.source, "role": e.role, "hours": range_json(e.hours),
+                         "rate": range_json(e.rate, 2), "quality": e.quality, "quality_factor": e.factor,
+                         "basis": e.basis, "cost": _r(s.cost), "value": range_json(s.value),
+                         "roi": range_json(s.roi)})
+        return sorted(rows, key=lambda r: (r["date"], r["agent"], r["session"]))
+
+    def _ids(self, s: SessionValue) -> dict:
+        return {"date": s.day, "agent": s.agent, "project": s.project, "name": project_name(s.project),
+                "session": s.session_id, "category": s.verdict.category, "category_by": s.verdict.by}
+
+    def variance(self) -> dict:
+        weeks = sorted(self.weekly)
+        if not weeks:
+            return {"week": None, "baseline_weeks": [], "threshold_percent": self.threshold_percent,
+                    "cost": None, "tokens": None, "nva_pct": None, "roi": None,
+                    "agents": [], "projects": [], "alerts": []}
+        latest = dt.date.fromisoformat(weeks[-1])
+        base_weeks = [(latest - dt.timedelta(days=7 * i)).isoformat() for i in range(BASELINE_WEEKS, 0, -1)]
+        latest_key = latest.isoformat()
+        alerts: list[str] = []
+
+        def scope(label: str, match) -> dict:
+            out = self._variance_for(latest_key, base_weeks, match)
+            for metric in ("cost", "tokens", "nva_pct", "roi"):
+                m = out[metric]
+                if m is None:
+                    continue
+                pct = m.get("percent")
+                m["alert"] = bool(pct is not None and abs(pct) > self.threshold_percent and not m["favourable"])
+                if m["alert"]:
+                    alerts.append(_alert_text(label, metric, m))
+            return out
+
+        overall = scope("all agents", lambda a, p: True)
+        agents = sorted({a for w in self.weekly.values() for (a, _, _) in w})
+        projects = sorted({p or "" for w in self.weekly.values() for (_, p, _) in w})
+        return {"week": latest_key, "baseline_weeks": base_weeks, "threshold_percent": self.threshold_percent,
+                **overall,
+                "agents": [{"agent": a, **scope(f"agent {a}", lambda x, p, a=a: x == a)} for a in agents],
+                "projects": [{"project": p or None, "name": project_name(p),
+                              **scope(f"project {project_name(p)}", lambda x, q, p=p: (q or "") == p)}
+                             for p in projects],
+                "alerts": alerts}
+
+    def _variance_for(self, latest: str, base_weeks: list[str], match) -> dict:
+        def usages(week: str) -> dict[str, list[float]]:
+            out: dict[str, list[float]] = {}
+            for (a, p, m), (tokens, cost) in self.weekly.get(week, {}).items():
+                if match(a, p):
+                    u = out.setdefault(m, [0, 0.0])
+                    u[0] += tokens
+                    u[1] += cost
+            return out
+        act = usages(latest)
+        base: dict[str, list[float]] = {}
+        for w in base_weeks:
+            for m, (t, c) in usages(w).items():
+                u = base.setdefault(m, [0, 0.0])
+                u[0] += t
+                u[1] += c
+        act_mu = [ModelUsage(m, t, c) for m, (t, c) in sorted(act.items())]
+        base_mu = scale([ModelUsage(m, t, c) for m, (t, c) in sorted(base.items())], 1 / BASELINE_WEEKS)
+        if not act_mu and not base_mu:
+            return {"cost": None, "tokens": None, "nva_pct": None, "roi": None}
+        cv = split_cost_variance(base_mu, act_mu)
+        cost = {k: _r(v) if isinstance(v, float) else v for k, v in cv.as_dict().items()}
+        cost["percent"] = _r(cv.total / cv.baseline * 100, 4) if cv.baseline else None
+        tokens = variance(sum(m.tokens for m in act_mu), sum(m.tokens for m in base_mu), higher_is_better=False)
+        ss_act = [s for s in self.sessions if s.week == latest and match(s.agent, s.project)]
+        ss_base = [s for s in self.sessions if s.week in base_weeks and match(s.agent, s.project)]
+        nva = roi = None
+        a_nva, b_nva = _nva_pct(ss_act), _nva_pct(ss_base)
+        if a_nva is not None and b_nva is not None:
+            nva = variance(a_nva, b_nva, higher_is_better=False)
+        a_roi, b_roi = _roi_mid(ss_act), _roi_mid(ss_base)
+        if a_roi is not None and b_roi is not None:
+            roi = variance(a_roi, b_roi, higher_is_better=True)
+        return {"cost": cost, "tokens": _round_var(tokens), "nva_pct": _round_var(nva), "roi": _round_var(roi)}
+
+    # -- the one JSON object ----------------------------------------------------------------------
+    def as_json(self) -> dict:
+        return {"benchmark": {"region": self.region, "seniority": self.seniority},
+                "projects": [_json_stream(r) for r in self.projects()],
+                "overlap": self.overlap(),
+                "agents": [_json_stream(r) for r in self.agents()],
+                "weeks": [_json_stream(r) for r in self.weeks()],
+                "sessions_to_review": self.sessions_to_review(),
+                "human_equivalent": self.human_equivalent(),
+                "variance": self.variance(),
+                "sessions": [session_json(s) for s in self.sessions]}
+
+
+def _stream_row(head: dict, ss: list[SessionValue]) -> dict:
+    cost = sum(s.cost for s in ss)
+    value = _sum(s.value for s in ss)
+    agents = sorted({s.agent for s in ss})
+    return {**head, "sessions": len(ss), "agents": agents, "cost": cost, "value": value,
+            "roi": roi_range(value, cost), "nva_pct": _nva_pct(ss),
+            "categories": {c: sum(1 for s in ss if s.verdict.category == c) for c in cat.CATEGORIES}}
+
+
+def _json_stream(r: dict) -> dict:
+    out = dict(r)
+    out["cost"] = _r(r["cost"])
+    out["value"] = range_json(r["value"])
+    out["roi"] = range_json(r["roi"])
+    out["nva_pct"] = _r(r["nva_pct"], 2)
+    return out
+
+
+def _nva_pct(ss: list[SessionValue]) -> float | None:
+    cost = sum(s.cost for s in ss)
+    if cost <= 0:
+        return None
+    return sum(s.cost for s in ss if s.verdict.category == "NVA") / cost * 100
+
+
+def _roi_mid(ss: list[SessionValue]) -> float | None:
+    cost = sum(s.cost for s in ss)
+    return sum(s.value.mid for s in ss) / cost if cost > 0 else None
+
+
+def _round_var(v: dict | None) -> dict | None:
+    if v is None:
+        return None
+    return {k: (_r(x, 6) if isinstance(x, float) else x) for k, x in v.items()}
+
+
+_METRIC_NAMES = {"cost": "cost", "tokens": "tokens", "nva_pct": "NVA %", "roi": "ROI"}
+
+
+def _alert_text(label: str, metric: str, m: dict) -> str:
+    direction = "up" if (m.get("total", m.get("variance")) or 0) > 0 else "down"
+    base, act = m["baseline"], m["actual"]
+    if metric == "cost":
+        fig = f"${base:,.2f} -> ${act:,.2f}"
+    elif metric == "tokens":
+        fig = f"{base:,.0f} -> {act:,.0f}"
+    elif metric == "nva_pct":
+        fig = f"{base:.1f}% -> {act:.1f}%"
+    else:
+        fig = f"{base:.1f}x -> {act:.1f}x"
+    return (f"silent regression: {_METRIC_NAMES[metric]} of {label} {direction} {abs(m['percent']):.1f}% "
+            f"against the {BASELINE_WEEKS}-week average ({fig})")
+
+
+def what_happened(s: SessionValue) -> str:
+    """The session in a few counted words (signals only, never content)."""
+    g = s.signals
+    parts = []
+    if g.has_tool_signals:
+        parts.append(f"{g.total_tool_calls} tool calls" + (f", {g.tool_failures} failed" if g.tool_failures else ""))
+        if g.loop_attempts_max:
+            parts.append(f"loop of {g.loop_attempts_max} attempts")
+        if g.fast_tier_fired:
+            parts.append("fast tier fired")
+        if g.tests_passed or g.tests_failed:
+            parts.append(f"tests {g.tests_passed} passed / {g.tests_failed} failing")
+        if g.bugs_fixed:
+            parts.append(f"{g.bugs_fixed} fixed")
+        parts.append(f"{g.edits} edits, {g.reads} reads")
+        if g.abandoned:
+            parts.append("abandoned after failures")
+    else:
+        parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {max(0, s.last_ts - s.first_ts) / 60000:.0f} min, no tool signals")
+    if s.git is not None and s.git.commits:
+        parts.append(f"{s.git.commits} commits")
+    if s.reverted:
+        parts.append(f"{s.reverted} reverted later")
+    return "; ".join(parts)
+
+
+def session_json(s: SessionValue) -> dict:
+    return {"agent": s.agent, "session": s.session_id, "project": s.project, "date": s.day, "week": s.week,
+            "category": s.verdict.category, "category_by": s.verdict.by, "reasons": s.verdict.reasons,
+            "cost": _r(s.cost), "tokens": s.tokens, "unpriced_calls": s.unpriced_calls,
+            "via": s.estimate.source, "value": range_json(s.value), "roi": range_json(s.roi),
+            "signals": s.signals.as_dict(), "git": s.git.as_dict() if s.git else None,
+            "reverted_later": s.reverted}
+
+
+# -- building -------------------------------------------------------------------------------------
+
+def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.timezone.utc, cfg: dict | None = None,
+          *, git: bool = True) -> Report:
+    from ..config import get
+    cfg = cfg or {}
+    region = get(cfg, "benchmark.region", "us-west")
+    seniority = get(cfg, "benchmark.seniority", "senior")
+    threshold = float(get(cfg, "variance.threshold_percent", 20))
+    table = load_table()
+    rates: dict[str, Range] = {}
+
+    def rate_of(role: str) -> Range:
+        if role not in rates:
+            rates[role] = hourly_rate(role, region, seniority, table)
+        return rates[role]
+
+    groups = query.usage_by_session(store, filters, tz)
+    known = sig.load_all(store.db)
+    overrides = records.categories(store.db)
+    estimates = records.model_estimates(store.db)
+
+    # One `git log` per project over the whole report (later reverts included).
+    git_projects: dict[str | None, list | None] = {}
+    if git:
+        since: dict[str, int] = {}
+        for g in groups:
+            if g.project and g.first_ts is not None:
+                since[g.project] = min(since.get(g.project, g.first_ts), g.first_ts)
+        roots = {p: gitstats.repo_root(p) for p in since}
+        root_since: dict[str, int] = {}
+        for project, root in roots.items():
+            if root is not None:
+                root_since[str(root)] = min(root_since.get(str(root), since[project]), since[project])
+        histories = {root: gitstats.history(root, lo) for root, lo in root_since.items()}
+        for project, root in roots.items():
+            git_projects[project] = None if root is None else histories[str(root)]
+
+    sessions = []
+    for g in groups:
+        k = (g.agent, g.session_id)
+        s = known.get(k)
+        if s is None:
+            s = sig.Signals(g.agent, g.session_id, "none", first_ts=g.first_ts, last_ts=g.last_ts)
+        first = min(x for x in (g.first_ts, s.first_ts) if x is not None)
+        last = max(x for x in (g.last_ts, s.last_ts) if x is not None)
+        commits = git_projects.get(g.project)
+        window = [(first, last + WINDOW_PAD_MS)]
+        figures = gitstats.figures_in(commits, window) if commits is not None else None
+        reverted = gitstats.reverted_later(commits, window) if commits else 0
+        verdict = cat.categorize(s, figures, reverted, overrides.get(k))
+        est = estimates.get(k) or heuristic(s, figures, verdict.category, last - first, rate_of, reverted=reverted)
+        day = dt.datetime.fromtimestamp(first / 1000, tz).date()
+        sessions.append(SessionValue(
+            g.agent, g.session_id, g.project, first, last, day.isoformat(),
+            query.period_key(day, "weekly"), g.cost, g.total_tokens, g.calls, g.unpriced_calls,
+            s, figures, reverted, verdict, est))
+    sessions.sort(key=lambda s: (s.first_ts, s.agent, s.session_id))
+    return Report(sessions, tz, region, seniority, threshold, weekly_usage(store, filters, tz), git_projects)
+
+
+def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo) -> dict:
+    """{week: {(agent, project, model): [tokens, cost]}} from the calls (by call time)."""
+    lo = query.first_call_ts(store, filters, tz)
+    if lo is None:
+        return {}
+    hi = query.first_call_ts(store, filters, tz, last=True)
+    day_expr, day_params = query.local_day_sql(tz, lo, hi)
+    where, params = query.where_clause(filters, tz)
+    sql = (f"SELECT {day_expr} AS d, agent, project, model, "
+           "SUM(input_tokens + output_tokens + reasoning_tokens + cache_read_tokens + cache_write_5m_tokens"
+           " + cache_write_1h_tokens), TOTAL(cost) "
+           f"FROM calls{where} GROUP BY d, agent, project, model")
+    out: dict[str, dict] = {}
+    for d, agent, project, model, tokens, cost in store.db.execute(sql, day_params + params):
+        week = query.period_key(query.EPOCH_DAY + dt.timedelta(days=d), "weekly")
+        u = out.setdefault(week, {}).setdefault((agent, project, model or query.UNKNOWN_MODEL), [0, 0.0])
+        u[0] += tokens
+        u[1] += cost
+    return out

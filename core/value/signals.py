@@ -1,0 +1,226 @@
+"""Per-session signals the value rules judge from: counts, names and times only, never content.
+
+Three sources, recorded in `session_signals.source`:
+- 'guard': a Claude Code session the guard hooks watched; saved from the guard state on every
+  Stop / SessionEnd (core/guard/ledger.py), so the last save wins.
+- 'transcript': counted afterwards from a Claude Code transcript (tool names and failures only).
+- 'none': nothing but the ledger's calls (other agents, history before install): first and last
+  activity only. The reasons say so rather than invent the rest.
+
+This module is imported by the Stop hook: standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+# Tool names (Claude Code's, plus the common names of other agents' tools).
+EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "edit_file", "write_file",
+                        "str_replace_based_edit_tool", "replace", "create_file"})
+READ_TOOLS = frozenset({"Read", "Grep", "Glob", "LS", "NotebookRead", "WebFetch", "WebSearch", "read_file",
+                        "list_dir", "grep_search", "file_search", "search", "codebase_search"})
+
+
+@dataclass
+class Signals:
+    agent: str
+    session_id: str
+    source: str = "none"                                   # 'guard' | 'transcript' | 'none'
+    tool_calls: dict = field(default_factory=dict)          # tool -> calls
+    failures_by_tool: dict = field(default_factory=dict)    # tool -> failed calls
+    loop_attempts_max: int = 0
+    loop_attempts_total: int = 0
+    fast_tier_fired: bool = False
+    tests_passed: int = 0
+    tests_failed: int = 0
+    bugs_fixed: int = 0
+    edits: int = 0
+    reads: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+    abandoned: bool = False
+
+    @property
+    def tool_failures(self) -> int:
+        return sum(self.failures_by_tool.values())
+
+    @property
+    def total_tool_calls(self) -> int:
+        return sum(self.tool_calls.values())
+
+    @property
+    def duration_ms(self) -> int:
+        if self.first_ts is None or self.last_ts is None:
+            return 0
+        return max(0, self.last_ts - self.first_ts)
+
+    @property
+    def has_tool_signals(self) -> bool:
+        return self.source in ("guard", "transcript")
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["tool_failures"] = self.tool_failures
+        d["duration_s"] = self.duration_ms // 1000
+        return d
+
+
+def count_edits_reads(tool_calls: dict) -> tuple[int, int]:
+    edits = sum(n for t, n in tool_calls.items() if t in EDIT_TOOLS)
+    reads = sum(n for t, n in tool_calls.items() if t in READ_TOOLS)
+    return edits, reads
+
+
+def _iso_ms(value) -> int | None:
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    import calendar
+    try:
+        base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    ms = 0
+    if len(value) > 20 and value[19] == "." and value[20:23].isdigit():
+        ms = int(value[20:23].ljust(3, "0"))
+    return base * 1000 + ms
+
+
+def _ints(d) -> dict:
+    return {str(k): int(v) for k, v in (d or {}).items() if isinstance(v, int) and not isinstance(v, bool) and v > 0} \
+        if isinstance(d, dict) else {}
+
+
+def from_guard_state(state: dict, agent: str = "claude") -> Signals:
+    """Signals of a guard-watched session from its state file (core/guard/state.py)."""
+    calls = _ints(state.get("tool_calls"))
+    fails = _ints(state.get("tool_failures"))
+    actions = [a for a in state.get("actions") or [] if isinstance(a, dict)]
+    attempts = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)]
+    events = (state.get("fast_tier") or {}).get("events") or []
+    current = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
+    event_attempts = [e.get("attempt") for e in events if isinstance(e, dict) and isinstance(e.get("attempt"), int)]
+    # The guard keeps running figures when it has them; else the recent actions (last 50 calls),
+    # the open loops and the fast-tier events are the evidence.
+    loop_max = state.get("loop_attempts_max")
+    if not isinstance(loop_max, int):
+        loop_max = max(attempts + current + event_attempts + [0])
+    loop_total = state.get("loop_attempts_total")
+    if not isinstance(loop_total, int):
+        loop_total = sum(1 for n in attempts if n > 0)
+    out = state.get("outcomes") or {}
+    edits, reads = count_edits_reads(calls)
+    runs = [r for r in (out.get("runs") or {}).values() if isinstance(r, dict)]
+    still_failing = any(r.get("failing") for r in runs)
+    last_failed = bool(actions) and actions[-1].get("ok") is False
+    return Signals(
+        agent=agent, session_id=str(state.get("session_id") or ""), source="guard",
+        tool_calls=calls, failures_by_tool=fails,
+        loop_attempts_max=int(loop_max), loop_attempts_total=int(loop_total),
+        fast_tier_fired=bool(state.get("fast_tier_triggered")),
+        tests_passed=int(out.get("tests_passed") or 0), tests_failed=int(out.get("tests_failed") or 0),
+        bugs_fixed=int(out.get("bugs_fixed") or 0), edits=edits, reads=reads,
+        first_ts=_iso_ms(state.get("session_start")), last_ts=_iso_ms(state.get("last_activity")),
+        # Ended right after failures with no later success: the last tool call failed, or a
+        # test command's last run still failed.
+        abandoned=last_failed or still_failing)
+
+
+_COLUMNS = ("agent", "session_id", "source", "tool_calls", "tool_failures", "failures_by_tool",
+            "loop_attempts_max", "loop_attempts_total", "fast_tier_fired", "tests_passed", "tests_failed",
+            "bugs_fixed", "edits", "reads", "first_ts", "last_ts", "abandoned", "updated_at")
+
+
+def save(db, s: Signals) -> None:
+    """Insert or replace one session's signals (call inside a transaction)."""
+    values = (s.agent, s.session_id, s.source, json.dumps(s.tool_calls, sort_keys=True), s.tool_failures,
+              json.dumps(s.failures_by_tool, sort_keys=True), s.loop_attempts_max, s.loop_attempts_total,
+              int(s.fast_tier_fired), s.tests_passed, s.tests_failed, s.bugs_fixed, s.edits, s.reads,
+              s.first_ts, s.last_ts, int(s.abandoned), int(time.time() * 1000))
+    db.execute(f"INSERT OR REPLACE INTO session_signals ({', '.join(_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
+
+
+def _row_signals(r) -> Signals:
+    def js(text):
+        try:
+            v = json.loads(text) if text else {}
+        except ValueError:
+            v = {}
+        return v if isinstance(v, dict) else {}
+    return Signals(agent=r[0], session_id=r[1], source=r[2], tool_calls=js(r[3]), failures_by_tool=js(r[5]),
+                   loop_attempts_max=r[6], loop_attempts_total=r[7], fast_tier_fired=bool(r[8]),
+                   tests_passed=r[9], tests_failed=r[10], bugs_fixed=r[11], edits=r[12], reads=r[13],
+                   first_ts=r[14], last_ts=r[15], abandoned=bool(r[16]))
+
+
+def load_all(db) -> dict[tuple[str, str], Signals]:
+    return {(r[0], r[1]): _row_signals(r)
+            for r in db.execute(f"SELECT {', '.join(_COLUMNS)} FROM session_signals")}
+
+
+def load(db, agent: str, session_id: str) -> Signals | None:
+    r = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM session_signals WHERE agent = ? AND session_id = ?",
+                   (agent, session_id)).fetchone()
+    return _row_signals(r) if r else None
+
+
+def from_transcript(lines, agent: str = "claude", session_id: str = "") -> Signals:
+    """Signals counted from a Claude Code transcript (an iterable of JSONL lines): tool names
+    from assistant tool_use blocks, failures from tool_result blocks marked is_error, times from
+    the timestamps. Content is looked at only to find these markers and never kept. Loops, the
+    fast tier and test results need the guard: they stay 0."""
+    calls: dict[str, int] = {}
+    fails: dict[str, int] = {}
+    names: dict[str, str] = {}        # tool_use id -> tool name
+    results: set[str] = set()
+    first = last = None
+    last_ok: bool | None = None
+    for line in lines:
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        if '"tool_' not in line and '"timestamp"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        ts = _iso_ms(entry.get("timestamp"))
+        if ts is not None:
+            first = ts if first is None or ts < first else first
+            last = ts if last is None or ts > last else last
+        if not session_id and isinstance(entry.get("sessionId"), str):
+            session_id = entry["sessionId"]
+        message = entry.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "tool_use" and isinstance(block.get("name"), str):
+                use_id = block.get("id")
+                if isinstance(use_id, str):
+                    if use_id in names:      # a resumed session repeats earlier lines
+                        continue
+                    names[use_id] = block["name"][:100]
+                name = block["name"][:100]
+                calls[name] = calls.get(name, 0) + 1
+            elif block.get("type") == "tool_result":
+                result_id = block.get("tool_use_id")
+                if isinstance(result_id, str):
+                    if result_id in results:
+                        continue
+                    results.add(result_id)
+                failed = block.get("is_error") is True
+                last_ok = not failed
+                if failed:
+                    name = names.get(block.get("tool_use_id"), "unknown")
+                    fails[name] = fails.get(name, 0) + 1
+    edits, reads = count_edits_reads(calls)
+    return Signals(agent=agent, session_id=session_id, source="transcript", tool_calls=calls,
+                   failures_by_tool=fails, edits=edits, reads=reads, first_ts=first, last_ts=last,
+                   abandoned=last_ok is False)
