@@ -231,3 +231,18 @@ def test_log_when_tracking_is_off_writes_nothing(project, capsys, tmp_path):
                  "--category", "ad-hoc", "--config", str(cfg)]) == 0
     assert "cost tracking is off" in capsys.readouterr().out
     assert not ledger_file(project).exists()
+
+
+def test_windows_line_endings_and_bom_from_a_teammates_editor(project):
+    path = ledger_file(project)
+    path.parent.mkdir(parents=True)
+    text = (FIXTURES / "entries.jsonl").read_text().replace("\n", "\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    result = ledger.sync_file(Store(), path)
+    assert (result.written, result.errors) == (4, [])
+
+
+def test_ledger_path_setting(project, tmp_path):
+    assert ledger.ledger_path({"ledger": {"path": "finance/ai.jsonl"}}, project / "src") == project / "finance/ai.jsonl"
+    absolute = tmp_path / "shared" / "ai.jsonl"
+    assert ledger.ledger_path({"ledger": {"path": str(absolute)}}) == absolute

@@ -94,6 +94,8 @@ def parse_lines(data: bytes, path: Path | str) -> tuple[list[tuple[int, dict]], 
     """((line number, entry) for each good line, one-line errors for the bad ones). Blank lines
     are allowed; a last line without its newline is read too (a person may have edited the file)."""
     good, bad = [], []
+    if data.startswith(b"\xef\xbb\xbf"):           # a BOM some editors add; CRLF endings are JSON whitespace
+        data = data[3:]
     for lineno, raw in enumerate(data.split(b"\n"), 1):
         if not raw.strip():
             continue

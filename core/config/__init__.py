@@ -76,7 +76,10 @@ def load(path: str | os.PathLike | None = None) -> dict:
     if cached is not None:
         return _merge(cached)
     raw = _parse(file)
-    problems = validation_errors(raw)
+    try:
+        problems = validation_errors(raw)
+    except ImportError:
+        raise ConfigError(f"{file}: cannot validate it: jsonschema is not installed (pip install jsonschema)") from None
     if problems:
         from .validation import one_line
         more = f" (and {len(problems) - 1} more; run `token-roi config check`)" if len(problems) > 1 else ""
