@@ -68,6 +68,7 @@ def run(args) -> int:
     from ..accounting import budget as budget_mod, entries, features, ledger
     from ..accounting.subscriptions import from_config
     from ..config import get
+    from ..reports.query import Filters
     from .accounting import lines_for, open_context, update
 
     ctx = open_context(args, refresh=False, check_ledgers=False)
@@ -99,7 +100,9 @@ def run(args) -> int:
         raise UserError(f"{ctx.ledger_file}: cannot write: {exc.strerror or exc}") from None
 
     update(ctx.store, ctx.ledger_file, show_progress=not args.json)
-    b = budget_mod.evaluate(lines_for(ctx), cfg, from_config(cfg), when.astimezone(ctx.tz).date())
+    day = when.astimezone(ctx.tz).date()
+    month = lines_for(ctx, Filters(since=day.replace(day=1), until=day))
+    b = budget_mod.evaluate(month, cfg, from_config(cfg), day)
     if args.json:
         from .common import print_json
         print_json({"entry": entry, "ledgerFile": str(ctx.ledger_file), "budget": b.as_json()})
