@@ -160,3 +160,11 @@ def test_no_colour_when_not_a_terminal_or_no_color(project, capsys, monkeypatch,
     from token_roi.reports.table import use_color
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color() is False
+
+
+def test_hook_books_session_from_env(project):
+    store = Store()
+    assert features.tag_from_env(store, "claude", "s9", {"TOKEN_ROI_FEATURE": " PRD-31 "}) == "PRD-31"
+    assert features.tag_from_env(store, "claude", "s10", {}) is None
+    assert features.tag_from_env(store, "claude", None, {"TOKEN_ROI_FEATURE": "PRD-31"}) is None
+    assert features.session_tags(store) == {("claude", "s9"): ("PRD-31", None)}

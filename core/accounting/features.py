@@ -77,6 +77,16 @@ def tag_session(store, agent: str, session_id: str, feature: str | None, categor
             (agent, session_id, feature, category, source, int(time.time() * 1000)))
 
 
+def tag_from_env(store, agent: str, session_id: str | None, environ=None) -> str | None:
+    """For a hook (e.g. SessionStart): book the session to $TOKEN_ROI_FEATURE when it is set.
+    Returns the feature booked, or None."""
+    feature = ((environ if environ is not None else os.environ).get(ENV_VAR) or "").strip()
+    if not feature or not session_id:
+        return None
+    tag_session(store, agent, session_id, feature, source="env")
+    return feature
+
+
 def untag_session(store, agent: str, session_id: str) -> bool:
     with store.transaction():
         return store.db.execute("DELETE FROM session_tags WHERE agent = ? AND session_id = ?",
