@@ -65,7 +65,7 @@ def _when(value: str | None, tz: dt.tzinfo) -> dt.datetime:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod, entries, features, ledger
+    from ..accounting import budget as budget_mod, entries, features
     from ..accounting.subscriptions import from_config
     from ..config import get
     from ..reports.query import Filters
