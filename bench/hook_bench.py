@@ -54,9 +54,15 @@ def transcript(size: int, seed: int) -> tuple[Path, dict]:
     if manifest.exists():
         m = json.loads(manifest.read_text())
         return Path(m["path"]), m["expected"]
-    shutil.rmtree(cache, ignore_errors=True)
     t0 = time.time()
-    path, tree = append_session(cache, total_bytes=size, seed=seed, when=dt.datetime(2026, 11, 2, 9, 0))
+    request = size
+    for _ in range(3):      # the generator lands near, not on, the size asked: ask again, scaled
+        shutil.rmtree(cache, ignore_errors=True)
+        path, tree = append_session(cache, total_bytes=request, seed=seed, when=dt.datetime(2026, 11, 2, 9, 0))
+        actual = path.stat().st_size
+        if actual >= size * 0.98:
+            break
+        request = int(request * size / actual * 1.03)
     manifest.write_text(json.dumps({"path": str(path), "expected": tree.expected.as_dict()}))
     print(f"  generated {path.stat().st_size / MB:.0f} MB session in {time.time() - t0:.0f}s", file=sys.stderr)
     return path, tree.expected.as_dict()
@@ -138,7 +144,7 @@ def main() -> int:
     try:
         for size in sizes:
             src, expected = transcript(size, args.seed)
-            live = home / "projects" / src.parent.name / src.name
+            live = home / f"claude-{size // MB}mb" / "projects" / src.parent.name / src.name
             live.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, live)
             sub = src.with_suffix("") / "subagents"

@@ -415,3 +415,26 @@ def test_hook_works_without_site_packages_and_outside_the_repo(transcript, tmp_p
     assert proc.returncode == 0 and proc.stdout == b""
     assert state_of(SID)["total_tokens_used"] == 103
     assert not any("error" in line for line in log_lines())
+
+
+def test_subagent_growth_and_a_lost_sidecar(transcript):
+    from token_roi.guard import state as st
+    transcript.assistant("msg_01A", output=100)
+    sub = transcript.subagent("beef")
+    sub.assistant("msg_S1", input=10, output=1)                     # streaming copy
+    quiet(run_hook(post_tool(SID, transcript.path, "Read", {"file_path": "/a"}, n=1)))
+    assert state_of(SID)["total_tokens_used"] == 103 + 11
+    sub.assistant("msg_S1", input=10, output=200)                   # its final copy, next read
+    sub.assistant("msg_S2", input=10, output=300)
+    quiet(run_hook(post_tool(SID, transcript.path, "Read", {"file_path": "/b"}, n=2)))
+    state = state_of(SID)
+    assert state["total_tokens_used"] == 103 + 210 + 310
+    assert state["subagents"]["files"] == 1
+    assert str(sub.path) not in state["files"]                      # kept in the sidecar
+    side = st.session_path(SID).with_suffix(".subagents.json")
+    side.write_text("{broken")
+    sub.assistant("msg_S3", input=10, output=400)
+    quiet(run_hook(post_tool(SID, transcript.path, "Read", {"file_path": "/c"}, n=3)))
+    # The sidecar is rebuilt from the subagent file itself: nothing lost, nothing doubled.
+    assert state_of(SID)["total_tokens_used"] == 103 + 210 + 310 + 410
+    assert json.loads(side.read_text())

@@ -136,6 +136,7 @@ class Transcript:
 
     def __init__(self, path: Path, session_id: str, model: str = MODEL, *, now: bool = False):
         self.now = now               # stamp lines with the current time (for "today" figures)
+        self.sidechain = False       # subagent transcripts mark every line isSidechain: true
         self.path = path
         self.session_id = session_id
         self.model = model
@@ -164,12 +165,13 @@ class Transcript:
 
     def assistant(self, msg_id: str, *, input: int = 3, output: int = 120, cache_read: int = 0,
                   cache_5m: int = 0, cache_1h: int = 0, model: str | None = None,
-                  sidechain: bool = False, request_id: str | None = None, text: str | None = None,
+                  sidechain: bool | None = None, request_id: str | None = None, text: str | None = None,
                   tool: tuple[str, dict] | None = ("Bash", {"command": "pytest -q"})) -> None:
         content = [{"type": "text", "text": text}] if text else [
             {"type": "tool_use", "id": f"toolu_{msg_id}", "name": tool[0], "input": tool[1]}]
         self._write({
-            "parentUuid": "d5c1", "isSidechain": sidechain, "userType": "external",
+            "parentUuid": "d5c1", "isSidechain": self.sidechain if sidechain is None else sidechain,
+            "userType": "external",
             "message": {"model": model or self.model, "id": msg_id, "type": "message", "role": "assistant",
                         "content": content, "stop_reason": "tool_use", "stop_sequence": None,
                         "usage": {"input_tokens": input, "cache_creation_input_tokens": cache_5m + cache_1h,
@@ -191,8 +193,10 @@ class Transcript:
             f.write(text)
 
     def subagent(self, agent_id: str) -> "Transcript":
-        return Transcript(self.path.with_suffix("") / "subagents" / f"agent-{agent_id}.jsonl", self.session_id,
-                          "claude-haiku-4-5-20251001")
+        sub = Transcript(self.path.with_suffix("") / "subagents" / f"agent-{agent_id}.jsonl", self.session_id,
+                         "claude-haiku-4-5-20251001")
+        sub.sidechain = True
+        return sub
 
 
 def expected_cost(model: str, **counts) -> float:

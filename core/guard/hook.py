@@ -78,8 +78,6 @@ def _context(event: str, text: str) -> dict:
     return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
 
 
-def _keys_path(session_id: str):
-    return st.session_path(session_id).with_suffix(".keys")
 
 
 def _catch_up(state: dict, payload: dict) -> None:
@@ -87,7 +85,7 @@ def _catch_up(state: dict, payload: dict) -> None:
     budget.note_day(state)
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
-    usage.catch_up(state, payload.get("transcript_path"), _keys_path(state["session_id"]), log)
+    usage.catch_up(state, payload.get("transcript_path"), st.session_path(state["session_id"]), log)
 
 
 # -- events ---------------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ def new_state(session_id: str, now: float | None = None) -> dict:
         "actions": [],                   # last ACTIONS_KEPT tool calls: time, event, tool, ok, attempt
         "limits": None,                  # config-file limits read once per session (settings.py)
         "files": {},                     # transcript path -> cursor and what that file added
+        "subagents": {"sig": None, "files": 0, "totals": None},   # their files: see usage.py
         "recent_calls": {},              # last API calls seen, to merge their streaming copies
     }
 
@@ -293,7 +294,8 @@ def sweep(now: float | None = None) -> int:
             continue
         ended = parse_iso(state.get("ended_at"))
         if (ended is not None and now - ended > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
-            for p in (path, Path(str(path) + ".lock"), path.with_suffix(".keys")):
+            for p in (path, Path(str(path) + ".lock"), path.with_suffix(".keys"),
+                      path.with_suffix(".subagents.json")):
                 try:
                     p.unlink()
                 except OSError:

@@ -11,6 +11,7 @@ from the start is recounted from zero (its own totals are dropped first), never 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -23,14 +24,28 @@ _rates: dict = {}
 def transcript_files(transcript_path: str) -> list[Path]:
     """The session transcript and its subagents' (`<session>/subagents/agent-*.jsonl`)."""
     main = Path(transcript_path)
-    files = [main]
-    sub = main.with_suffix("") / "subagents"
+    return [main] + [Path(p) for p, _ in _scan(subagent_dir(transcript_path))]
+
+
+def subagent_dir(transcript_path: str) -> str:
+    main = transcript_path[:-6] if transcript_path.endswith(".jsonl") else transcript_path
+    return os.path.join(main, "subagents")
+
+
+def _scan(folder: str) -> list[tuple[str, os.stat_result]]:
+    out = []
     try:
-        with os.scandir(sub) as it:
-            files.extend(sorted(Path(e.path) for e in it if e.name.endswith(".jsonl")))
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.endswith(".jsonl"):
+                    try:
+                        out.append((e.path, e.stat()))
+                    except OSError:
+                        pass
     except OSError:
         pass
-    return files
+    out.sort()
+    return out
 
 
 def price(model: str | None, counts: tuple) -> float | None:
@@ -114,78 +129,160 @@ class _Keys:
             self.added = []
 
 
-def catch_up(state: dict, transcript_path: str | None, keys_path: Path | None = None, log=None) -> int:
-    """Read what the session's transcripts gained since the last hook into `state`.
+class _Books:
+    """Per-file totals: the main transcript's in the state (`files`); the subagents' in a sidecar
+    (`<state>.subagents.json`), loaded and rewritten only when a subagent file changed, so a
+    session with hundreds of finished subagents costs a directory scan per hook, not their JSON."""
+
+    def __init__(self, state: dict, side_path: Path | None):
+        self.state = state
+        self.main = state["files"]
+        self.side_path = side_path
+        self._side: dict | None = None
+        self.side_dirty = False
+        self.lost = False            # no readable sidecar: its files are counted from scratch
+
+    @property
+    def side(self) -> dict:
+        if self._side is None:
+            self._side = {}
+            if self.side_path is not None:
+                try:
+                    with open(self.side_path, "rb") as f:
+                        loaded = json.loads(f.read())
+                    if isinstance(loaded, dict):
+                        self._side = loaded
+                except (OSError, ValueError):
+                    self.lost = True
+        return self._side
+
+    def table(self, is_sub: bool) -> dict:
+        return self.side if is_sub else self.main
+
+    def owner(self, key: str) -> dict | None:
+        return self.main.get(key) or self.side.get(key)
+
+    def save_side(self) -> None:
+        if self.side_dirty and self.side_path is not None and self._side is not None:
+            tmp = self.side_path.with_name(f".{self.side_path.name}.{os.getpid()}.tmp")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(json.dumps(self._side, separators=(",", ":")))
+            os.replace(tmp, self.side_path)
+
+
+def catch_up(state: dict, transcript_path: str | None, base: Path | None = None, log=None) -> int:
+    """Read what the session's transcripts gained since the last hook into `state`. `base` is
+    the state file's path; the `.keys` and `.subagents.json` sidecars sit beside it.
     Returns the number of new or improved calls."""
     if not transcript_path or not isinstance(transcript_path, str):
         return 0
+    state["transcript_path"] = transcript_path
+    subs = state.get("subagents")
+    if not isinstance(subs, dict):
+        subs = state["subagents"] = {"sig": None, "files": 0, "totals": _empty_file_entry()}
+    books = _Books(state, base.with_suffix(".subagents.json") if base else None)
+    keys = _Keys(base.with_suffix(".keys") if base else None)
+    work: list[tuple[str, bool]] = [(transcript_path, False)]
+    scan = _scan(subagent_dir(transcript_path))
+    sig = [len(scan), max((st.st_mtime_ns for _, st in scan), default=0), sum(st.st_size for _, st in scan)]
+    if scan and sig != subs.get("sig"):
+        side = books.side
+        for path, st in scan:
+            cur = (side.get(path) or {}).get("cursor") or {}
+            if cur.get("size") != st.st_size or cur.get("mtime_ns") != st.st_mtime_ns or cur.get("inode") != st.st_ino:
+                work.append((path, True))
+    changed = 0
+    recent = state["recent_calls"]
+    for path, is_sub in work:
+        changed += _read_file(books, path, is_sub, recent, keys, log)
+    if scan and sig != subs.get("sig"):
+        # (A subagent file deleted later keeps its calls in the sidecar: they happened.)
+        totals = _empty_file_entry()
+        for entry in books.side.values():
+            _merge(totals, entry)
+        subs.update(sig=sig, files=len(side), totals=totals)
+        books.side_dirty = True
+    while len(recent) > WINDOW:
+        del recent[next(iter(recent))]
+    try:
+        keys.flush()
+        books.save_side()
+    except OSError as exc:
+        if log:
+            log(f"{base}: sidecar not written: {exc.strerror or exc}")
+    summarise(state)
+    return changed
+
+
+def _merge(into: dict, entry: dict) -> None:
+    for kind in KINDS:
+        into["tokens"][kind] += entry["tokens"].get(kind, 0)
+    into["cost_usd"] += entry["cost_usd"]
+    into["unpriced_tokens"] += entry["unpriced_tokens"]
+    into["calls"] += entry["calls"]
+    for model, (n, c) in entry["models"].items():
+        m = into["models"].setdefault(model, [0, 0.0])
+        m[0] += n
+        m[1] = None if c is None or m[1] is None else m[1] + c
+
+
+def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys, log) -> int:
     from ..adapters.base import Source
     from ..adapters.claude import ADAPTER
     from ..adapters.jsonl import read_incremental
     from ..store import Cursor
 
-    state["transcript_path"] = transcript_path
-    files = state["files"]
-    recent = state["recent_calls"]
-    keys = _Keys(keys_path)
-    changed = 0
-    for path in transcript_files(transcript_path):
-        key = str(path)
-        entry = files.get(key)
-        if not isinstance(entry, dict) or "tokens" not in entry:
-            entry = files[key] = _empty_file_entry()
-        old = entry.get("cursor")
-        cursor = None
-        if isinstance(old, dict):
-            try:
-                cursor = Cursor(**old)
-            except TypeError:
-                cursor = None
+    table = books.table(is_sub)
+    entry = table.get(key)
+    if not isinstance(entry, dict) or "tokens" not in entry:
+        entry = table[key] = _empty_file_entry()
+    old = entry.get("cursor")
+    cursor = None
+    if isinstance(old, dict):
         try:
-            result = read_incremental(ADAPTER, Source("claude", path), cursor)
-        except OSError as exc:
-            if log:
-                log(f"transcript {path}: {exc.strerror or exc}")
-            continue
-        if result.unchanged:
-            continue
-        restarted = cursor is not None and cursor.offset > 0 and result.cursor.offset - result.bytes_read == 0
-        if restarted:
-            # A rewritten file: forget what it had added, count it again from its first line.
-            files[key] = entry = _empty_file_entry()
-            for k in [k for k, c in recent.items() if c[0] == key]:
-                del recent[k]
-        batch: dict = {}
-        for row in result.rows:
-            prev = batch.get(row.dedupe_key)
-            if prev is None or row.rank > prev.rank:
-                batch[row.dedupe_key] = row
-        for dkey, row in batch.items():
-            call = _call_of(key, row)
-            seen = recent.get(dkey)
-            if seen is not None:
-                if call[1] <= seen[1]:
-                    continue
-                owner = files.get(seen[0])
-                if owner is not None:
-                    _apply(owner, seen, -1)
-                del recent[dkey]
-            elif row.is_sidechain and not restarted and keys.known(dkey):
-                continue             # a replay of a call counted long ago
-            else:
-                keys.add(dkey)
-            _apply(entry, call, +1)
-            recent[dkey] = call
-            changed += 1
-        entry["cursor"] = _cursor_dict(result.cursor)
-    while len(recent) > WINDOW:
-        del recent[next(iter(recent))]
+            cursor = Cursor(**old)
+        except TypeError:
+            cursor = None
     try:
-        keys.flush()
+        result = read_incremental(ADAPTER, Source("claude", Path(key)), cursor)
     except OSError as exc:
         if log:
-            log(f"{keys_path}: {exc.strerror or exc}")
-    summarise(state)
+            log(f"transcript {key}: {exc.strerror or exc}")
+        return 0
+    if result.unchanged:
+        return 0
+    restarted = cursor is not None and cursor.offset > 0 and result.cursor.offset - result.bytes_read == 0
+    recount = restarted or (is_sub and books.lost)
+    if recount:
+        # A rewritten file, or one whose sidecar totals were lost: forget what it had added,
+        # count it again from its first line.
+        table[key] = entry = _empty_file_entry()
+        for k in [k for k, c in recent.items() if c[0] == key]:
+            del recent[k]
+    batch: dict = {}
+    for row in result.rows:
+        prev = batch.get(row.dedupe_key)
+        if prev is None or row.rank > prev.rank:
+            batch[row.dedupe_key] = row
+    changed = 0
+    for dkey, row in batch.items():
+        call = _call_of(key, row)
+        seen = recent.get(dkey)
+        if seen is not None:
+            if call[1] <= seen[1]:
+                continue
+            owner = books.owner(seen[0])
+            if owner is not None:
+                _apply(owner, seen, -1)
+            del recent[dkey]
+        elif row.is_sidechain and not recount and keys.known(dkey):
+            continue             # a replay of a call counted long ago
+        else:
+            keys.add(dkey)
+        _apply(entry, call, +1)
+        recent[dkey] = call
+        changed += 1
+    entry["cursor"] = _cursor_dict(result.cursor)
     return changed
 
 
@@ -202,7 +299,9 @@ def summarise(state: dict) -> None:
     unpriced = 0
     calls = 0
     models: dict = {}
-    for entry in state["files"].values():
+    subs = state.get("subagents") if isinstance(state.get("subagents"), dict) else {}
+    entries = list(state["files"].values()) + ([subs["totals"]] if isinstance(subs.get("totals"), dict) else [])
+    for entry in entries:
         for kind in KINDS:
             tokens[kind] += entry["tokens"].get(kind, 0)
         cost += entry["cost_usd"]
