@@ -157,6 +157,7 @@ class ClaudeAdapter(JsonlAdapter):
         bad = _shape_bad(buf)
         best: dict[str, UsageRow] = {}
         ranks: dict[str, int] = {}
+        seen: dict[str, tuple[dict, bool]] = {}
         view = memoryview(buf)
         find, rfind = buf.find, buf.rfind
         pos = 0
@@ -166,6 +167,8 @@ class ClaudeAdapter(JsonlAdapter):
                 break
             start = rfind(b"\n", 0, hit) + 1
             end = find(b"\n", hit)
+            if end < 0:
+                end = len(buf)                    # a caller passed a last line without newline
             pos = end + 1
             if buf[end - 1] == 13:                # "\r\n" endings
                 end -= 1
@@ -192,6 +195,10 @@ class ClaudeAdapter(JsonlAdapter):
             key = message.get("id") or obj.get("requestId")
             if type(key) is not str:
                 continue
+            sidechain = obj.get("isSidechain") is True
+            prev = seen.get(key)
+            if prev is not None and prev[0] == usage and prev[1] is sidechain:
+                continue                          # one more block line of a response already read
             model = message.get("model")
             if model == "<synthetic>" or obj.get("isApiErrorMessage") is True:
                 continue                          # local errors: no API call was billed
@@ -201,9 +208,9 @@ class ClaudeAdapter(JsonlAdapter):
                 if not damaged:
                     bad += 1                      # malformed usage or time: skipped, counted
                 continue
-            sidechain = obj.get("isSidechain") is True
             # UsageRow.rank, computed before building the row: most lines are copies.
             rank = (0 if sidechain else 1 << 48) | min(sum(counts), (1 << 48) - 1)
+            seen[key] = (usage, sidechain)
             if ranks.get(key, -1) >= rank:
                 continue
             ranks[key] = rank
@@ -230,20 +237,21 @@ class ClaudeAdapter(JsonlAdapter):
 def _counts(usage: dict) -> tuple[int, int, int, int, int] | None:
     """(uncached input, cache read, 5m write, 1h write, output), or None when a counter is not a
     non-negative whole number. Missing counters are 0; without the 5m/1h split every write is 5m."""
-    try:
-        uncached = tokens(usage, "input_tokens")
-        cache_read = tokens(usage, "cache_read_input_tokens")
-        writes = tokens(usage, "cache_creation_input_tokens")
-        output = tokens(usage, "output_tokens")
-        split = usage.get("cache_creation")
-        if type(split) is dict and ("ephemeral_1h_input_tokens" in split or "ephemeral_5m_input_tokens" in split):
-            w1h = tokens(split, "ephemeral_1h_input_tokens")
-            if w1h > writes or w1h + tokens(split, "ephemeral_5m_input_tokens") != writes:
-                w1h = min(w1h, writes)            # split and total disagree: the total is billed
-        else:
-            w1h = 0
-    except ValueError:
-        return None
+    get = usage.get
+    uncached, cache_read = get("input_tokens", 0), get("cache_read_input_tokens", 0)
+    writes, output = get("cache_creation_input_tokens", 0), get("output_tokens", 0)
+    split = get("cache_creation")
+    w1h = split.get("ephemeral_1h_input_tokens", 0) if type(split) is dict else 0
+    if not (type(uncached) is int and type(cache_read) is int and type(writes) is int and type(output) is int
+            and type(w1h) is int and uncached >= 0 and cache_read >= 0 and writes >= 0 and output >= 0
+            and 0 <= w1h <= writes):
+        try:                                      # null, 12.0, or a bad value: the careful way
+            uncached, cache_read = tokens(usage, "input_tokens"), tokens(usage, "cache_read_input_tokens")
+            writes, output = tokens(usage, "cache_creation_input_tokens"), tokens(usage, "output_tokens")
+            w1h = min(tokens(split, "ephemeral_1h_input_tokens"), writes) if type(split) is dict else 0
+        except ValueError:
+            return None
+    # The 5-minute part is what the billed total leaves (also when the split and total disagree).
     return uncached, cache_read, writes - w1h, w1h, output
 
 
