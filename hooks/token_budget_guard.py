@@ -46,8 +46,8 @@ def main() -> int:
     out = run(raw)
     if out:
         try:
-            sys.stdout.write(out)
-            sys.stdout.flush()
+            sys.stdout.buffer.write(out.encode("utf-8"))   # UTF-8 whatever the locale says
+            sys.stdout.buffer.flush()
         except BaseException as exc:
             _fallback_log(exc)
     return 0

@@ -105,9 +105,10 @@ results = []
 for line in open(sys.argv[2]):
     raw = base64.b64decode(line)
     sys.stdin = io.TextIOWrapper(io.BytesIO(raw))
-    sys.stdout = io.StringIO()
+    sys.stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     code = hook.main()
-    results.append([code, sys.stdout.getvalue()])
+    sys.stdout.flush()
+    results.append([code, sys.stdout.buffer.getvalue().decode("utf-8", "replace")])
 sys.stdout = real_stdout
 print(json.dumps(results))
 """

@@ -42,7 +42,8 @@ def summary(state: dict) -> str:
         parts.append("loops: " + ", ".join(f"{t} x{n}" for t, n in sorted(looping.items())))
     out = state["outcomes"]
     if out.get("tests_passed") or out.get("bugs_fixed"):
-        parts.append(f"{out.get('tests_passed', 0)} tests passed, {out.get('bugs_fixed', 0)} bugs fixed")
+        passed, fixed = out.get("tests_passed", 0), out.get("bugs_fixed", 0)
+        parts.append(f"{passed} test{'' if passed == 1 else 's'} passed, {fixed} bug{'' if fixed == 1 else 's'} fixed")
     if state.get("fast_tier_triggered"):
         parts.append("fast tier triggered")
     return "; ".join(parts)
