@@ -1,0 +1,59 @@
+"""`token-roi dashboard`: serve the local web dashboard over the ledger (core/dashboard/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
+    from .config_cmd import add_config_argument
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser")
+    p.add_argument("-z", "--timezone", metavar="ZONE", help="IANA time zone for days (default: system)")
+    add_config_argument(p)
+    p.add_argument("--no-ingest", action="store_true",
+                   help="show the ledger as it is, without reading new agent logs first")
+    p.add_argument("--no-git", action="store_true", help="do not read the projects' git history")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..dashboard.server import Settings, make_server, url_of
+    from ..store import Store
+    from .common import UserError, resolve_timezone
+    from .config_cmd import load_or_fail
+
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port {args.port}: expected 0 (a free port) to 65535")
+    tz = resolve_timezone(args.timezone) if args.timezone else None
+    load_or_fail(args.config)                      # a bad settings file stops here, in one line
+    if not args.no_ingest:
+        from .accounting import update
+        store = Store()
+        try:
+            from ..accounting import ledger
+            from ..config import load
+            update(store, ledger.ledger_path(load(args.config)), show_progress=True)
+        finally:
+            store.close()
+    try:
+        server = make_server(args.host, args.port, Settings(tz=tz, config=args.config, git=not args.no_git))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1) from None
+    url = url_of(server)
+    print(f"token-roi dashboard: {url}  (Ctrl-C to stop)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"token-roi: warning: listening on {args.host}: other machines can read your ledger",
+              file=sys.stderr)
+    if not args.no_open:
+        import webbrowser
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,415 @@
+"""The dashboard's JSON endpoints: each one calls the library the CLI uses (reports.query,
+accounting, pricing, value) and shapes its result for the page. No figure is computed here that
+the library does not compute; the page only lays them out.
+
+Every handler takes a `Context` (the store for this request, zone, settings, today) and the
+query parameters (a dict of str -> str) and returns a JSON-able dict. A problem with what the
+page asked for raises `BadRequest`: the server answers 400 with its one-line message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from ..reports import query
+from ..reports.query import Filters, Usage
+
+PERIODS = ("today", "7d", "30d", "month", "all", "custom")
+DEFAULT_PERIOD = "30d"
+RECENT_SESSIONS = 10
+SESSION_SORTS = ("last", "first", "cost", "tokens", "calls", "agent", "project")
+MAX_PAGE = 500
+
+
+class BadRequest(Exception):
+    """A bad parameter: one line for the page."""
+
+
+@dataclass
+class Context:
+    store: object
+    tz: dt.tzinfo
+    cfg: dict
+    today: dt.date
+    git: bool = True
+
+
+# -- parameters -----------------------------------------------------------------------------------
+
+def _date(value: str, name: str) -> dt.date:
+    from ..cli.common import UserError, parse_date
+    try:
+        return parse_date(value, name)
+    except UserError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def period_filters(ctx: Context, q: dict) -> tuple[Filters, dict]:
+    """Filters for ?period=today|7d|30d|month|all|custom (&since=&until= for custom), &agent=,
+    &project=; and a description of the resolved period for the page."""
+    period = q.get("period") or DEFAULT_PERIOD
+    today = ctx.today
+    if period not in PERIODS:
+        raise BadRequest(f"period {period!r}: expected one of {', '.join(PERIODS)}")
+    since = until = None
+    if period == "today":
+        since = until = today
+    elif period == "7d":
+        since, until = today - dt.timedelta(days=6), today
+    elif period == "30d":
+        since, until = today - dt.timedelta(days=29), today
+    elif period == "month":
+        since, until = today.replace(day=1), today
+    elif period == "custom":
+        since = _date(q["since"], "since") if q.get("since") else None
+        until = _date(q["until"], "until") if q.get("until") else None
+        if since and until and since > until:
+            raise BadRequest(f"since {since} is after until {until}")
+    agents = None
+    if q.get("agent"):
+        from ..adapters import AGENT_NAMES
+        names = tuple(a for a in q["agent"].split(",") if a)
+        for a in names:
+            if a not in AGENT_NAMES:
+                raise BadRequest(f"agent {a!r}: unknown agent (valid: {', '.join(AGENT_NAMES)})")
+        agents = names or None
+    f = Filters(since, until, q.get("project") or None, agents)
+    return f, {"period": period, "since": since.isoformat() if since else None,
+               "until": until.isoformat() if until else None}
+
+
+# -- shapes ---------------------------------------------------------------------------------------
+
+def usage_json(u: Usage) -> dict:
+    return {
+        "calls": u.calls, "totalTokens": u.total_tokens, "inputTokens": u.input_tokens,
+        "outputTokens": u.output_tokens, "reasoningTokens": u.reasoning_tokens,
+        "cacheReadTokens": u.cache_read_tokens, "cacheWrite5mTokens": u.cache_write_5m_tokens,
+        "cacheWrite1hTokens": u.cache_write_1h_tokens, "cost": round(u.cost, 6),
+        "unpricedCalls": u.unpriced_calls, "unpricedTokens": u.unpriced_tokens,
+        "fullyUnpriced": u.fully_unpriced,
+        "firstTs": u.first_ts, "lastTs": u.last_ts,
+    }
+
+
+def cache_hit_rate(u: Usage) -> float | None:
+    """Share of prompt tokens read from the cache (reads / (uncached input + reads + writes))."""
+    prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+    return u.cache_read_tokens / prompt if prompt else None
+
+
+def _iso(ms: int | None, tz: dt.tzinfo) -> str | None:
+    return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, tz).isoformat(timespec="seconds")
+
+
+def _days(since: dt.date, until: dt.date) -> list[str]:
+    out, d = [], since
+    while d <= until:
+        out.append(d.isoformat())
+        d += dt.timedelta(days=1)
+    return out
+
+
+def session_row(s, tz: dt.tzinfo) -> dict:
+    return {"agent": s.agent, "sessionId": s.session_id, "project": s.project or "",
+            "first": _iso(s.first_ts, tz), "last": _iso(s.last_ts, tz),
+            "models": s.models_used, **usage_json(s)}
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+def overview(ctx: Context, q: dict) -> dict:
+    """KPI figures, the daily cost chart (stacked by agent or model) and the recent sessions."""
+    f, period = period_filters(ctx, q)
+    stack = q.get("stack") or "agent"
+    if stack not in ("agent", "model"):
+        raise BadRequest(f"stack {stack!r}: expected agent or model")
+    days = query.usage_by_period(ctx.store, "daily", f, ctx.tz)
+    total = query.totals(days)
+    if days:
+        first = f.since or dt.date.fromisoformat(days[0].key)
+        last = f.until or dt.date.fromisoformat(days[-1].key)
+        labels = _days(min(first, dt.date.fromisoformat(days[0].key)), max(last, dt.date.fromisoformat(days[-1].key)))
+    else:
+        labels = _days(f.since, f.until) if f.since and f.until else []
+    index = {d: i for i, d in enumerate(labels)}
+    series = []
+    if stack == "model":
+        for model in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
+            cost, tokens, unpriced = [0.0] * len(labels), [0] * len(labels), [0] * len(labels)
+            for g in days:
+                u = g.models.get(model)
+                if u is not None:
+                    i = index[g.key]
+                    cost[i], tokens[i], unpriced[i] = round(u.cost, 6), u.total_tokens, u.unpriced_calls
+            series.append({"name": model, "cost": cost, "tokens": tokens, "unpricedCalls": unpriced})
+    else:
+        for agent in total.agents:
+            per_agent = query.usage_by_period(ctx.store, "daily", dataclasses.replace(f, agents=(agent,)), ctx.tz)
+            cost, tokens, unpriced = [0.0] * len(labels), [0] * len(labels), [0] * len(labels)
+            for g in per_agent:
+                i = index[g.key]
+                cost[i], tokens[i], unpriced[i] = round(g.cost, 6), g.total_tokens, g.unpriced_calls
+            series.append({"name": agent, "cost": cost, "tokens": tokens, "unpricedCalls": unpriced,
+                           "total": round(sum(cost), 6)})
+        series.sort(key=lambda s: (-s["total"], s["name"]))
+    sessions = query.usage_by_session(ctx.store, f, ctx.tz)
+    recent = [session_row(s, ctx.tz) for s in reversed(sessions[-RECENT_SESSIONS:])]
+    return {**period, "today": ctx.today.isoformat(), "totals": usage_json(total),
+            "sessions": len(sessions), "agents": list(total.agents), "unpricedModels": total.unpriced_models,
+            "chart": {"stack": stack, "labels": labels, "series": series},
+            "recentSessions": recent}
+
+
+def _value_module():
+    """core/value's report builder, or None when it cannot be loaded here."""
+    try:
+        from ..value import roi
+        from ..value.rates import Range, RatesError, roi_range
+    except ImportError:
+        return None
+    return roi, Range, RatesError, roi_range
+
+
+def _range(r) -> dict | None:
+    return None if r is None else {"low": round(r.low, 4), "mid": round(r.mid, 4), "high": round(r.high, 4)}
+
+
+def value(ctx: Context, q: dict) -> dict:
+    """Estimated value, ROI and NVA % of the period (core/value), with the value streams
+    (projects), their overlap and the agents. {"available": false, "reason"} when the value
+    module cannot run."""
+    f, period = period_filters(ctx, q)
+    mod = _value_module()
+    if mod is None:
+        return {**period, "available": False, "reason": "the value module (core/value) is not installed"}
+    roi, Range, RatesError, roi_range = mod
+    try:
+        report = roi.build(ctx.store, f, ctx.tz, ctx.cfg, git=ctx.git)
+    except RatesError as exc:
+        return {**period, "available": False, "reason": str(exc)}
+    data = report.as_json()
+    # The period's totals fold the library's per-agent rows: value ranges add, ROI is the
+    # library's roi_range of the sums, NVA % is cost-weighted as roi._nva_pct does.
+    cost = sum(a["cost"] or 0.0 for a in data["agents"])
+    low = sum(a["value"]["low"] for a in data["agents"] if a["value"])
+    mid = sum(a["value"]["mid"] for a in data["agents"] if a["value"])
+    high = sum(a["value"]["high"] for a in data["agents"] if a["value"])
+    total_value = Range(low, mid, high)
+    nva_cost = sum((a["nva_pct"] or 0.0) * (a["cost"] or 0.0) / 100 for a in data["agents"])
+    categories: dict[str, int] = {}
+    for a in data["agents"]:
+        for c, n in (a.get("categories") or {}).items():
+            categories[c] = categories.get(c, 0) + n
+    return {**period, "available": bool(data["agents"]), "reason": None if data["agents"] else "no sessions",
+            "sessions": len(data["sessions"]), "cost": round(cost, 6), "value": _range(total_value),
+            "roi": _range(roi_range(total_value, cost)),
+            "nvaPercent": round(nva_cost / cost * 100, 2) if cost > 0 else None,
+            "categories": categories, "benchmark": data["benchmark"],
+            "projects": data["projects"], "overlap": data["overlap"], "agents": data["agents"],
+            "sessionsToReview": data["sessions_to_review"][:20]}
+
+
+def sessions(ctx: Context, q: dict) -> dict:
+    """Sessions of the period, filtered (?q= substring of id or project), sorted and paged."""
+    f, period = period_filters(ctx, q)
+    sort = q.get("sort") or "last"
+    if sort not in SESSION_SORTS:
+        raise BadRequest(f"sort {sort!r}: expected one of {', '.join(SESSION_SORTS)}")
+    desc = (q.get("dir") or "desc") != "asc"
+    try:
+        limit = min(max(int(q.get("limit") or 50), 1), MAX_PAGE)
+        offset = max(int(q.get("offset") or 0), 0)
+    except ValueError:
+        raise BadRequest("limit and offset must be whole numbers") from None
+    rows = query.usage_by_session(ctx.store, f, ctx.tz)
+    total = query.totals(rows)
+    text = (q.get("q") or "").lower()
+    if text:
+        rows = [s for s in rows if text in (s.session_id or "").lower() or text in (s.project or "").lower()]
+    keys = {"last": lambda s: s.last_ts or 0, "first": lambda s: s.first_ts or 0, "cost": lambda s: s.cost,
+            "tokens": lambda s: s.total_tokens, "calls": lambda s: s.calls, "agent": lambda s: s.agent,
+            "project": lambda s: s.project or ""}
+    rows.sort(key=keys[sort], reverse=desc)
+    return {**period, "sort": sort, "dir": "desc" if desc else "asc", "count": len(rows),
+            "offset": offset, "limit": limit, "totals": usage_json(total),
+            "sessions": [session_row(s, ctx.tz) for s in rows[offset:offset + limit]]}
+
+
+def session_detail(ctx: Context, q: dict) -> dict:
+    """One session: tokens by kind, per model, and from core/value its category, value range,
+    ROI and loop attempts."""
+    agent, sid = q.get("agent"), q.get("id")
+    if not agent or not sid:
+        raise BadRequest("agent and id are required")
+    # The sums are the report layer's own (_SUMS / usage_from_sums), read through the session index.
+    sql = (f"SELECT model, {query._SUMS} FROM calls INDEXED BY calls_session "
+           "WHERE agent = ? AND session_id = ? GROUP BY model")
+    group = query.SessionGroup(key=sid, agent=agent, session_id=sid)
+    for r in ctx.store.db.execute(sql, (agent, sid)):
+        group.add_part(r[0] or query.UNKNOWN_MODEL, agent, query.usage_from_sums(r, 1))
+    if not group.calls:
+        raise BadRequest(f"no session {sid!r} of agent {agent!r} in the ledger")
+    row = ctx.store.db.execute(
+        "SELECT project, COUNT(*) AS n FROM calls INDEXED BY calls_session WHERE agent = ? AND session_id = ? "
+        "GROUP BY project ORDER BY n DESC LIMIT 1", (agent, sid)).fetchone()
+    models = [{"model": m, **usage_json(group.models[m]), "cacheHitRate": cache_hit_rate(group.models[m])}
+              for m in sorted(group.models, key=lambda m: (-group.models[m].cost, m))]
+    out = {"agent": agent, "sessionId": sid, "project": row[0] if row else None,
+           "first": _iso(group.first_ts, ctx.tz), "last": _iso(group.last_ts, ctx.tz),
+           **usage_json(group), "cacheHitRate": cache_hit_rate(group), "models": models, "value": None}
+    mod = _value_module()
+    if mod is not None:
+        roi = mod[0]
+        first = dt.datetime.fromtimestamp(group.first_ts / 1000, ctx.tz).date()
+        last = dt.datetime.fromtimestamp(group.last_ts / 1000, ctx.tz).date()
+        try:
+            report = roi.build(ctx.store, Filters(first, last, None, (agent,)), ctx.tz, ctx.cfg, git=ctx.git)
+        except mod[2] as exc:
+            out["valueError"] = str(exc)
+        else:
+            for s in report.sessions:
+                if s.session_id == sid:
+                    out["value"] = roi.session_json(s)
+                    out["value"]["whatHappened"] = roi.what_happened(s)
+                    break
+    return out
+
+
+def models(ctx: Context, q: dict) -> dict:
+    """Spend, tokens and cache hit rate per model over the period."""
+    f, period = period_filters(ctx, q)
+    total = query.totals(query.usage_by_period(ctx.store, "monthly", f, ctx.tz))
+    rows = []
+    for m in sorted(total.models, key=lambda m: (-total.models[m].cost, -total.models[m].total_tokens, m)):
+        u = total.models[m]
+        rows.append({"model": m, **usage_json(u), "cacheHitRate": cache_hit_rate(u)})
+    return {**period, "totals": {**usage_json(total), "cacheHitRate": cache_hit_rate(total)}, "models": rows}
+
+
+def _accounting_lines(ctx: Context, since: dt.date, until: dt.date):
+    from ..accounting.spend import spend_lines
+    from ..accounting.subscriptions import from_config
+    from ..config import get
+    subs = from_config(ctx.cfg)
+    lines = spend_lines(ctx.store, filters=Filters(since=since, until=until), tz=ctx.tz,
+                        branch_pattern=get(ctx.cfg, "feature.branch_pattern"), subscriptions=subs)
+    return lines, subs
+
+
+def subscriptions(ctx: Context, q: dict) -> dict:
+    """Each flat-fee plan's break-even this month (what `token-roi subscriptions` shows)."""
+    from ..accounting.subscriptions import fixed_total, month_bounds
+    from ..accounting.spend import total
+    from ..cli.subscriptions_cmd import judge
+    m_first, m_last = month_bounds(ctx.today)
+    lines, subs = _accounting_lines(ctx, m_first, ctx.today)
+    judged = judge(lines, subs, ctx.today)
+    t = total(lines)
+    return {"month": f"{ctx.today.year:04d}-{ctx.today.month:02d}", "asOf": ctx.today.isoformat(),
+            "configured": len(subs), "fixedCost": round(fixed_total(subs, m_first, m_last), 6),
+            "proportionalCost": round(t.proportional, 6), "coveredValue": round(t.covered_value, 6),
+            "subscriptions": [b.as_json() for b in judged]}
+
+
+def budget(ctx: Context, q: dict) -> dict:
+    """Month to date against the budget, the projection, health and the daily spend behind it
+    (what `token-roi budget` shows)."""
+    from ..accounting import budget as budget_mod, suggestions
+    from ..accounting.spend import group
+    from ..accounting.subscriptions import from_config, month_bounds
+    first = (ctx.today.replace(day=1) - dt.timedelta(days=92)).replace(day=1)
+    lines, subs = _accounting_lines(ctx, first, ctx.today)
+    b = budget_mod.evaluate(lines, ctx.cfg, subs, ctx.today)
+    hints = suggestions.suggest(lines, ctx.cfg, subs, ctx.today)
+    m_first, m_last = month_bounds(ctx.today)
+    by_day = group(budget_mod.month_lines(lines, ctx.today), lambda l: l.day)
+    labels = _days(m_first, m_last)
+    daily = [round(by_day[d].proportional, 6) if d in by_day else 0.0
+             for d in (dt.date.fromisoformat(x) for x in labels)]
+    return {**b.as_json(), "suggestions": [h.as_json() for h in hints],
+            "daily": {"labels": labels, "proportional": daily}, "plans": len(from_config(ctx.cfg))}
+
+
+def prices(ctx: Context, q: dict) -> dict:
+    """The effective price of every model in the ledger (prices.yaml first, then genai-prices),
+    the overrides themselves, and each model's cost so far."""
+    from .. import pricing
+    try:
+        overrides = pricing.load_overrides()
+        override_error = None
+    except pricing.PricingError as exc:
+        overrides, override_error = {}, str(exc)
+    total = query.totals(query.usage_by_period(ctx.store, "monthly", Filters(), ctx.tz))
+    rows = []
+    for m in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
+        u = total.models[m]
+        try:
+            rates = pricing.rates_for(m) if m != query.UNKNOWN_MODEL else None
+        except pricing.PricingError as exc:
+            rates, override_error = None, override_error or str(exc)
+        rows.append({"model": m, "rates": rates.to_dict() if rates else None,
+                     "source": rates.source if rates else "unpriced", "calls": u.calls,
+                     "totalTokens": u.total_tokens, "cost": round(u.cost, 6), "unpricedCalls": u.unpriced_calls})
+    return {"file": str(pricing.overrides_path()), "error": override_error,
+            "overrides": {k: v.to_dict() for k, v in overrides.items()},
+            "models": rows, "totalCost": round(total.cost, 6), "unpricedCalls": total.unpriced_calls}
+
+
+RATE_FIELDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+
+
+def save_price(ctx: Context, body: dict) -> dict:
+    """Write one override through pricing.save_override (validated against the schema), then
+    re-price the ledger. A bad value raises BadRequest with pricing's own message."""
+    from .. import pricing
+    model = body.get("model") if isinstance(body, dict) else None
+    rates = body.get("rates") if isinstance(body, dict) else None
+    if not isinstance(model, str) or not model.strip():
+        raise BadRequest("model: enter the model name the override is for")
+    if not isinstance(rates, dict) or not rates:
+        raise BadRequest(f"{model}: enter at least the input rate (USD per million tokens)")
+    try:
+        saved = pricing.save_override(model.strip(), rates)
+        repriced = pricing.reprice(ctx.store)
+    except pricing.PricingError as exc:
+        raise BadRequest(str(exc)) from None
+    return {"saved": {"model": model.strip(), **saved.to_dict()}, "repriced": repriced}
+
+
+def remove_price(ctx: Context, body: dict) -> dict:
+    from .. import pricing
+    model = body.get("model") if isinstance(body, dict) else None
+    if not isinstance(model, str) or not model.strip():
+        raise BadRequest("model: which override to remove")
+    try:
+        removed = pricing.remove_override(model.strip())
+        repriced = pricing.reprice(ctx.store) if removed else 0
+    except pricing.PricingError as exc:
+        raise BadRequest(str(exc)) from None
+    if not removed:
+        raise BadRequest(f"{model}: no override for this model in {pricing.overrides_path()}")
+    return {"removed": model.strip(), "repriced": repriced}
+
+
+def meta(ctx: Context, q: dict) -> dict:
+    """What the About page and the filters need: where the files are, what the ledger holds."""
+    from .. import __version__, paths, pricing
+    from ..adapters import AGENT_NAMES
+    from ..config import config_path
+    store = ctx.store
+    first = query.first_call_ts(store, Filters(), ctx.tz)
+    last = query.first_call_ts(store, Filters(), ctx.tz, last=True)
+    return {"version": __version__, "ledger": str(store.path), "pricesFile": str(pricing.overrides_path()),
+            "configFile": str(config_path()[0]), "log": str(paths.log_path()),
+            "timezone": str(getattr(ctx.tz, "key", None) or ctx.tz), "today": ctx.today.isoformat(),
+            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": query.known_agents(store),
+            "firstCall": _iso(first, ctx.tz), "lastCall": _iso(last, ctx.tz),
+            "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
+
+
+GET = {"overview": overview, "value": value, "sessions": sessions, "session": session_detail,
+       "models": models, "subscriptions": subscriptions, "budget": budget, "prices": prices, "meta": meta}
+POST = {"prices": save_price, "prices/remove": remove_price}

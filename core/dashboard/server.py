@@ -1,0 +1,184 @@
+"""The dashboard's HTTP server: the standard library's ThreadingHTTPServer serving the page
+(static/ in this package, Chart.js vendored: no network) and the JSON API (api.py).
+
+Each request opens its own connection to the ledger (SQLite connections stay in their thread)
+and closes it after; writes (price overrides, re-pricing) are serialised by one lock.
+
+Safety: it binds to 127.0.0.1 unless a host is given explicitly; while bound to loopback it
+answers only requests whose Host header names loopback (a web page elsewhere cannot reach it by
+DNS rebinding); writes need a JSON body (a plain cross-site form cannot send one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mimetypes
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from . import api
+
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+MAX_BODY = 64 * 1024
+
+
+@dataclass
+class Settings:
+    store_path: Path | None = None      # None: the default ledger (paths.db_path())
+    tz: dt.tzinfo | None = None         # None: the system zone
+    config: str | None = None           # settings file (None: the default)
+    git: bool = True                    # read projects' git history for the value figures
+    today: dt.date | None = None        # fixed "today" (tests, benchmarks); None: the real day
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "token-roi-dashboard"
+    settings: Settings          # set on the subclass make_server builds
+
+    def log_message(self, fmt, *args):   # quiet: the terminal shows only the URL
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, ctype: str, cache: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=3600" if cache else "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, obj) -> None:
+        self._send(status, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode(), "application/json; charset=utf-8")
+
+    def _host_ok(self) -> bool:
+        bound = self.server.server_address[0]
+        if bound not in ("127.0.0.1", "::1"):
+            return True                  # --host given explicitly: the user chose who may connect
+        host = self.headers.get("Host") or ""
+        name = host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+        return name in LOOPBACK
+
+    def _context(self):
+        from ..cli.common import system_timezone
+        from ..config import load
+        from ..store import Store
+        s = self.settings
+        tz = s.tz or system_timezone()
+        store = Store(s.store_path)
+        cfg = load(s.config)
+        today = s.today or dt.datetime.now(tz).date()
+        return api.Context(store, tz, cfg, today, s.git)
+
+    def _api(self, name: str, table: dict, arg) -> None:
+        from ..config import ConfigError
+        from ..store import StoreError
+        handler = table.get(name)
+        if handler is None:
+            self._json(404, {"error": f"no such endpoint: /api/{name}"})
+            return
+        ctx = None
+        try:
+            ctx = self._context()
+            if table is api.POST:
+                with self.settings.write_lock:
+                    result = handler(ctx, arg)
+            else:
+                result = handler(ctx, arg)
+        except api.BadRequest as exc:
+            self._json(400, {"error": str(exc)})
+        except (StoreError, ConfigError) as exc:
+            self._json(500, {"error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - one line for the page, the details in our log
+            from ..cli.common import log_exception
+            where = log_exception(exc)
+            self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc} (details in {where})"})
+        else:
+            self._json(200, result)
+        finally:
+            if ctx is not None:
+                ctx.store.close()
+
+    # -- methods ----------------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        if not self._host_ok():
+            self._json(403, {"error": "the dashboard answers only on localhost"})
+            return
+        url = urllib.parse.urlsplit(self.path)
+        if url.path.startswith("/api/"):
+            q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
+            self._api(url.path[len("/api/"):], api.GET, q)
+            return
+        self._static(url.path)
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        if not self._host_ok():
+            self._json(403, {"error": "the dashboard answers only on localhost"})
+            return
+        url = urllib.parse.urlsplit(self.path)
+        if not url.path.startswith("/api/"):
+            self._json(404, {"error": "not found"})
+            return
+        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            self._json(415, {"error": "send JSON (Content-Type: application/json)"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self._json(413, {"error": "request body too large"})
+            return
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError as exc:
+            self._json(400, {"error": f"body is not valid JSON: {exc}"})
+            return
+        self._api(url.path[len("/api/"):], api.POST, body)
+
+    def _static(self, path: str) -> None:
+        if path in ("/", "/index.html"):
+            path = "/index.html"
+        rel = urllib.parse.unquote(path).lstrip("/")
+        target = (STATIC / rel).resolve()
+        if STATIC not in target.parents or not target.is_file():
+            self._send(404, b"not found", "text/plain; charset=utf-8")
+            return
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in ("application/javascript",):
+            ctype += "; charset=utf-8"
+        self._send(200, target.read_bytes(), ctype, cache=rel.startswith("vendor/"))
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0, settings: Settings | None = None) -> ThreadingHTTPServer:
+    """A server bound to host:port (port 0: a free one), not yet serving: call serve_forever()."""
+    mimetypes.add_type("application/javascript", ".js")
+    mimetypes.add_type("text/css", ".css")
+    handler = type("DashboardHandler", (Handler,), {"settings": settings or Settings()})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def url_of(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}/"
+
+
+def start_in_thread(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 0):
+    """(server, url) with the server running in a daemon thread: for tests and benchmarks.
+    Stop it with server.shutdown(); server.server_close()."""
+    server = make_server(host, port, settings)
+    threading.Thread(target=server.serve_forever, name="token-roi-dashboard", daemon=True).start()
+    return server, url_of(server)
