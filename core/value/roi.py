@@ -176,7 +176,7 @@ class Report:
         for s in self.sessions:
             e = s.estimate
             rows.append({**self._ids(s), "via": e.source, "role": e.role, "hours": range_json(e.hours),
-                         "rate": range_json(e.rate, 2), "quality": e.quality, "quality_factor": e.factor,
+                         "rate": range_json(e.rate), "quality": e.quality, "quality_factor": e.factor,
                          "basis": e.basis, "cost": _r(s.cost), "value": range_json(s.value),
                          "roi": range_json(s.roi)})
         return sorted(rows, key=lambda r: (r["date"], r["agent"], r["session"]))
