@@ -375,6 +375,13 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
 
     groups = query.usage_by_session(store, filters, tz)
     known = sig.load_all(store.db)
+    # Claude Code sessions from before the guard was installed: count their transcripts once.
+    stale = [(g.session_id, g.last_ts) for g in groups if g.agent == "claude" and g.session_id
+             and (known.get(("claude", g.session_id)) is None
+                  or (known[("claude", g.session_id)].source == "transcript"
+                      and (known[("claude", g.session_id)].last_ts or 0) < (g.last_ts or 0)))]
+    if stale:
+        known.update(sig.from_transcripts(store, stale))
     overrides = records.categories(store.db)
     estimates = records.model_estimates(store.db)
 

@@ -224,3 +224,38 @@ def from_transcript(lines, agent: str = "claude", session_id: str = "") -> Signa
     return Signals(agent=agent, session_id=session_id, source="transcript", tool_calls=calls,
                    failures_by_tool=fails, edits=edits, reads=reads, first_ts=first, last_ts=last,
                    abandoned=last_ok is False)
+
+
+def transcript_path(db, session_id: str) -> str | None:
+    """The Claude Code transcript of a session, as the ledger's sources know it
+    (<project folder>/<session id>.jsonl)."""
+    if not session_id or "/" in session_id or "\\" in session_id:
+        return None
+    r = db.execute("SELECT path FROM sources WHERE agent = 'claude' AND (path LIKE ? OR path LIKE ?) LIMIT 1",
+                   ("%/" + session_id + ".jsonl", "%\\" + session_id + ".jsonl")).fetchone()
+    return r[0] if r else None
+
+
+def from_transcripts(store, sessions) -> dict[tuple[str, str], Signals]:
+    """Transcript signals for Claude Code sessions the guard did not watch: counted once per
+    transcript and kept in session_signals (counted again when the ledger has later calls).
+    sessions: (session_id, last_ts) pairs of claude sessions without guard signals."""
+    out = {}
+    for session_id, last_ts in sessions:
+        path = transcript_path(store.db, session_id)
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as f:
+                s = from_transcript(f, "claude", session_id)
+        except OSError:
+            continue
+        s.session_id = session_id
+        if s.last_ts is None or (last_ts is not None and s.last_ts < last_ts):
+            s.last_ts = max(x for x in (s.last_ts, last_ts) if x is not None)
+        out[("claude", session_id)] = s
+    if out and not store.readonly:
+        with store.transaction():
+            for s in out.values():
+                save(store.db, s)
+    return out
