@@ -1,0 +1,392 @@
+"""The dashboard's JSON API over HTTP, on a fixture ledger and on an empty one: every figure must
+be the library's own (reports.query, accounting, pricing, value), the period filter must move
+them, the price editor must validate and re-price, and the server must stay on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "e2e"))
+import dashboard_fixture as fx  # noqa: E402
+
+from token_roi import pricing  # noqa: E402
+from token_roi.dashboard.server import Settings, start_in_thread  # noqa: E402
+from token_roi.reports import query  # noqa: E402
+from token_roi.store import Store  # noqa: E402
+
+
+class Client:
+    def __init__(self, url: str):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port
+
+    def request(self, method: str, path: str, body=None, headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        data = None
+        headers = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=headers)
+        r = conn.getresponse()
+        raw = r.read()
+        conn.close()
+        ctype = r.getheader("Content-Type") or ""
+        return r.status, (json.loads(raw) if ctype.startswith("application/json") else raw), r
+
+    def get(self, endpoint: str, **params):
+        qs = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        status, body, _ = self.request("GET", f"/api/{endpoint}" + (f"?{qs}" if qs else ""))
+        return status, body
+
+    def ok(self, endpoint: str, **params):
+        status, body = self.get(endpoint, **params)
+        assert status == 200, body
+        return body
+
+    def post(self, endpoint: str, body):
+        status, out, _ = self.request("POST", f"/api/{endpoint}", body)
+        return status, out
+
+
+def _serve(git=False):
+    server, url = start_in_thread(Settings(tz=fx.TZ, today=fx.TODAY, git=git))
+    return server, Client(url)
+
+
+@pytest.fixture
+def full():
+    facts = fx.build()
+    server, client = _serve()
+    yield client, facts
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def empty():
+    Store().close()
+    server, client = _serve()
+    yield client
+    server.shutdown()
+    server.server_close()
+
+
+def _library_totals(since=None, until=None, agents=None) -> query.Group:
+    store = Store()
+    try:
+        return query.totals(query.usage_by_period(store, "daily", query.Filters(since, until, None, agents), fx.TZ))
+    finally:
+        store.close()
+
+
+# -- overview -------------------------------------------------------------------------------------
+
+def test_overview_kpis_are_the_report_totals_and_the_period_moves_them(full):
+    client, _ = full
+    d30 = client.ok("overview")
+    assert (d30["period"], d30["since"], d30["until"]) == ("30d", "2026-10-22", "2026-11-20")
+    lib = _library_totals(dt.date(2026, 10, 22), fx.TODAY)
+    assert d30["totals"]["calls"] == lib.calls > 0
+    assert d30["totals"]["totalTokens"] == lib.total_tokens
+    assert d30["totals"]["cost"] == pytest.approx(lib.cost, abs=1e-5)
+    assert d30["totals"]["unpricedCalls"] == lib.unpriced_calls > 0        # the unknown model is flagged
+    d7 = client.ok("overview", period="7d")
+    lib7 = _library_totals(dt.date(2026, 11, 14), fx.TODAY)
+    assert d7["totals"]["calls"] == lib7.calls
+    assert d7["totals"]["cost"] == pytest.approx(lib7.cost, abs=1e-5)
+    assert 0 < d7["totals"]["cost"] < d30["totals"]["cost"]
+    everything = client.ok("overview", period="all")
+    assert everything["totals"]["calls"] == _library_totals().calls
+    month = client.ok("overview", period="month")
+    assert month["since"] == "2026-11-01"
+
+
+def test_chart_stacks_add_up_to_the_totals_by_agent_and_by_model(full):
+    client, _ = full
+    for stack in ("agent", "model"):
+        d = client.ok("overview", period="30d", stack=stack)
+        chart = d["chart"]
+        assert chart["labels"][0] == "2026-10-22" and chart["labels"][-1] == "2026-11-20"
+        assert len(chart["labels"]) == 30
+        assert all(len(s["cost"]) == 30 for s in chart["series"])
+        assert sum(sum(s["cost"]) for s in chart["series"]) == pytest.approx(d["totals"]["cost"], abs=1e-4)
+        assert sum(sum(s["tokens"]) for s in chart["series"]) == d["totals"]["totalTokens"]
+    by_agent = client.ok("overview", stack="agent")["chart"]["series"]
+    assert {s["name"] for s in by_agent} == {"claude", "codex", "gemini"}
+    claude = _library_totals(dt.date(2026, 10, 22), fx.TODAY, ("claude",))
+    assert sum(next(s for s in by_agent if s["name"] == "claude")["cost"]) == pytest.approx(claude.cost, abs=1e-4)
+    by_model = client.ok("overview", stack="model")["chart"]["series"]
+    assert fx.UNPRICED_MODEL in {s["name"] for s in by_model}
+    assert sum(next(s for s in by_model if s["name"] == fx.UNPRICED_MODEL)["unpricedCalls"]) > 0
+
+
+def test_recent_sessions_newest_first(full):
+    client, _ = full
+    recent = client.ok("overview")["recentSessions"]
+    assert len(recent) == 10
+    lasts = [r["last"] for r in recent]
+    assert lasts == sorted(lasts, reverse=True)
+    assert recent[0]["last"].startswith("2026-11-20")
+
+
+def test_bad_period_parameters_get_one_line_errors(full):
+    client, _ = full
+    status, body = client.get("overview", period="fortnight")
+    assert status == 400 and "period 'fortnight'" in body["error"] and "7d" in body["error"]
+    status, body = client.get("overview", period="custom", since="2026-11-10", until="2026-11-01")
+    assert status == 400 and "after" in body["error"]
+    status, body = client.get("overview", period="custom", since="10/11/2026")
+    assert status == 400 and "YYYY-MM-DD" in body["error"]
+    status, body = client.get("overview", stack="colour")
+    assert status == 400
+    status, body = client.get("overview", agent="skynet")
+    assert status == 400 and "unknown agent" in body["error"]
+    status, body = client.get("nothing-here")
+    assert status == 404
+
+
+def test_custom_range_and_agent_filter(full):
+    client, _ = full
+    d = client.ok("overview", period="custom", since="2026-11-01", until="2026-11-05", agent="codex")
+    lib = _library_totals(dt.date(2026, 11, 1), dt.date(2026, 11, 5), ("codex",))
+    assert d["totals"]["calls"] == lib.calls
+    assert d["agents"] in ([], ["codex"])
+    assert d["chart"]["labels"] == [f"2026-11-0{i}" for i in range(1, 6)]
+
+
+# -- value, sessions, models ----------------------------------------------------------------------
+
+def test_value_figures_come_from_the_value_report(full):
+    client, facts = full
+    v = client.ok("value", period="all")
+    assert v["available"] is True
+    from token_roi.value import roi
+    store = Store()
+    try:
+        report = roi.build(store, query.Filters(), fx.TZ, {}, git=False).as_json()
+    finally:
+        store.close()
+    assert v["sessions"] == len(report["sessions"]) == len(facts["sessions"])
+    assert v["value"]["mid"] == pytest.approx(sum(a["value"]["mid"] for a in report["agents"]), rel=1e-6)
+    assert v["roi"]["mid"] == pytest.approx(v["value"]["mid"] / v["cost"], rel=1e-3)
+    nva = next(s for s in report["sessions"] if (s["agent"], s["session"]) == facts["nva_session"])
+    assert nva["category"] == "NVA"
+    assert v["nvaPercent"] == pytest.approx(nva["cost"] / v["cost"] * 100, abs=0.01)
+    assert {p["name"] for p in v["projects"]} == {"acme-api", "billing", "docs-site"}
+    assert v["overlap"], "three agents share the projects: overlap must list them"
+    assert all(len(o["agents"]) >= 2 for o in v["overlap"])
+
+
+def test_sessions_sort_filter_and_page(full):
+    client, facts = full
+    d = client.ok("sessions", period="all", sort="cost", dir="desc", limit=5)
+    assert d["count"] == len(facts["sessions"])
+    costs = [s["cost"] for s in d["sessions"]]
+    assert len(costs) == 5 and costs == sorted(costs, reverse=True)
+    page2 = client.ok("sessions", period="all", sort="cost", dir="desc", limit=5, offset=5)
+    assert page2["sessions"][0]["cost"] <= costs[-1]
+    asc = client.ok("sessions", period="all", sort="tokens", dir="asc", limit=500)
+    toks = [s["totalTokens"] for s in asc["sessions"]]
+    assert toks == sorted(toks)
+    billing = client.ok("sessions", period="all", q="billing", limit=500)
+    assert billing["count"] == sum(1 for s in facts["sessions"] if s[2].endswith("billing"))
+    assert all(s["project"].endswith("billing") for s in billing["sessions"])
+    status, body = client.get("sessions", sort="colour")
+    assert status == 400
+
+
+def test_session_detail_tokens_by_kind_loops_category_and_value(full):
+    client, facts = full
+    agent, sid = facts["loop_session"]
+    d = client.ok("session", agent=agent, id=sid)
+    kinds = ("inputTokens", "outputTokens", "reasoningTokens", "cacheReadTokens", "cacheWrite5mTokens",
+             "cacheWrite1hTokens")
+    assert sum(d[k] for k in kinds) == d["totalTokens"] > 0
+    assert sum(m["calls"] for m in d["models"]) == d["calls"]
+    assert sum(m["cost"] for m in d["models"]) == pytest.approx(d["cost"], abs=1e-5)
+    assert d["value"]["signals"]["loop_attempts_max"] == 4
+    assert d["value"]["category"] in ("VA", "NVA", "BVA")
+    assert d["value"]["value"]["low"] <= d["value"]["value"]["mid"] <= d["value"]["value"]["high"]
+    agent, sid = facts["nva_session"]
+    nva = client.ok("session", agent=agent, id=sid)
+    assert nva["value"]["category"] == "NVA" and nva["value"]["category_by"] != "rules"
+    status, body = client.get("session", agent="claude", id="no-such-session")
+    assert status == 400 and "no session" in body["error"]
+
+
+def test_models_spend_tokens_and_cache_hit_rate(full):
+    client, _ = full
+    d = client.ok("models", period="all")
+    lib = _library_totals()
+    assert {m["model"] for m in d["models"]} == set(lib.models)
+    for m in d["models"]:
+        u = lib.models[m["model"]]
+        assert m["cost"] == pytest.approx(u.cost, abs=1e-5) and m["totalTokens"] == u.total_tokens
+        prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens
+        assert m["cacheHitRate"] == pytest.approx(u.cache_read_tokens / prompt)
+    unpriced = next(m for m in d["models"] if m["model"] == fx.UNPRICED_MODEL)
+    assert unpriced["fullyUnpriced"] is True and unpriced["cost"] == 0
+
+
+# -- accounting -----------------------------------------------------------------------------------
+
+def test_budget_and_subscriptions_are_the_accounting_figures(full):
+    client, _ = full
+    b = client.ok("budget")
+    assert b["month"] == "2026-11" and b["budget"] == 300 and b["fixedCost"] == 100
+    assert b["spent"] == pytest.approx(b["proportionalCost"] + b["fixedCost"], abs=1e-5)
+    assert b["status"] == "healthy" and b["colour"] == "green"
+    assert len(b["daily"]["labels"]) == 30
+    assert sum(b["daily"]["proportional"]) == pytest.approx(b["proportionalCost"], abs=1e-4)
+    assert b["unpricedCalls"] > 0 and fx.UNPRICED_MODEL in b["unpricedModels"]
+    s = client.ok("subscriptions")
+    assert s["configured"] == 1
+    plan = s["subscriptions"][0]
+    assert plan["plan"] == "Claude Max 5x" and plan["monthlyFee"] == 100
+    assert plan["coveredValue"] == pytest.approx(s["coveredValue"], abs=1e-5)
+    assert plan["coveredValue"] > 0
+    assert plan["breakEvenPercent"] == pytest.approx(plan["coveredValue"], abs=0.01)   # fee is $100
+    assert plan["hint"] in ("keep", "cancel", "upgrade")
+
+
+# -- prices ---------------------------------------------------------------------------------------
+
+def test_price_override_is_validated_written_and_moves_the_cost(full):
+    client, _ = full
+    before = client.ok("prices")
+    gpt5 = next(m for m in before["models"] if m["model"] == "gpt-5")
+    assert gpt5["source"] == "genai-prices" and gpt5["cost"] > 0
+    total_before = client.ok("overview", period="all")["totals"]["cost"]
+
+    status, body = client.post("prices", {"model": "gpt-5", "rates": {"input": "cheap"}})
+    assert status == 400 and "input" in body["error"] and "'cheap'" in body["error"]
+    status, body = client.post("prices", {"model": "gpt-5", "rates": {"input": -1}})
+    assert status == 400 and ">= 0" in body["error"]
+    status, body = client.post("prices", {"model": "gpt-5", "rates": {"inptu": 1}})
+    assert status == 400 and "unknown field" in body["error"]
+    status, body = client.post("prices", {"model": "", "rates": {"input": 1}})
+    assert status == 400
+    assert not pricing.overrides_path().exists(), "a rejected override must not write the file"
+
+    status, body = client.post("prices", {"model": "gpt-5", "rates": {"input": 12.5, "output": 100}})
+    assert status == 200, body
+    assert body["repriced"] >= gpt5["calls"]
+    assert "gpt-5" in pricing.overrides_path().read_text()
+    after = client.ok("prices")
+    gpt5_after = next(m for m in after["models"] if m["model"] == "gpt-5")
+    assert gpt5_after["source"] == "override" and gpt5_after["rates"]["input"] == 12.5
+    assert gpt5_after["cost"] > gpt5["cost"] * 5
+    total_after = client.ok("overview", period="all")["totals"]["cost"]
+    assert total_after - total_before == pytest.approx(gpt5_after["cost"] - gpt5["cost"], rel=1e-6)
+
+    # Pricing the unknown model makes its calls priced.
+    status, body = client.post("prices", {"model": fx.UNPRICED_MODEL, "rates": {"input": 2, "output": 8}})
+    assert status == 200, body
+    assert client.ok("overview", period="all")["totals"]["unpricedCalls"] == 0
+
+    status, body = client.post("prices/remove", {"model": "gpt-5"})
+    assert status == 200 and body["removed"] == "gpt-5"
+    back = next(m for m in client.ok("prices")["models"] if m["model"] == "gpt-5")
+    assert back["source"] == "genai-prices" and back["cost"] == pytest.approx(gpt5["cost"], abs=1e-6)
+    status, body = client.post("prices/remove", {"model": "gpt-5"})
+    assert status == 400 and "no override" in body["error"]
+
+
+def test_broken_prices_file_is_reported_not_crashed(full):
+    client, _ = full
+    pricing.overrides_path().write_text("gpt-5: {input: [1, 2]}\n")
+    d = client.ok("prices")
+    assert d["error"] and "prices.yaml" in d["error"] and "input" in d["error"]
+    status, body = client.post("prices", {"model": "gpt-5", "rates": {"input": 1}})
+    assert status == 400 and "prices.yaml" in body["error"]
+
+
+# -- empty ledger ---------------------------------------------------------------------------------
+
+def test_every_endpoint_answers_on_an_empty_ledger(empty):
+    client = empty
+    for period in ("today", "7d", "30d", "month", "all"):
+        d = client.ok("overview", period=period)
+        assert d["totals"]["calls"] == 0 and d["totals"]["cost"] == 0 and d["recentSessions"] == []
+        assert all(s["cost"] == [] or not any(s["cost"]) for s in d["chart"]["series"])
+    assert client.ok("overview", period="all")["chart"]["labels"] == []
+    assert len(client.ok("overview", period="7d")["chart"]["labels"]) == 7
+    v = client.ok("value")
+    assert v["available"] is False and v["reason"]
+    assert client.ok("sessions")["count"] == 0
+    m = client.ok("models")
+    assert m["models"] == [] and m["totals"]["cacheHitRate"] is None
+    b = client.ok("budget")
+    assert b["spent"] == 0 and b["status"] == "unset"
+    s = client.ok("subscriptions")
+    assert s["configured"] == 0 and s["subscriptions"] == []
+    p = client.ok("prices")
+    assert p["models"] == [] and p["error"] is None
+    meta = client.ok("meta")
+    assert meta["agentsInLedger"] == [] and meta["firstCall"] is None
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+def test_page_and_vendored_chart_library_are_served(empty):
+    client = empty
+    status, body, r = client.request("GET", "/")
+    assert status == 200 and b"/vendor/chart.umd.min.js" in body and b"/app.js" in body
+    assert "text/html" in r.getheader("Content-Type")
+    status, body, r = client.request("GET", "/vendor/chart.umd.min.js")
+    assert status == 200 and b"Chart.js v4" in body[:200]
+    assert "javascript" in r.getheader("Content-Type")
+    for path in ("/app.js", "/style.css", "/vendor/chart.js-LICENSE.md"):
+        assert client.request("GET", path)[0] == 200
+    for path in ("/../api.py", "/%2e%2e/server.py", "/nope.js", "/vendor/../../api.py"):
+        assert client.request("GET", path)[0] == 404
+
+
+def test_loopback_only_and_writes_need_json(empty):
+    client = empty
+    status, body, _ = client.request("GET", "/api/meta", headers={"Host": "evil.example:8080"})
+    assert status == 403
+    status, body, _ = client.request("GET", "/api/meta", headers={"Host": f"localhost:{client.port}"})
+    assert status == 200
+    conn = http.client.HTTPConnection(client.host, client.port, timeout=10)
+    conn.request("POST", "/api/prices", body=b"model=gpt-5&input=1",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = conn.getresponse()
+    assert r.status == 415
+    conn.close()
+    assert not pricing.overrides_path().exists()
+    status, body, _ = client.request("POST", "/api/prices", body=None,
+                                     headers={"Content-Type": "application/json", "Content-Length": "0"})
+    assert status == 400
+
+
+def test_default_bind_is_loopback_on_a_free_port():
+    from token_roi.dashboard.server import make_server, url_of
+    a, b = make_server(), make_server()
+    try:
+        assert a.server_address[0] == "127.0.0.1" and b.server_address[0] == "127.0.0.1"
+        assert a.server_address[1] != b.server_address[1] and a.server_address[1] > 0
+        assert url_of(a) == f"http://127.0.0.1:{a.server_address[1]}/"
+    finally:
+        a.server_close()
+        b.server_close()
+
+
+def test_cli_dashboard_command(capsys):
+    from token_roi.cli import COMMANDS, main
+    assert COMMANDS["dashboard"][0] == "dashboard"
+    assert main(["dashboard", "--port", "70000", "--no-open", "--no-ingest"]) == 2
+    assert "--port 70000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["dashboard", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "--no-open" in out and "--host" in out and "127.0.0.1" in out
