@@ -361,22 +361,24 @@ class _Session:
         ts = self._tick(1_500, 90_000)
         stop = "tool_use" if tool else "end_turn"
         streaming = self.gen.traps and rng.random() < 0.4
-        copies = []   # (usage, sidechain) of every line written for this call, in file order
+        copies = []   # (usage, timestamp) of every line written for this call, in file order
         if streaming and len(blocks) == 1:
-            early = dict(usage, output_tokens=rng.randrange(1, 12))
-            line, _ = self._assistant_line(msg_id, req_id, blocks[0], early, None, ts - rng.randrange(200, 3000))
+            early = dict(usage, output_tokens=min(out_tokens, rng.randrange(1, 12)))
+            t_copy = ts - rng.randrange(200, 3000)
+            line, _ = self._assistant_line(msg_id, req_id, blocks[0], early, None, t_copy)
             self._emit(line)
-            copies.append(early)
+            copies.append((early, t_copy))
         for i, block in enumerate(blocks):
             last = i == len(blocks) - 1
-            u = usage if (last or not streaming) else dict(usage, output_tokens=rng.randrange(1, 12))
-            line, _ = self._assistant_line(msg_id, req_id, block, u, stop if last else None,
-                                           ts - (len(blocks) - 1 - i) * rng.randrange(50, 2000))
+            # an early copy's placeholder never exceeds the final count: output only grows
+            u = usage if (last or not streaming) else dict(usage, output_tokens=min(out_tokens, rng.randrange(1, 12)))
+            t_copy = ts - (len(blocks) - 1 - i) * rng.randrange(50, 2000)
+            line, _ = self._assistant_line(msg_id, req_id, block, u, stop if last else None, t_copy)
             self._emit(line)
-            copies.append(u)
+            copies.append((u, t_copy))
         if streaming:
             self.streamed.add(msg_id)
-        gen.account_call(self, msg_id, usage, copies, ts)
+        gen.account_call(self, copies)
         self.history.append((msg_id, usage, blocks[-1]))
         return tool
 
@@ -605,15 +607,18 @@ class _Generator:
     def project_dir(self, cwd: str) -> Path:
         return self.root / "projects" / encode_project_dir(cwd)
 
-    def account_call(self, session: _Session, msg_id: str, usage: dict, copies: list[dict], ts: int) -> None:
+    def account_call(self, session: _Session, copies: list[tuple[dict, int]]) -> None:
+        """One API call written as `copies` (usage, timestamp), in file order. The rule keeps the
+        largest copy (all are on one chain here); among equal copies the first, whose timestamp
+        decides the call's day."""
         tree = self.tree
+        top = max(_total(u) for u, _ in copies)
+        usage, ts = next((u, t) for u, t in copies if _total(u) == top)
         tree.expected.add(usage)
-        model = session.model
-        tree.by_model.setdefault(model, Totals()).add(usage)
-        day = _iso(ts)[:10]
-        tree.by_day.setdefault(day, Totals()).add(usage)
-        tree.first_per_id_and_request.add(copies[0])
-        for c in copies:
+        tree.by_model.setdefault(session.model, Totals()).add(usage)
+        tree.by_day.setdefault(_iso(ts)[:10], Totals()).add(usage)
+        tree.first_per_id_and_request.add(copies[0][0])
+        for c, _ in copies:
             tree.every_line.add(c)
         tree.usage_lines += len(copies)
         if usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"] > 200_000:
@@ -726,6 +731,11 @@ class _Written:
     tail: list[str]
     tail_usage: list[dict]
     tail_bad: int
+
+
+def _total(u: dict) -> int:
+    return (u["input_tokens"] + u["output_tokens"] + u["cache_creation_input_tokens"]
+            + u["cache_read_input_tokens"])
 
 
 def generate_claude_tree(root: Path | str, *, total_bytes: int, seed: int = 0,

@@ -69,15 +69,17 @@ def _recount(root: Path) -> dict:
         first_by_req.setdefault((key, obj["requestId"]), u)
         total = u["input_tokens"] + u["output_tokens"] + u["cache_creation_input_tokens"] + u["cache_read_input_tokens"]
         rank = (not obj["isSidechain"], total)
-        if key not in best or rank > best[key][0]:
-            best[key] = (rank, u)
+        if key not in best or rank > best[key][0]:      # on a tie the first copy met stays
+            best[key] = (rank, u, obj["timestamp"][:10])
     expected = Totals()
-    for _, u in best.values():
+    by_day: dict[str, Totals] = {}
+    for _, u, day in best.values():
         expected.add(u)
+        by_day.setdefault(day, Totals()).add(u)
     first = Totals()
     for u in first_by_req.values():
         first.add(u)
-    return {"expected": expected, "first": first, "every": every, "bad": bad, "half": half,
+    return {"expected": expected, "by_day": by_day, "first": first, "every": every, "bad": bad, "half": half,
             "types": types, "objs": objs}
 
 
@@ -124,6 +126,9 @@ def test_lines_are_compact_json_with_the_real_fields(traps_recount):
 
 def test_claimed_totals_match_the_files(traps_tree, traps_recount):
     assert traps_recount["expected"].as_dict() == traps_tree.expected.as_dict()
+    # the day of each call is the day of the copy kept (the first of the largest copies)
+    assert {d: t.as_dict() for d, t in traps_recount["by_day"].items()} == \
+        {d: t.as_dict() for d, t in traps_tree.by_day.items()}
     assert traps_recount["first"].as_dict() == traps_tree.first_per_id_and_request.as_dict()
     assert traps_recount["every"].as_dict() == traps_tree.every_line.as_dict()
     assert traps_recount["bad"] == traps_tree.bad_lines
