@@ -25,6 +25,7 @@ from .base import JsonlAdapter, Source
 from .fields import epoch_ms, tokens
 
 try:  # a C decoder when installed; the stdlib one otherwise (hooks may run without it)
+    from orjson import dumps as _dumps
     from orjson import loads as _loads
     from orjson import JSONDecodeError as _DecodeError
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
@@ -34,6 +35,9 @@ except ImportError:  # pragma: no cover - exercised only where orjson is missing
 
     def _loads(data):
         return _json.loads(bytes(data))
+
+    def _dumps(obj) -> bytes:
+        return _json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 USAGE_KEY = b'"usage":'
 
@@ -158,6 +162,7 @@ class ClaudeAdapter(JsonlAdapter):
         best: dict[str, UsageRow] = {}
         ranks: dict[str, int] = {}
         seen: dict[str, tuple[dict, bool]] = {}
+        copy_of: tuple[bytes, bytes, bool] | None = None
         view = memoryview(buf)
         find, rfind = buf.find, buf.rfind
         pos = 0
@@ -172,6 +177,11 @@ class ClaudeAdapter(JsonlAdapter):
             pos = end + 1
             if buf[end - 1] == 13:                # "\r\n" endings
                 end -= 1
+            if (copy_of is not None and buf.startswith(copy_of[0], hit) and buf.find(copy_of[1], start, end) > 0
+                    and (buf.find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
+                # The next block line of the response just read: same message.id, same usage bytes,
+                # same chain. Decoding it would change nothing (see `seen` below), so skip it.
+                continue
             line = view[start:end]
             try:
                 obj = _loads(line)
@@ -203,17 +213,22 @@ class ClaudeAdapter(JsonlAdapter):
             if model == "<synthetic>" or obj.get("isApiErrorMessage") is True:
                 continue                          # local errors: no API call was billed
             counts = _counts(usage)
-            ts = _ts(obj.get("timestamp"))
-            if counts is None or ts is None:
+            if counts is None:
                 if not damaged:
-                    bad += 1                      # malformed usage or time: skipped, counted
+                    bad += 1                      # malformed usage: skipped, counted
                 continue
             # UsageRow.rank, computed before building the row: most lines are copies.
             rank = (0 if sidechain else 1 << 48) | min(sum(counts), (1 << 48) - 1)
-            seen[key] = (usage, sidechain)
             if ranks.get(key, -1) >= rank:
                 continue
+            ts = _ts(obj.get("timestamp"))
+            if ts is None:
+                if not damaged:
+                    bad += 1                      # malformed time: skipped, counted
+                continue
             ranks[key] = rank
+            seen[key] = (usage, sidechain)
+            copy_of = (USAGE_KEY + _dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
             uncached, cache_read, w5m, w1h, output = counts
             cost = obj.get("costUSD")
             best[key] = UsageRow(
