@@ -268,7 +268,7 @@ def test_sessions_to_review(ledger, capsys):
     assert rows[0]["what_happened"] == ("10 tool calls, 6 failed; loop of 5 attempts; fast tier fired; "
                                         "tests 0 passed / 3 failing; 2 edits, 0 reads; abandoned after failures")
     assert rows[1]["what_happened"] == "2 API calls over 15 min, no tool signals"
-    assert rows[2]["what_happened"].endswith("1 commits; 1 reverted later")
+    assert rows[2]["what_happened"].endswith("1 commit; 1 reverted later")
     assert rows[0]["date"] == "2026-05-05" and rows[0]["cost"] == 6.0
 
 

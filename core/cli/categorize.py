@@ -8,6 +8,11 @@ import argparse
 from .common import UserError, print_json
 
 
+def _agent(name: str | None) -> str | None:
+    from .common import parse_agents
+    return parse_agents([name])[0] if name else None
+
+
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("session", metavar="SESSION", help="session id (or a unique prefix of it)")
     p.add_argument("category", nargs="?", metavar="VA|NVA|BVA",
@@ -36,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store()
     try:
         try:
-            agent, session_id = records.resolve_session(store.db, args.session, args.agent)
+            agent, session_id = records.resolve_or_ingest(store, args.session, _agent(args.agent))
         except records.RecordError as exc:
             raise UserError(str(exc)) from None
         if args.clear:

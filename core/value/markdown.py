@@ -32,4 +32,4 @@ def report_markdown(report: dict, generated: dt.datetime, which: str | None = No
             f"Generated {generated.strftime('%Y-%m-%d %H:%M %Z').strip()}. Human rates benchmarked at "
             f"{b['region']} / {b['seniority']}. Every value is a range: mid (low–high). "
             "Categories: VA value-added, NVA non-value-added (waste), BVA business-value-added (overhead).", ""]
-    return "\n".join(head) + "\n".join(view_markdown(v) for v in all_views(report, which))
+    return "\n".join(head) + "\n" + "\n".join(view_markdown(v) for v in all_views(report, which, terminal=False))

@@ -14,6 +14,19 @@ class RecordError(Exception):
     """One line for the user: which session, what is wrong."""
 
 
+def resolve_or_ingest(store, session: str, agent: str | None = None) -> tuple[str, str]:
+    """resolve_session, reading new agent logs first when the session is not in the ledger yet
+    (a live Claude Code session reaches the ledger on Stop)."""
+    try:
+        return resolve_session(store.db, session, agent)
+    except RecordError as exc:
+        if "not in the ledger" not in str(exc):
+            raise
+    from ..ingest import ingest
+    ingest(store, [agent] if agent else None, show_progress=False)
+    return resolve_session(store.db, session, agent)
+
+
 def resolve_session(db, session: str, agent: str | None = None) -> tuple[str, str]:
     """(agent, session_id) of the ledger session named `session` (exact id, else a unique prefix
     of at least 4 characters)."""

@@ -341,7 +341,7 @@ def what_happened(s: SessionValue) -> str:
     else:
         parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {max(0, s.last_ts - s.first_ts) / 60000:.0f} min, no tool signals")
     if s.git is not None and s.git.commits:
-        parts.append(f"{s.git.commits} commits")
+        parts.append(f"{s.git.commits} commit{'' if s.git.commits == 1 else 's'}")
     if s.reverted:
         parts.append(f"{s.reverted} reverted later")
     return "; ".join(parts)

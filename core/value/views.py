@@ -97,13 +97,22 @@ def weeks_view(data: list[dict]) -> View:
                 notes=["Git figures: commits in the sessions' windows; blank when no project is a git repository."])
 
 
-def sessions_view(data: list[dict]) -> View:
-    cols = [_c("Date", "left"), _c("Agent", "left"), _c("Project", "left", shrink=True), _c("Cat", "left"),
-            _c("What happened", "left", shrink=True, min_width=16), _c("Quality", "left", drop=2, optional=True),
-            _c("Cost"), _c("Value", drop=1), _c("ROI")]
-    rows = [[r["date"], r["agent"], r["name"], r["category"], r["what_happened"], r["quality"],
+def sessions_view(data: list[dict], terminal: bool = True) -> View:
+    """In a terminal what happened goes under the table, one line per session with its id (too
+    long for a column at 100 characters); Markdown keeps it in the table."""
+    cols = [_c("Date", "left"), _c("Agent", "left"), _c("Session", "left", shrink=True, min_width=8),
+            _c("Project", "left", shrink=True), _c("Cat", "left"), _c("Quality", "left", drop=2, optional=True),
+            _c("Cost"), _c("Value", drop=1, optional=True), _c("ROI")]
+    rows = [[r["date"], r["agent"], r["session"], r["name"], r["category"], r["quality"],
              fmt_money(r["cost"]), money_range(r["value"]), roi_text(r["roi"])] for r in data]
-    return View("sessions", "Sessions to look at (ROI below 1x, or failed / harmful)", cols, rows,
+    notes = []
+    if terminal:
+        notes = [f"{r['session']}: {r['what_happened']}. {r['category']}: {'; '.join(r['reasons'])}." for r in data]
+    else:
+        cols.insert(5, _c("What happened", "left"))
+        for row, r in zip(rows, data):
+            row.insert(5, f"{r['what_happened']}. {r['category']}: {'; '.join(r['reasons'])}.")
+    return View("sessions", "Sessions to look at (ROI below 1x, or failed / harmful)", cols, rows, notes=notes,
                 empty="No session below 1x ROI or failed.")
 
 
@@ -162,12 +171,12 @@ def variance_view(data: dict) -> View:
     return View("variance", "Variance: latest week vs the trailing three-week baseline", cols, rows, styles, notes)
 
 
-def all_views(report: dict, which: str | None = None) -> list[View]:
+def all_views(report: dict, which: str | None = None, terminal: bool = True) -> list[View]:
     makers = {"projects": lambda: projects_view(report["projects"]),
               "overlap": lambda: overlap_view(report["overlap"]),
               "agents": lambda: agents_view(report["agents"]),
               "weeks": lambda: weeks_view(report["weeks"]),
-              "sessions": lambda: sessions_view(report["sessions_to_review"]),
+              "sessions": lambda: sessions_view(report["sessions_to_review"], terminal),
               "human": lambda: human_view(report["human_equivalent"]),
               "variance": lambda: variance_view(report["variance"])}
     return [makers[v]() for v in VIEWS if which in (None, "all", v)]
@@ -178,4 +187,8 @@ def render_terminal(view: View, width: int = 100, color: bool = False) -> str:
         return f"{view.title}\n{view.empty}"
     rows = [Row(r, s) for r, s in zip(view.rows, view.styles or [""] * len(view.rows))]
     text = render(view.columns, rows, width=width, color=color, title=view.title)
-    return text + "".join(f"\n{n}" for n in view.notes)
+    import textwrap
+    lines = [text]
+    for n in view.notes:
+        lines.extend(textwrap.wrap(n, width, subsequent_indent="    ", break_on_hyphens=False) or [""])
+    return "\n".join(lines)
