@@ -11,17 +11,32 @@ import os
 import sys
 
 
+def _state_dir() -> str:
+    """token_roi.paths.state_dir() without importing anything (see the PreToolUse fast path)."""
+    home = os.environ.get("TOKEN_ROI_HOME")
+    if home:
+        return os.path.expanduser(home)
+    state = os.path.expanduser(os.environ.get("XDG_STATE_HOME") or "")
+    base = state if os.path.isabs(state) else os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "token-roi")
+
+
+def _hard_cap_off() -> bool:
+    """PreToolUse runs before every tool call but only matters with the opt-in hard cap: on
+    unless TOKEN_ROI_HARD_CAP says so or the config file set it (settings.sync_hard_cap_flag)."""
+    env = os.environ.get("TOKEN_ROI_HARD_CAP", "").strip().lower()
+    if env in ("1", "true", "yes", "on"):
+        return False
+    if env in ("0", "false", "no", "off"):
+        return True
+    return not os.path.exists(os.path.join(_state_dir(), "guard-hard-cap"))
+
+
 def _fallback_log(exc: BaseException) -> None:
     """Used only when token_roi itself cannot be loaded."""
     try:
         import time
-        home = os.environ.get("TOKEN_ROI_HOME")
-        if home:
-            folder = os.path.expanduser(home)
-        else:
-            state = os.environ.get("XDG_STATE_HOME") or ""
-            base = state if os.path.isabs(state) else os.path.join(os.path.expanduser("~"), ".local", "state")
-            folder = os.path.join(base, "token-roi")
+        folder = _state_dir()
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "token-roi.log"), "a", encoding="utf-8") as f:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -36,6 +51,8 @@ def main() -> int:
     except BaseException as exc:
         raw = b""
         _fallback_log(exc)
+    if sys.argv[1:2] == ["--pre-tool-use"] and _hard_cap_off():
+        return 0
     try:
         import _bootstrap
         _bootstrap.load()

@@ -438,3 +438,29 @@ def test_subagent_growth_and_a_lost_sidecar(transcript):
     # The sidecar is rebuilt from the subagent file itself: nothing lost, nothing doubled.
     assert state_of(SID)["total_tokens_used"] == 103 + 210 + 310 + 410
     assert json.loads(side.read_text())
+
+
+def test_hard_cap_from_the_config_file(transcript, tmp_path):
+    pytest.importorskip("yaml")
+    from token_roi import paths
+    transcript.assistant("msg_01A", input=20000, output=2000)        # $0.09
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("guard:\n  session_budget_usd: 0.05\n  hard_cap: true\n")
+    env = hook_env(TOKEN_ROI_CONFIG=str(cfg))
+    quiet(run_hook(session_start(SID, transcript.path), env=env))
+    assert (paths.state_dir() / "guard-hard-cap").exists()
+    r = run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"}), env=env)
+    assert r.json["hookSpecificOutput"]["permissionDecision"] == "deny"
+    # TOKEN_ROI_HARD_CAP=0 turns it off for this environment.
+    quiet(run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"}), env=hook_env(TOKEN_ROI_CONFIG=str(cfg), TOKEN_ROI_HARD_CAP="0")))
+    # A new session under a config without the cap removes the flag again.
+    cfg.write_text("guard:\n  session_budget_usd: 0.05\n")
+    quiet(run_hook(session_start("other-session", transcript.path), env=env))
+    assert not (paths.state_dir() / "guard-hard-cap").exists()
+
+
+def test_pre_tool_use_without_the_hard_cap_does_nothing(transcript):
+    from token_roi.guard import state as st
+    quiet(run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"})))
+    quiet(run_hook(b"not even json", event="PreToolUse"))
+    assert not st.session_path(SID).exists() and log_lines() == []

@@ -116,7 +116,7 @@ print(json.dumps(results))
 
 def test_fuzz_every_hook_exits_0_silently_and_logs(tmp_path):
     rng = random.Random(20261122)
-    env = hook_env()
+    env = hook_env(TOKEN_ROI_HARD_CAP="1")    # else PreToolUse returns before reading its input
     before = len(log_lines())
 
     # 1. One process per payload, through each event's own hooks.json command, a few at a time.

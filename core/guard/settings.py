@@ -41,7 +41,6 @@ CONFIG_KEYS = {
 }
 
 _INTS = ("warn_at_attempt", "max_fix_attempts", "max_loop_tokens")
-_MONEY = ("session_budget_usd", "daily_budget_usd", "alert_threshold_percent")
 
 
 def _coerce(name: str, value):
@@ -128,6 +127,9 @@ def resolve(file_values: dict | None) -> dict:
     return limits
 
 
+HARD_CAP_FLAG = "guard-hard-cap"   # in the state dir while the config file turns the hard cap on
+
+
 def for_state(state: dict, *, read_file: bool = True) -> dict:
     """The session's limits; reads the config file the first time (and caches what it found)."""
     cached = state.get("limits")
@@ -135,4 +137,20 @@ def for_state(state: dict, *, read_file: bool = True) -> dict:
         found = from_config_file()
         if found is not None:
             state["limits"] = cached = found
+            sync_hard_cap_flag(bool(found.get("hard_cap")))
     return resolve(cached if isinstance(cached, dict) else None)
+
+
+def sync_hard_cap_flag(on: bool) -> None:
+    """The PreToolUse hook runs before every tool call; with the hard cap off it must cost
+    nothing, so it checks only the environment and this flag file before doing any work."""
+    from .. import paths
+    flag = paths.state_dir() / HARD_CAP_FLAG
+    try:
+        if on:
+            flag.parent.mkdir(parents=True, exist_ok=True)
+            flag.touch()
+        else:
+            flag.unlink()
+    except OSError:
+        pass
