@@ -464,3 +464,16 @@ def test_pre_tool_use_without_the_hard_cap_does_nothing(transcript):
     quiet(run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"})))
     quiet(run_hook(b"not even json", event="PreToolUse"))
     assert not st.session_path(SID).exists() and log_lines() == []
+
+
+def test_subagent_stop_records_the_subagent_calls(transcript):
+    from token_roi import paths
+    sub = transcript.subagent("c0ffee")
+    sub.assistant("msg_01SUB", input=10, output=200)
+    payload = base("SubagentStop", SID, transcript.path, stop_hook_active=False, agent_id="c0ffee",
+                   agent_type="token-roi:fast-fixer", agent_transcript_path=str(sub.path),
+                   last_assistant_message="Changed src/cart.py:41; tests pass.")
+    quiet(run_hook(payload))
+    assert state_of(SID)["total_tokens_used"] == 210
+    db = sqlite3.connect(paths.db_path())
+    assert db.execute("SELECT dedupe_key, is_subagent FROM calls").fetchall() == [("msg_01SUB", 1)]
