@@ -1,0 +1,114 @@
+"""Browser fixtures: Debian's Chromium (/usr/bin/chromium) driven by Playwright, and a dashboard
+server on a fixture ledger. When the browser cannot be launched the tests FAIL and say why:
+a silent skip would let a broken page pass."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+CHROMIUM = os.environ.get("TOKEN_ROI_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the browser tests need Playwright for Python: pip install -e '.[test]' "
+                    "(it is in the test extra)", pytrace=False)
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM}: apt-get install -y chromium "
+                    "(.ci/run installs it), or set TOKEN_ROI_CHROMIUM to a Chromium binary", pytrace=False)
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    except Exception as exc:  # noqa: BLE001 - say what went wrong, then fail
+        pw.stop()
+        pytest.fail(f"cannot launch Chromium at {CHROMIUM}: {str(exc).splitlines()[0]}", pytrace=False)
+    yield b
+    b.close()
+    pw.stop()
+
+
+class Dashboard:
+    """A page on the running server, with what every test needs: go to a route and wait until
+    it has rendered, read texts, check for errors and outside requests, take a screenshot."""
+
+    def __init__(self, page, url: str):
+        self.page, self.url = page, url
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def open(self, route: str):
+        self.page.goto(self.url + "#/" + route)
+        return self.wait()
+
+    def wait(self):
+        self.page.wait_for_selector("body[data-ready]", timeout=20000)
+        return self
+
+    def click_and_wait(self, selector: str):
+        self.page.evaluate("delete document.body.dataset.ready")
+        self.page.click(selector)
+        return self.wait()
+
+    def text(self, selector: str) -> str:
+        return self.page.inner_text(selector).strip()
+
+    def kpi(self, name: str) -> str:
+        return self.text(f"#kpi-{name} .value")
+
+    def assert_clean(self):
+        assert self.page.query_selector_all("main .error") == [], self.text("main")
+        assert self.errors == []
+        outside = [u for u in self.requests if not u.startswith(self.url) and not u.startswith("data:")]
+        assert outside == [], f"the page fetched from outside: {outside}"
+
+    def screenshot(self, name: str):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _server_and_page(browser, build: bool):
+    import dashboard_fixture as fx
+    from token_roi.dashboard.server import Settings, start_in_thread
+    from token_roi.store import Store
+    facts = fx.build() if build else None
+    if not build:
+        Store().close()
+    server, url = start_in_thread(Settings(tz=fx.TZ, today=fx.TODAY, git=False))
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    return server, context, Dashboard(page, url), facts
+
+
+@pytest.fixture
+def full_dashboard(browser):
+    server, context, dash, facts = _server_and_page(browser, True)
+    dash.facts = facts
+    yield dash
+    context.close()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def empty_dashboard(browser):
+    server, context, dash, _ = _server_and_page(browser, False)
+    yield dash
+    context.close()
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,187 @@
+"""The dashboard in a real browser (headless Chromium via Playwright) against a server on a
+fixture ledger and on an empty one: each page renders without errors or outside requests, the
+period filter moves the numbers, a price override moves the cost, screenshots for the docs."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+PAGES = ("dashboard", "sessions", "projects", "models", "budget", "prices", "about")
+
+
+def api(dash, endpoint: str) -> dict:
+    with urllib.request.urlopen(dash.url + "api/" + endpoint, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def test_dashboard_shows_the_library_figures_with_a_real_chart(full_dashboard):
+    dash = full_dashboard.open("dashboard")
+    d = api(dash, "overview?period=30d")
+    v = api(dash, "value?period=30d")
+    assert dash.kpi("spend") == money(d["totals"]["cost"]) + "*"          # some calls have no price
+    assert "calls without a price" in dash.text("#kpi-spend .sub")
+    assert dash.page.get_attribute("#kpi-tokens .value span", "title") == f"{d['totals']['totalTokens']:,} tokens"
+    assert dash.kpi("value") == money(v["value"]["mid"])
+    assert dash.kpi("roi") == f"{v['roi']['mid']:.2f}×"
+    assert dash.kpi("nva") == f"{v['nvaPercent']:.1f}%"
+    chart = dash.page.evaluate("""() => { const c = Chart.getChart('cost-chart');
+        return {labels: c.data.labels.length, sets: c.data.datasets.map(d => d.label),
+                sum: c.data.datasets.reduce((a, d) => a + d.data.reduce((x, y) => x + y, 0), 0),
+                yTitle: c.options.scales.y.title.text, tick: c.options.scales.y.ticks.callback(2.5)} }""")
+    assert chart["labels"] == 30 and set(chart["sets"]) == {"claude", "codex", "gemini"}
+    assert abs(chart["sum"] - d["totals"]["cost"]) < 1e-3
+    assert chart["yTitle"] == "cost (USD)" and chart["tick"] == "$2.5"
+    # Tooltips: hovering a bar names the agent, the money and the tokens.
+    box = dash.page.query_selector("#cost-chart").bounding_box()
+    dash.page.mouse.move(box["x"] + box["width"] * 0.97, box["y"] + box["height"] * 0.6)
+    tooltip = dash.page.evaluate("() => { const t = Chart.getChart('cost-chart').tooltip;"
+                                 " return t && t.body ? t.body.map(b => b.lines.join(' ')) : [] }")
+    assert tooltip and any(re.search(r"^\w+: \$\d+\.\d\d \(", line) and "tokens" in line for line in tooltip)
+    plan = dash.page.inner_text("#subs")
+    assert "Claude Max 5x" in plan and "$100.00/month" in plan
+    rows = dash.page.query_selector_all("[data-table=recent] tbody tr")
+    assert len(rows) == 10
+    dash.assert_clean()
+    dash.screenshot("dashboard")
+
+
+def test_period_filter_changes_the_numbers(full_dashboard):
+    dash = full_dashboard.open("dashboard")
+    spend_30 = dash.kpi("spend")
+    dash.click_and_wait("#period button[data-period='7d']")
+    assert "period=7d" in dash.page.url
+    d7 = api(dash, "overview?period=7d")
+    spend_7 = dash.kpi("spend")
+    assert spend_7 != spend_30 and spend_7.rstrip("*") == money(d7["totals"]["cost"])
+    assert dash.text("#period-text") == f"{d7['since']} – {d7['until']}"
+    assert dash.page.evaluate("Chart.getChart('cost-chart').data.labels.length") == 7
+    dash.click_and_wait("#period button[data-period='custom']")
+    dash.page.fill("#since", "2026-11-02")
+    dash.page.fill("#until", "2026-11-04")
+    dash.click_and_wait("#apply-range")
+    dc = api(dash, "overview?period=custom&since=2026-11-02&until=2026-11-04")
+    assert dash.kpi("spend").rstrip("*") == money(dc["totals"]["cost"])
+    assert dash.page.evaluate("Chart.getChart('cost-chart').data.labels") == ["2026-11-02", "2026-11-03", "2026-11-04"]
+    dash.click_and_wait("#stack button[data-stack='model']")
+    labels = dash.page.evaluate("Chart.getChart('cost-chart').data.datasets.map(d => d.label)")
+    assert set(labels) == {s["name"] for s in api(dash, "overview?period=custom&since=2026-11-02&until=2026-11-04&stack=model")["chart"]["series"]}
+    assert any(label.startswith("claude-") for label in labels)
+    dash.assert_clean()
+
+
+def test_every_page_renders_on_the_full_ledger(full_dashboard):
+    dash = full_dashboard
+    for page in PAGES:
+        dash.open(page)
+        assert dash.page.query_selector("main h1"), page
+        assert dash.page.query_selector_all("main [data-empty]") == [] or page == "projects", page
+        dash.assert_clean()
+        if page in ("projects", "models", "budget"):
+            dash.screenshot(page)
+    # Charts on the pages that have them, with unit-bearing axes.
+    dash.open("models")
+    assert dash.page.evaluate("Chart.getChart('models-chart').options.scales.x.title.text") == "cost (USD)"
+    assert dash.page.query_selector_all("[data-table=models] tbody tr")
+    dash.open("budget")
+    assert dash.page.get_attribute("#health", "data-status") == "healthy"
+    assert "green" in dash.page.get_attribute("#health", "class")
+    dash.open("projects")
+    names = dash.page.inner_text("[data-table=projects]")
+    assert "acme-api" in names and "billing" in names
+    assert dash.page.query_selector("[data-table=overlap]")
+
+
+def test_sessions_sort_filter_and_detail(full_dashboard):
+    dash = full_dashboard.open("sessions?period=all")
+    count = api(dash, "sessions?period=all")["count"]
+    assert dash.text("#sessions-summary").startswith(f"{count:,} sessions")
+    dash.click_and_wait("[data-table=sessions] th:has-text('Cost')")
+    top = api(dash, "sessions?period=all&sort=cost&dir=desc&limit=1")["sessions"][0]
+    first_cost = dash.text("[data-table=sessions] tbody tr:first-child td:last-child")
+    assert first_cost.rstrip("*") == money(top["cost"])
+    dash.page.fill("#session-search", "billing")
+    dash.page.evaluate("delete document.body.dataset.ready")
+    dash.page.press("#session-search", "Enter")
+    dash.wait()
+    projects = dash.page.eval_on_selector_all("[data-table=sessions] tbody tr td:nth-child(3)", "els => els.map(e => e.innerText)")
+    assert projects and set(projects) == {"billing"}
+    # The session with guard signals: its detail shows loop attempts, category and value.
+    agent, sid = full_dashboard.facts["loop_session"]
+    dash.open(f"session?agent={agent}&id={sid}")
+    assert dash.text("#loop-attempts") == "max 4, total 7"
+    assert dash.text("#kpi-category .value") in ("VA", "NVA", "BVA")
+    assert dash.kpi("value").startswith("$")
+    kinds = dash.page.inner_text("[data-table=kinds]")
+    for kind in ("Uncached input", "Output", "Cache read", "Cache write 5m", "Cache write 1h"):
+        assert kind in kinds
+    dash.assert_clean()
+    dash.screenshot("session")
+    # Clicking a row in the list opens that session.
+    dash.open("sessions?period=all")
+    dash.click_and_wait("[data-table=sessions] tbody tr:first-child")
+    assert "#/session?" in dash.page.url and dash.page.query_selector("[data-table=kinds]")
+
+
+def test_price_override_is_validated_and_moves_the_cost(full_dashboard):
+    dash = full_dashboard.open("prices")
+    before = next(m for m in api(dash, "prices")["models"] if m["model"] == "gpt-5")
+    total_before = api(dash, "overview?period=all")["totals"]["cost"]
+    dash.page.click("button[data-edit='gpt-5']")
+    assert dash.page.input_value("#ov-model") == "gpt-5"
+    assert dash.page.input_value("#ov-input") == "1.25"
+    dash.page.fill("#ov-input", "abc")
+    dash.page.click("#ov-save")
+    dash.page.wait_for_selector("#price-message .error")
+    message = dash.text("#price-message .error")
+    assert "prices.yaml" in message and "'input'" in message and "'abc'" in message
+    dash.errors = [e for e in dash.errors if "400 (Bad Request)" not in e]    # that refusal was expected
+    assert next(m for m in api(dash, "prices")["models"] if m["model"] == "gpt-5")["source"] == "genai-prices"
+    dash.page.fill("#ov-input", "12.5")
+    dash.page.fill("#ov-output", "100")
+    dash.page.click("#ov-save")
+    dash.page.wait_for_selector("#price-message .ok")
+    assert "re-priced" in dash.text("#price-message .ok")
+    after = next(m for m in api(dash, "prices")["models"] if m["model"] == "gpt-5")
+    assert after["source"] == "override" and after["cost"] > before["cost"]
+    row = dash.page.inner_text("[data-table=prices] tr:has(button[data-edit='gpt-5'])")
+    assert "override" in row and money(after["cost"]) in row and "12.5" in row
+    dash.screenshot("prices")
+    # The dashboard's spend moved by exactly the model's change.
+    dash.open("dashboard?period=all")
+    total_after = api(dash, "overview?period=all")["totals"]["cost"]
+    assert abs((total_after - total_before) - (after["cost"] - before["cost"])) < 1e-5   # 6-decimal rounding
+    assert dash.kpi("spend").rstrip("*") == money(total_after)
+    # Removing the override restores genai-prices' price.
+    dash.open("prices")
+    dash.page.click("button[data-remove='gpt-5']")
+    dash.page.wait_for_selector("#price-message .ok")
+    back = next(m for m in api(dash, "prices")["models"] if m["model"] == "gpt-5")
+    assert back["source"] == "genai-prices" and abs(back["cost"] - before["cost"]) < 1e-6
+    dash.assert_clean()
+
+
+def test_every_page_works_on_an_empty_ledger(empty_dashboard):
+    dash = empty_dashboard
+    for page in PAGES:
+        dash.open(page)
+        assert dash.page.query_selector("main h1"), page
+        dash.assert_clean()
+    dash.open("dashboard")
+    assert dash.kpi("spend") == "$0.00"
+    assert dash.kpi("tokens") == "0"
+    assert dash.text("#kpi-value .value") == "not available"
+    assert dash.page.query_selector("main [data-empty]")
+    assert "No subscriptions configured" in dash.text("#subs")
+    dash.screenshot("dashboard-empty")
+    dash.open("sessions")
+    assert "No sessions match" in dash.text("main")
+    dash.open("prices")
+    assert "nothing to price" in dash.text("#price-table")
+    dash.open("budget")
+    assert dash.page.get_attribute("#health", "data-status") == "unset"
