@@ -300,6 +300,11 @@ def check(name: str, info: dict, runs: list[dict]) -> list[str]:
             got = totals_of(r[scenario]["report"])
             if got != r[scenario]["expected"]:
                 problems.append(f"{name} run {i} {scenario}: ours {got} != generated truth {r[scenario]['expected']}")
+        ours_days = {row["date"]: tuple(row.get(f, 0) for _, f in FIELDS[:4]) for row in r["cold"]["report"]["daily"]}
+        true_days = {d: tuple(t[k] for k, _ in FIELDS[:4]) for d, t in info["by_day"].items()}
+        if ours_days != true_days:
+            wrong = sorted(d for d in set(ours_days) | set(true_days) if ours_days.get(d) != true_days.get(d))
+            problems.append(f"{name} run {i} cold: daily rows differ from the generated truth on {wrong[:5]}")
         if "ccusage" in r:
             theirs = totals_of(r["ccusage"]["report"])
             ours = totals_of(r["cold"]["report"])
