@@ -477,3 +477,9 @@ def test_subagent_stop_records_the_subagent_calls(transcript):
     assert state_of(SID)["total_tokens_used"] == 210
     db = sqlite3.connect(paths.db_path())
     assert db.execute("SELECT dedupe_key, is_subagent FROM calls").fetchall() == [("msg_01SUB", 1)]
+
+
+def test_new_session_start_before_the_transcript_exists_logs_nothing(tmp_path):
+    quiet(run_hook(session_start(SID, tmp_path / "not-yet.jsonl")))
+    assert state_of(SID)["session_id"] == SID
+    assert log_lines() == []

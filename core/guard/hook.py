@@ -85,7 +85,8 @@ def _catch_up(state: dict, payload: dict) -> None:
     budget.note_day(state)
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
-    usage.catch_up(state, payload.get("transcript_path"), st.session_path(state["session_id"]), log)
+    usage.catch_up(state, payload.get("transcript_path"), st.session_path(state["session_id"]), log,
+                   missing_ok=payload.get("hook_event_name") == "SessionStart")
 
 
 # -- events ---------------------------------------------------------------------------------------

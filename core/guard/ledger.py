@@ -78,7 +78,8 @@ def save_signals(store, state: dict, log=None) -> None:
     full = peek(state["session_id"]) or state
     try:
         with store.transaction():
-            signals.save(store.db, signals.from_guard_state(full))
+            previous = signals.load(store.db, "claude", state["session_id"])
+            signals.save(store.db, signals.from_guard_state(full, previous=previous))
     except (sqlite3.Error, StoreError, TypeError, ValueError) as exc:
         if log:
             log(f"ledger: session signals: {type(exc).__name__}: {exc}")

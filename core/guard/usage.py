@@ -170,7 +170,8 @@ class _Books:
             os.replace(tmp, self.side_path)
 
 
-def catch_up(state: dict, transcript_path: str | None, base: Path | None = None, log=None) -> int:
+def catch_up(state: dict, transcript_path: str | None, base: Path | None = None, log=None,
+             missing_ok: bool = False) -> int:
     """Read what the session's transcripts gained since the last hook into `state`. `base` is
     the state file's path; the `.keys` and `.subagents.json` sidecars sit beside it.
     Returns the number of new or improved calls."""
@@ -194,7 +195,7 @@ def catch_up(state: dict, transcript_path: str | None, base: Path | None = None,
     changed = 0
     recent = state["recent_calls"]
     for path, is_sub in work:
-        changed += _read_file(books, path, is_sub, recent, keys, log)
+        changed += _read_file(books, path, is_sub, recent, keys, log, missing_ok)
     if scan and sig != subs.get("sig"):
         # (A subagent file deleted later keeps its calls in the sidecar: they happened.)
         totals = _empty_file_entry()
@@ -226,7 +227,7 @@ def _merge(into: dict, entry: dict) -> None:
         m[1] = None if c is None or m[1] is None else m[1] + c
 
 
-def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys, log) -> int:
+def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys, log, missing_ok: bool = False) -> int:
     from ..adapters.base import Source
     from ..adapters.claude import ADAPTER
     from ..adapters.jsonl import read_incremental
@@ -246,7 +247,8 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
     try:
         result = read_incremental(ADAPTER, Source("claude", Path(key)), cursor)
     except OSError as exc:
-        if log:
+        # (At SessionStart a new session's transcript may not exist yet: not worth a log line.)
+        if log and not (missing_ok and isinstance(exc, FileNotFoundError)):
             log(f"transcript {key}: {exc.strerror or exc}")
         return 0
     if result.unchanged:
