@@ -65,7 +65,7 @@ def fast_tier_block(tool: str, attempt: int, info: dict, state: dict) -> str:
     return (
         f"token-roi guard: loop on {tool}, attempt {attempt} ({tokens(info['loop_tokens'])} tokens, "
         f"${info['loop_cost']:,.2f} in this loop). Stop this loop now; do not retry the same call.\n"
-        f"- If the fix is simple, delegate it to the fast-tier agent ({FAST_TIER_AGENT}, Task tool) "
+        f"- If the fix is simple, delegate it to the fast-tier agent (subagent_type \"{FAST_TIER_AGENT}\") "
         f"with exactly this brief:\n"
         f"  Fix: <one-line error>\n"
         f"  File: <path>:<line>\n"
