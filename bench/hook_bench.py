@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shlex
 import shutil
 import statistics
@@ -120,8 +121,10 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    nice = os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average {load:.1f} at the start")
+            f"Python {platform.python_version()}; load average {load:.1f} at the start"
+            + (f"; benchmark run at nice {nice} (the machine is shared)" if nice else ""))
 
 
 def main() -> int:
@@ -155,7 +158,7 @@ def main() -> int:
             subprocess.run(hook_argv("SessionStart"), input=payload(sid, live, "SessionStart", 0), env=env,
                            capture_output=True, check=True)
             catch_up = time.perf_counter() - t0
-            work[size] = {"path": live, "sid": sid, "expected": expected["total"], "added": 0, "times": [],
+            work[size] = {"path": live, "sid": sid, "expected": expected["total"], "added": 0, "times": [], "cpu": [],
                           "catch_up_s": catch_up, "bytes": live.stat().st_size}
         for i in range(args.runs):
             for size in sizes:
@@ -164,10 +167,13 @@ def main() -> int:
                 with open(w["path"], "ab") as f:
                     f.write(data)
                 w["added"] += tokens
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
                 proc = subprocess.run(argv, input=payload(w["sid"], w["path"], "PostToolUse", i), env=env,
                                       capture_output=True)
                 w["times"].append((time.perf_counter() - t0) * 1000)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                w["cpu"].append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
                 if proc.returncode != 0 or proc.stdout:
                     print(f"unexpected hook answer: {proc.returncode} {proc.stdout[:200]!r}", file=sys.stderr)
         ok = True
@@ -197,18 +203,24 @@ def main() -> int:
         "",
         f"Machine: {started}.",
         "",
-        "| session transcript | runs | median | p95 | median vs 1 MB | first catch-up (SessionStart) | totals exact |",
-        "|---|---|---|---|---|---|---|",
+        "| session transcript | runs | median | p95 | median vs 1 MB | CPU median (user+sys) | first catch-up (SessionStart) | totals exact |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for size, w, med, p95, ratio in rows:
         lines.append(f"| {w['bytes'] / MB:,.0f} MB | {len(w['times'])} | {med:.1f} ms | {p95:.1f} ms | "
-                     f"{ratio:.2f}x | {w['catch_up_s']:.1f} s | {'yes' if w['exact'] else 'NO'} |")
-    bare = []
+                     f"{ratio:.2f}x | {statistics.median(w['cpu']):.1f} ms | {w['catch_up_s']:.1f} s | "
+                     f"{'yes' if w['exact'] else 'NO'} |")
+    bare, bare_cpu = [], []
     for _ in range(20):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-S", "-E", "-c", "pass"])
         bare.append((time.perf_counter() - t0) * 1000)
-    lines += ["", f"For scale: a bare `python3 -S -E -c pass` takes {statistics.median(bare):.1f} ms median here. "
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bare_cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    ended = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines += ["", f"For scale: a bare `python3 -S -E -c pass` takes {statistics.median(bare):.1f} ms median here "
+              f"({statistics.median(bare_cpu):.1f} ms CPU); load average {ended:.1f} at the end. "
               f"Targets: median under {TARGET_MEDIAN_MS:.0f} ms, p95 under {TARGET_P95_MS:.0f} ms, "
               f"the largest session within {TARGET_RATIO}x of 1 MB."]
     if errors:
