@@ -131,3 +131,17 @@ def test_guard_state_of_an_older_file_and_windows():
                                   "last_activity": "garbage", "tool_calls": {"Read": 2, "Bad": "x", "Neg": -1}})
     assert (s.tool_calls, s.first_ts, s.last_ts, s.duration_ms) == ({"Read": 2}, 1777856400250, None, 0)
     assert gitstats.merge_windows([(5, 9), (1, 3), (2, 6), (20, 30)]) == [(1, 9), (20, 30)]
+
+
+def test_loop_attempts_accumulate_over_stops_beyond_the_kept_actions():
+    def act(sec, attempt):
+        return {"at": f"2026-05-04T01:00:{sec:02d}.000Z", "event": "PostToolUse", "tool": "Bash",
+                "ok": True, "attempt": attempt}
+    first = {"session_id": "s", "session_start": "2026-05-04T01:00:00.000Z",
+             "last_activity": "2026-05-04T01:00:03.500Z", "actions": [act(1, 0), act(2, 1), act(3, 2)]}
+    s1 = signals.from_guard_state(first)
+    assert (s1.loop_attempts_total, s1.loop_attempts_max) == (2, 2)
+    # the next turn: the oldest action fell out of the kept 50, two new ones came in
+    second = dict(first, last_activity="2026-05-04T01:00:09.000Z", actions=[act(2, 1), act(3, 2), act(7, 1), act(8, 0)])
+    s2 = signals.from_guard_state(second, previous=s1)
+    assert (s2.loop_attempts_total, s2.loop_attempts_max) == (3, 2)

@@ -92,8 +92,10 @@ def _ints(d) -> dict:
         if isinstance(d, dict) else {}
 
 
-def from_guard_state(state: dict, agent: str = "claude") -> Signals:
-    """Signals of a guard-watched session from its state file (core/guard/state.py)."""
+def from_guard_state(state: dict, agent: str = "claude", previous: Signals | None = None) -> Signals:
+    """Signals of a guard-watched session from its state file (core/guard/state.py). The state
+    keeps only the last 50 actions, so loop attempts accumulate over the saves on each Stop:
+    `previous` (the last saved signals) plus the attempts in actions newer than its last_ts."""
     calls = _ints(state.get("tool_calls"))
     fails = _ints(state.get("tool_failures"))
     actions = [a for a in state.get("actions") or [] if isinstance(a, dict)]
@@ -108,7 +110,13 @@ def from_guard_state(state: dict, agent: str = "claude") -> Signals:
         loop_max = max(attempts + current + event_attempts + [0])
     loop_total = state.get("loop_attempts_total")
     if not isinstance(loop_total, int):
-        loop_total = sum(1 for n in attempts if n > 0)
+        if previous is not None and previous.source == "guard" and previous.last_ts is not None:
+            newer = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)
+                     and (_iso_ms(a.get("at")) or 0) > previous.last_ts]
+            loop_total = previous.loop_attempts_total + sum(1 for n in newer if n > 0)
+            loop_max = max(loop_max, previous.loop_attempts_max)
+        else:
+            loop_total = sum(1 for n in attempts if n > 0)
     out = state.get("outcomes") or {}
     edits, reads = count_edits_reads(calls)
     runs = [r for r in (out.get("runs") or {}).values() if isinstance(r, dict)]
