@@ -205,6 +205,20 @@ def test_main_chain_copy_wins_within_one_read(tmp_path):
     assert [(r.is_sidechain, r.output_tokens) for r in rows] == [(False, 300)]
 
 
+def test_copies_with_identical_usage_still_prefer_the_main_chain(tmp_path):
+    # A replay line written before the original's next block line, byte-identical usage.
+    w = build.Writer(SESSION)
+    u = build.usage(2, 500, 40, 0, 70)
+    w.assistant("msg_Y", "req_btw", "claude-sonnet-4-6", [build.text("y")], u, sidechain=True)
+    w.assistant("msg_Y", "req_main", "claude-sonnet-4-6", [build.text("y"), build.text("z")], u)
+    w.assistant("msg_Z", "req_z", "claude-sonnet-4-6", [build.text("z")], build.usage(1, 1, 0, 0, 1))
+    w.assistant("msg_Y", "req_main", "claude-sonnet-4-6", [build.text("late copy")], u)  # not adjacent
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    assert sorted((r.dedupe_key, r.is_sidechain, r.output_tokens) for r in rows) == [
+        ("msg_Y", False, 70), ("msg_Z", False, 1)]
+    assert bad == 0
+
+
 def test_garbage_lines_counted_never_fatal(tmp_path):
     w = build.Writer(SESSION)
     w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("a")], build.usage(1, 10, 0, 0, 5))
