@@ -286,6 +286,7 @@ def test_override_with_long_context_block():
     ("my-model: 3\n", ["'my-model'", "3", "mapping"]),
     ("my-model: {input: 1, output: 1, long_context: {threshold: 0, input: 2, output: 2}}\n",
      ["'my-model'", "'long_context/threshold'", "0"]),
+    ("my-model: {input: .nan, output: 1}\n", ["'my-model'", "'input'", "nan"]),
     ("my-model: {input: 1, output: 1\n", ["line", "not valid YAML"]),
 ])
 def test_bad_override_file_is_one_line_naming_the_key(store, text, expected):

@@ -96,8 +96,23 @@ def _describe(error, where: Path) -> str:
         return f"{head}: field {field!r}: {error.instance!r} is not allowed, expected {allowed}"
     if key is not None:
         return (f"{head}: {error.instance!r} is not allowed, expected a mapping of rates "
-                f"such as {{input: 3, output: 15}} ({_RATE_HELP})")
+                f"in USD per million tokens such as {{input: 3, output: 15}}")
+    if error.validator in ("minLength", "type") and error.validator_value in (1, "string"):
+        return f"{where}: a model name is empty or not text: {error.instance!r}"
     return f"{where}: {error.message}"
+
+
+def _check_finite(data: dict, where: Path) -> None:
+    """JSON Schema lets .nan and .inf through `minimum: 0`; a rate must be a real amount."""
+    import math
+    for key, entry in data.items():
+        for field, value in entry.items():
+            items = value.items() if field == "long_context" else [(None, value)]
+            for sub, v in items:
+                if isinstance(v, float) and not math.isfinite(v):
+                    name = f"long_context/{sub}" if sub else field
+                    raise PricingError(f"{where}: model {key!r}: field {name!r}: {v!r} is not allowed, "
+                                       f"expected {_RATE_HELP}")
 
 
 def validate(data: dict, where: Path) -> None:
@@ -117,6 +132,7 @@ def validate(data: dict, where: Path) -> None:
         first = min(errors, key=lambda e: (order.get(e.absolute_path[0], -1) if e.absolute_path else -1,
                                            -len(e.absolute_path), rank.get(e.validator, 1)))
         raise PricingError(_describe(first, where))
+    _check_finite(data, where)
 
 
 def _card(values: dict, claude: bool) -> dict:
