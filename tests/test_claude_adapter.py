@@ -238,6 +238,18 @@ def test_garbage_lines_counted_never_fatal(tmp_path):
     assert bad == 7
 
 
+def test_call_written_after_a_long_half_line_is_recovered(tmp_path):
+    # The half line is a big structured tool result (many nested objects) cut mid-way.
+    w = build.Writer(SESSION)
+    files = [{"filePath": f"/src/m{i}.py", "numLines": i, "startLine": 1} for i in range(200)]
+    w.tool_result("toolu_1", "found 200 files", {"type": "glob", "filenames": files})
+    w.assistant("msg_after", "req_after", "claude-sonnet-4-6", [build.text("ok")], build.usage(3, 30, 0, 0, 9))
+    junk = w.lines[0][: len(w.lines[0]) // 2]
+    rows, bad = ADAPTER.parse((junk + w.lines[1] + "\n").encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    assert [(r.dedupe_key, r.output_tokens) for r in rows] == [("msg_after", 9)]
+    assert bad == 1
+
+
 def test_crlf_line_endings(tmp_path):
     w = build.Writer(SESSION)
     w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("a"), build.text("b")], build.usage(1, 10, 2, 3, 5))

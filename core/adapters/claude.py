@@ -97,17 +97,20 @@ def _recover(line: memoryview) -> tuple[dict | None, bool]:
     (`{"type":"user","mes{"parentUuid":...}`): the object after the junk is still a real call,
     and the line still counts as bad."""
     raw = bytes(line)
-    pos = 0
-    for _ in range(32):                   # bounded: a damaged line must not cost quadratic time
-        pos = raw.find(b'{"', pos + 1)
-        if pos < 0:
-            break
-        try:
-            obj = _loads(raw[pos:])
-        except _DecodeError:
-            continue
-        if type(obj) is dict:
-            return obj, True
+    # Where a record can start: messages open with "parentUuid" in every build seen so far; any
+    # other `{"` is tried after, a bounded number of times (each try costs the line's length).
+    for marker, tries in ((b'{"parentUuid":', 64), (b'{"', 32)):
+        pos = 0
+        for _ in range(tries):
+            pos = raw.find(marker, pos + 1)
+            if pos < 0:
+                break
+            try:
+                obj = _loads(raw[pos:])
+            except _DecodeError:
+                continue
+            if type(obj) is dict:
+                return obj, True
     return None, True
 
 
