@@ -125,13 +125,15 @@ class ClaudeAdapter(JsonlAdapter):
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
         for root in self.roots():
-            for path, ident in self._walk(root, set()):
+            for path, ident, meta in self._walk(str(root), set()):
                 if ident in seen:
                     continue                      # the same file through another root or link
                 seen.add(ident)
-                yield Source(self.name, path, "jsonl", subagent_meta(path))
+                yield Source(self.name, Path(path), "jsonl", meta)
 
-    def _walk(self, folder: Path, visited: set) -> Iterator[tuple[Path, tuple[int, int]]]:
+    def _walk(self, folder: str, visited: set) -> Iterator[tuple[str, tuple[int, int], dict]]:
+        """(path, (device, inode), meta) of every `*.jsonl` below `folder`. Plain strings and the
+        directory entries' own type and inode: a warm run walks thousands of files."""
         try:
             st = os.stat(folder)
             if (st.st_dev, st.st_ino) in visited:
@@ -144,16 +146,25 @@ class ClaudeAdapter(JsonlAdapter):
         except OSError as exc:
             self.warn(f"{folder}: {exc.strerror or exc}, skipped")
             return
+        in_subagents = os.path.basename(folder) == "subagents"
         subdirs = []
         for entry in entries:
             try:
-                est = entry.stat()
+                if entry.is_symlink():            # follow it, identify the target
+                    est = os.stat(entry.path)
+                    is_dir, is_file, ident = stat.S_ISDIR(est.st_mode), stat.S_ISREG(est.st_mode), (est.st_dev, est.st_ino)
+                else:
+                    is_dir, is_file, ident = entry.is_dir(), entry.is_file(), (st.st_dev, entry.inode())
             except OSError:
                 continue                          # a dangling link or a file gone meanwhile
-            if stat.S_ISDIR(est.st_mode):
-                subdirs.append(Path(entry.path))
-            elif entry.name.endswith(".jsonl") and stat.S_ISREG(est.st_mode):
-                yield Path(entry.path), (est.st_dev, est.st_ino)
+            if is_dir:
+                subdirs.append(entry.path)
+            elif is_file and entry.name.endswith(".jsonl"):
+                meta = {}
+                if entry.name.startswith("agent-"):
+                    meta = ({"is_subagent": True, "parent_session": os.path.basename(os.path.dirname(folder))}
+                            if in_subagents else {"is_subagent": True})
+                yield entry.path, ident, meta
         for sub in subdirs:
             yield from self._walk(sub, visited)
 
