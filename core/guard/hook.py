@@ -86,7 +86,8 @@ def _catch_up(state: dict, payload: dict) -> None:
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
     usage.catch_up(state, payload.get("transcript_path"), st.session_path(state["session_id"]), log,
-                   missing_ok=payload.get("hook_event_name") == "SessionStart")
+                   # These fire before Claude Code writes a new session's first transcript line.
+                   missing_ok=payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit"))
 
 
 # -- events ---------------------------------------------------------------------------------------

@@ -247,7 +247,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
     try:
         result = read_incremental(ADAPTER, Source("claude", Path(key)), cursor)
     except OSError as exc:
-        # (At SessionStart a new session's transcript may not exist yet: not worth a log line.)
+        # (Before a new session's first line the transcript does not exist yet: no log line.)
         if log and not (missing_ok and isinstance(exc, FileNotFoundError)):
             log(f"transcript {key}: {exc.strerror or exc}")
         return 0
