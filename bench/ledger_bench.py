@@ -261,6 +261,30 @@ def edge_cases(ccusage: Path, work: Path) -> list[dict]:
     return results
 
 
+def big_file(cache: Path, size: int, seed: int, ccusage: Path | None, work: Path) -> dict:
+    """One session transcript of `size` bytes (a months-long session): memory must stay flat."""
+    root = cache / f"bigfile-{size // (1024 * 1024)}MB-s{seed}"
+    manifest = cache / f"{root.name}.json"
+    if not manifest.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        path, tree = append_session(root, total_bytes=size, seed=seed,
+                                    when=dt.datetime(2026, 9, 1, 9, tzinfo=dt.timezone.utc))
+        manifest.write_text(json.dumps(tree.as_dict() | {"path": str(path), "size": path.stat().st_size}))
+    info = json.loads(manifest.read_text())
+    env = base_env(work / "home", root)
+    out = {"file_bytes": info["size"], "truth": expected_of(info["expected"])}
+    ledger = work / "ledger-big"
+    shutil.rmtree(ledger, ignore_errors=True)
+    ours = measure(OURS, dict(env, TOKEN_ROI_HOME=str(ledger)))
+    out["ours"] = {"wall": ours["wall"], "cpu": ours["cpu"], "rss_mb": ours["rss_mb"], "tokens": totals_of(ours["report"])}
+    if ccusage is not None:
+        theirs = measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)
+        out["ccusage"] = {"wall": theirs["wall"], "cpu": theirs["cpu"], "rss_mb": theirs["rss_mb"],
+                          "tokens": totals_of(theirs["report"])}
+    shutil.rmtree(ledger, ignore_errors=True)
+    return out
+
+
 # -- report -------------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -358,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ccusage", help="path to a ccusage binary (default: install into the cache)")
     ap.add_argument("--no-ccusage", action="store_true", help="time token-roi only")
     ap.add_argument("--edge-cases", action="store_true", help="also compare both tools on tiny edge cases")
+    ap.add_argument("--big-file", metavar="SIZE",
+                    help="also time both tools on a tree holding one transcript of SIZE (e.g. 400MB)")
     ap.add_argument("--out", help="write all results as JSON here")
     args = ap.parse_args(argv)
 
@@ -395,10 +421,14 @@ def main(argv: list[str] | None = None) -> int:
                 "ours_stderr": first["cold"]["stderr"][-500:]}
         if args.edge_cases and ccusage is not None:
             results["edge_cases"] = edge_cases(ccusage, work)
+        if args.big_file:
+            results["big_file"] = big_file(cache, parse_size(args.big_file), args.seed, ccusage, work)
     results["problems"] = problems
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
     print(markdown(results))
+    if "big_file" in results:
+        print(f"one big transcript: {json.dumps(results['big_file'])}")
     for case in results.get("edge_cases", []):
         print(f"edge case: {case['case']}: rule {case['rule']}, ours {case['ours']}, ccusage {case['ccusage']}")
     for p in problems:
