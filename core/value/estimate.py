@@ -66,10 +66,10 @@ def heuristic_hours(signals, git, duration_ms: int) -> tuple[float, str]:
     else:
         hours = signals.edits * HOURS_PER_EDIT
         if signals.edits:
-            parts.append(f"{signals.edits} edits x {HOURS_PER_EDIT} h")
+            parts.append(f"{signals.edits} edit{'' if signals.edits == 1 else 's'} x {HOURS_PER_EDIT} h")
     if signals.bugs_fixed:
         hours += signals.bugs_fixed * HOURS_PER_BUG
-        parts.append(f"{signals.bugs_fixed} bugs fixed x {HOURS_PER_BUG} h")
+        parts.append(f"{signals.bugs_fixed} bug{'' if signals.bugs_fixed == 1 else 's'} fixed x {HOURS_PER_BUG} h")
     if signals.tests_passed:
         hours += min(MAX_TEST_HOURS, signals.tests_passed * HOURS_PER_TEST)
         parts.append(f"{signals.tests_passed} tests passing x {HOURS_PER_TEST} h")

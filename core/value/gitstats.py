@@ -7,6 +7,7 @@ dropped; nothing of them is stored.
 
 from __future__ import annotations
 
+import bisect
 import re
 import subprocess
 from dataclasses import dataclass
@@ -96,15 +97,38 @@ def _parse(text: str) -> list[Commit]:
     return commits
 
 
-def history(path: str | Path | None, since_ms: int | None = None) -> list[Commit] | None:
-    """Every commit (all branches) of the repository holding `path` from since_ms on, newest
+class History(list):
+    """Commits in time order, with their times apart for bisection (figures_in)."""
+
+    def __init__(self, commits):
+        super().__init__(sorted(commits, key=lambda c: c.ts))
+        self.times = [c.ts for c in self]
+        self.reverted = [(sha, c.ts) for c in self for sha in c.reverts]   # (sha reverted, when)
+
+
+def history(path: str | Path | None, since_ms: int | None = None) -> History | None:
+    """Every commit (all branches) of the repository holding `path` from since_ms on, oldest
     first; None outside a repository. One `git log` per project for a whole report: windows
     are then cut in Python (figures_in)."""
     root = repo_root(path)
     if root is None:
         return None
     text = _log(root, since_ms, None)
-    return None if text is None else _parse(text)
+    return None if text is None else History(_parse(text))
+
+
+def _inside(commits, windows) -> list[Commit]:
+    """The commits inside any of the merged [lo, hi) windows (git's 1-second resolution: a
+    commit in the window's last second counts, as with figures())."""
+    out = []
+    times = getattr(commits, "times", None)
+    for lo, hi in merge_windows(windows):
+        a, b = lo // 1000 * 1000, max(lo, hi - 1) // 1000 * 1000
+        if times is not None:
+            out.extend(commits[bisect.bisect_left(times, a):bisect.bisect_right(times, b)])
+        else:
+            out.extend(c for c in commits if a <= c.ts <= b)
+    return out
 
 
 def merge_windows(windows) -> list[tuple[int, int]]:
@@ -119,28 +143,25 @@ def merge_windows(windows) -> list[tuple[int, int]]:
 
 
 def figures_in(commits: list[Commit], windows) -> GitFigures:
-    """Figures of the commits made inside any of the [lo, hi) windows (git's 1-second
-    resolution: a commit in the window's last second counts, as with figures())."""
+    """Figures of the commits made inside any of the [lo, hi) windows."""
     result = GitFigures()
-    merged = merge_windows(windows)
-    for c in commits:
-        if any(lo // 1000 * 1000 <= c.ts <= max(lo, hi - 1) // 1000 * 1000 for lo, hi in merged):
-            result.commits += 1
-            result.prs += c.pr
-            result.reverts += c.revert
-            result.lines_added += c.added
-            result.lines_removed += c.removed
+    for c in _inside(commits, windows):
+        result.commits += 1
+        result.prs += c.pr
+        result.reverts += c.revert
+        result.lines_added += c.added
+        result.lines_removed += c.removed
     return result
 
 
 def reverted_later(commits: list[Commit], windows) -> int:
     """How many commits made inside the windows were reverted by a commit made after them."""
-    merged = merge_windows(windows)
-    inside = [c for c in commits if any(lo // 1000 * 1000 <= c.ts <= max(lo, hi - 1) // 1000 * 1000
-                                        for lo, hi in merged)]
+    inside = _inside(commits, windows)
     if not inside:
         return 0
-    reverted = {(sha, c.ts) for c in commits for sha in c.reverts}
+    reverted = getattr(commits, "reverted", None)
+    if reverted is None:
+        reverted = [(sha, c.ts) for c in commits for sha in c.reverts]
     return sum(1 for c in inside if any(c.sha.startswith(sha) and ts >= c.ts for sha, ts in reverted))
 
 

@@ -326,7 +326,7 @@ def what_happened(s: SessionValue) -> str:
     g = s.signals
     parts = []
     if g.has_tool_signals:
-        parts.append(f"{g.total_tool_calls} tool calls" + (f", {g.tool_failures} failed" if g.tool_failures else ""))
+        parts.append(cat._n(g.total_tool_calls, "tool call") + (f", {g.tool_failures} failed" if g.tool_failures else ""))
         if g.loop_attempts_max:
             parts.append(f"loop of {g.loop_attempts_max} attempts")
         if g.fast_tier_fired:
@@ -335,7 +335,7 @@ def what_happened(s: SessionValue) -> str:
             parts.append(f"tests {g.tests_passed} passed / {g.tests_failed} failing")
         if g.bugs_fixed:
             parts.append(f"{g.bugs_fixed} fixed")
-        parts.append(f"{g.edits} edits, {g.reads} reads")
+        parts.append(f"{cat._n(g.edits, 'edit')}, {cat._n(g.reads, 'read')}")
         if g.abandoned:
             parts.append("abandoned after failures")
     else:
