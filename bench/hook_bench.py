@@ -40,6 +40,19 @@ from token_roi.sample import append_session  # noqa: E402
 
 MB = 1024 * 1024
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_RATIO = 40.0, 80.0, 1.2
+_HOOK_IMPORTS = ("import sys; sys.path.insert(0, %r); import _bootstrap; _bootstrap.load(); "
+                 "import token_roi.guard.hook, token_roi.guard.usage, token_roi.guard.loops, token_roi.guard.settings, "
+                 "token_roi.guard.budget, token_roi.guard.messages, token_roi.adapters.claude, token_roi.pricing"
+                 % str(REPO / "hooks"))
+IMPORT_STEPS = (
+    ("`python3 -S -E -c pass`", "pass"),
+    ("+ json", "import json"),
+    ("+ pathlib (token_roi.paths)", "import json, pathlib"),
+    ("+ dataclasses (rows, store, adapters, pricing)", "import json, pathlib, dataclasses"),
+    ("+ sqlite3, hashlib, typing, datetime (store, jsonl, adapters)",
+     "import json, pathlib, dataclasses, sqlite3, hashlib, typing, datetime"),
+    ("+ every module the PostToolUse hook loads", _HOOK_IMPORTS),
+)
 
 
 def hook_argv(event: str = "PostToolUse") -> list[str]:
@@ -210,19 +223,34 @@ def main() -> int:
         lines.append(f"| {w['bytes'] / MB:,.0f} MB | {len(w['times'])} | {med:.1f} ms | {p95:.1f} ms | "
                      f"{ratio:.2f}x | {statistics.median(w['cpu']):.1f} ms | {w['catch_up_s']:.1f} s | "
                      f"{'yes' if w['exact'] else 'NO'} |")
-    bare, bare_cpu = [], []
-    for _ in range(20):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-S", "-E", "-c", "pass"])
-        bare.append((time.perf_counter() - t0) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        bare_cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    floor = []
+    for label, code in IMPORT_STEPS:
+        wall, cpu = [], []
+        for _ in range(15):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-S", "-E", "-c", code], env=env)
+            wall.append((time.perf_counter() - t0) * 1000)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        floor.append((label, statistics.median(wall), min(cpu)))
     ended = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines += ["", f"For scale: a bare `python3 -S -E -c pass` takes {statistics.median(bare):.1f} ms median here "
-              f"({statistics.median(bare_cpu):.1f} ms CPU); load average {ended:.1f} at the end. "
-              f"Targets: median under {TARGET_MEDIAN_MS:.0f} ms, p95 under {TARGET_P95_MS:.0f} ms, "
-              f"the largest session within {TARGET_RATIO}x of 1 MB."]
+    lines += ["", "Where the time goes: interpreter start and imports, each step adding to the one above "
+              "(15 processes each; median wall, least CPU):", "",
+              "| process runs | median wall | least CPU |", "|---|---|---|"]
+    lines += [f"| {label} | {wall:.1f} ms | {cpu:.1f} ms |" for label, wall, cpu in floor]
+    biggest = rows[-1]
+    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    lines += ["", f"Load average {ended:.1f} at the end. Targets: median under {TARGET_MEDIAN_MS:.0f} ms "
+              f"({verdict(max(r[2] for r in rows) < TARGET_MEDIAN_MS)}), p95 under {TARGET_P95_MS:.0f} ms "
+              f"({verdict(max(r[3] for r in rows) < TARGET_P95_MS)}), the largest session within {TARGET_RATIO}x "
+              f"of 1 MB ({verdict(biggest[4] <= TARGET_RATIO)}: {biggest[4]:.2f}x).",
+              "",
+              "Session size does not matter (only new bytes are read; a session's hundreds of subagent files "
+              "cost a directory scan). Nearly all of a hook's time is interpreter start plus the standard "
+              "library the shared modules it must use (rows, store, adapters, pricing) import at module "
+              "level; the hook's own work is the gap between the last table row and its CPU time. Where "
+              "`python3` is a pyenv shim, the shim adds its own start-up (about 50 ms here) on top."]
     if errors:
         lines.append(f"\nHook errors logged during the run: {len(errors)} (first: {errors[0]})")
     text = "\n".join(lines) + "\n"
@@ -241,9 +269,7 @@ def write_docs(section: str) -> None:
         new = old.rstrip("\n") + "\n\n" + section
     else:
         end = old.find("\n## ", start + 1)
-        new = old[:start] + section + (old[end + 1:] if end >= 0 else "")
-        if end >= 0:
-            new = old[:start] + section + "\n" + old[end + 1:]
+        new = old[:start] + section + ("\n" + old[end + 1:] if end >= 0 else "")
     path.write_text(new)
 
 
