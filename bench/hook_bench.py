@@ -250,7 +250,7 @@ def main() -> int:
               "cost a directory scan). Nearly all of a hook's time is interpreter start plus the standard "
               "library the shared modules it must use (rows, store, adapters, pricing) import at module "
               "level; the hook's own work is the gap between the last table row and its CPU time. Where "
-              "`python3` is a pyenv shim, the shim adds its own start-up (about 50 ms here) on top."]
+              "`python3` is a pyenv shim (a shell script), the shim adds its own start-up on top."]
     if errors:
         lines.append(f"\nHook errors logged during the run: {len(errors)} (first: {errors[0]})")
     text = "\n".join(lines) + "\n"
