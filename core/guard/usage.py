@@ -201,7 +201,7 @@ def catch_up(state: dict, transcript_path: str | None, base: Path | None = None,
         totals = _empty_file_entry()
         for entry in books.side.values():
             _merge(totals, entry)
-        subs.update(sig=sig, files=len(side), totals=totals)
+        subs.update(sig=sig, files=len(books.side), totals=totals)
         books.side_dirty = True
     while len(recent) > WINDOW:
         del recent[next(iter(recent))]
