@@ -443,3 +443,26 @@ def test_report_api_directly(ledger):
         store.close()
     assert len(report.sessions) == 8
     assert sum(s.cost for s in report.sessions) == pytest.approx(38.0)
+
+
+def test_unpriced_calls_are_flagged_never_a_plain_zero(capsys, monkeypatch):
+    store = Store()
+    rows = [UsageRow(agent="claude", dedupe_key=f"u{i}", ts=ms(f"2026-05-19T10:0{i}:00"), session_id=sid,
+                     project="/home/dev/gone/x", model=model, input_tokens=1000, output_tokens=10)
+            for i, (sid, model) in enumerate([("mystery", "mystery-model-x"), ("mixed", "mystery-model-x"),
+                                              ("mixed", SONNET)])]
+    with store.transaction():
+        store.upsert_calls(rows)
+        store.db.execute("UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = 'test'")
+        store.db.execute("UPDATE calls SET cost = 0.5, price_source = 'genai-prices' WHERE model = ?", (SONNET,))
+    store.close()
+    data = run_json(capsys)
+    h = by_session(data["human_equivalent"])
+    # every call unpriced: the cost is unknown, so no ROI at all; partly priced: ROI on what is known
+    assert h["mystery"]["roi"] is None and h["mystery"]["unpriced_calls"] == 1
+    assert h["mixed"]["unpriced_calls"] == 1 and h["mixed"]["roi"] is not None
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["roi", "human", "--no-ingest", "-z", "UTC"]) == 0
+    out = capsys.readouterr().out
+    assert "$0.00*" in out and "$0.50*" in out
+    assert "* includes unpriced calls: tokens counted, cost unknown (cost and ROI understated)." in out

@@ -52,6 +52,9 @@ class SessionValue:
 
     @property
     def roi(self) -> Range | None:
+        # Every call unpriced: the cost is unknown, not $0, so there is no ratio to give.
+        if self.calls and self.unpriced_calls == self.calls:
+            return None
         return roi_range(self.value, self.cost)
 
     @property
@@ -167,7 +170,8 @@ class Report:
             roi = s.roi
             if s.estimate.quality in ("failed", "harmful") or (roi is not None and roi.mid < 1):
                 rows.append({**self._ids(s), "quality": s.estimate.quality, "what_happened": what_happened(s),
-                             "reasons": s.verdict.reasons, "cost": _r(s.cost), "value": range_json(s.value),
+                             "reasons": s.verdict.reasons, "cost": _r(s.cost),
+                             "unpriced_calls": s.unpriced_calls, "value": range_json(s.value),
                              "roi": range_json(roi)})
         return sorted(rows, key=lambda r: (-r["cost"], r["date"], r["session"]))
 
@@ -177,7 +181,8 @@ class Report:
             e = s.estimate
             rows.append({**self._ids(s), "via": e.source, "role": e.role, "hours": range_json(e.hours),
                          "rate": range_json(e.rate), "quality": e.quality, "quality_factor": e.factor,
-                         "basis": e.basis, "cost": _r(s.cost), "value": range_json(s.value),
+                         "basis": e.basis, "cost": _r(s.cost), "unpriced_calls": s.unpriced_calls,
+                         "value": range_json(s.value),
                          "roi": range_json(s.roi)})
         return sorted(rows, key=lambda r: (r["date"], r["agent"], r["session"]))
 
@@ -271,7 +276,8 @@ def _stream_row(head: dict, ss: list[SessionValue]) -> dict:
     cost = sum(s.cost for s in ss)
     value = _sum(s.value for s in ss)
     agents = sorted({s.agent for s in ss})
-    return {**head, "sessions": len(ss), "agents": agents, "cost": cost, "value": value,
+    return {**head, "sessions": len(ss), "agents": agents, "cost": cost,
+            "unpriced_calls": sum(s.unpriced_calls for s in ss), "value": value,
             "roi": roi_range(value, cost), "nva_pct": _nva_pct(ss),
             "categories": {c: sum(1 for s in ss if s.verdict.category == c) for c in cat.CATEGORIES}}
 

@@ -55,6 +55,18 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}%"
 
 
+UNPRICED_NOTE = "* includes unpriced calls: tokens counted, cost unknown (cost and ROI understated)."
+
+
+def cost_text(r: dict, key: str = "cost") -> str:
+    """Money, with '*' when some of the row's calls have no price (never shown as plain $0)."""
+    return fmt_money(r[key]) + ("*" if r.get("unpriced_calls") else "")
+
+
+def _unpriced(rows: list[dict]) -> list[str]:
+    return [UNPRICED_NOTE] if any(r.get("unpriced_calls") for r in rows) else []
+
+
 def _c(title: str, align: str = "right", *, drop: int = 0, shrink: bool = False, optional: bool = False,
        min_width: int = 6) -> Column:
     return Column(title, align, None, drop, shrink, optional, min_width)
@@ -63,9 +75,9 @@ def _c(title: str, align: str = "right", *, drop: int = 0, shrink: bool = False,
 def projects_view(data: list[dict]) -> View:
     cols = [_c("Project", "left", shrink=True, min_width=10), _c("Sessions"), _c("Agents", "left", shrink=True),
             _c("Cost"), _c("Est. value"), _c("ROI"), _c("NVA %")]
-    rows = [[r["name"], str(r["sessions"]), ", ".join(r["agents"]), fmt_money(r["cost"]),
+    rows = [[r["name"], str(r["sessions"]), ", ".join(r["agents"]), cost_text(r),
              money_range(r["value"]), roi_text(r["roi"]), pct(r["nva_pct"])] for r in data]
-    return View("projects", "Projects as value streams", cols, rows)
+    return View("projects", "Projects as value streams", cols, rows, notes=_unpriced(data))
 
 
 def overlap_view(data: list[dict]) -> View:
@@ -81,9 +93,9 @@ def overlap_view(data: list[dict]) -> View:
 
 def agents_view(data: list[dict]) -> View:
     cols = [_c("Agent", "left"), _c("Sessions"), _c("Spend"), _c("Est. value"), _c("ROI"), _c("NVA %")]
-    rows = [[r["agent"], str(r["sessions"]), fmt_money(r["cost"]), money_range(r["value"]), roi_text(r["roi"]),
+    rows = [[r["agent"], str(r["sessions"]), cost_text(r), money_range(r["value"]), roi_text(r["roi"]),
              pct(r["nva_pct"])] for r in data]
-    return View("agents", "Agents", cols, rows)
+    return View("agents", "Agents", cols, rows, notes=_unpriced(data))
 
 
 def weeks_view(data: list[dict]) -> View:
@@ -91,10 +103,11 @@ def weeks_view(data: list[dict]) -> View:
         return "" if x is None else f"{x:,}"
     cols = [_c("Week", "left"), _c("Cost"), _c("Est. value"), _c("ROI"), _c("PRs"), _c("Commits"),
             _c("Lines +"), _c("Reverts")]
-    rows = [[r["week"], fmt_money(r["cost"]), money_range(r["value"]), roi_text(r["roi"]), n(r["prs"]),
+    rows = [[r["week"], cost_text(r), money_range(r["value"]), roi_text(r["roi"]), n(r["prs"]),
              n(r["commits"]), n(r["lines_added"]), n(r["reverts"])] for r in data]
     return View("weeks", "Weeks", cols, rows,
-                notes=["Git figures: commits in the sessions' windows; blank when no project is a git repository."])
+                notes=["Git figures: commits in the sessions' windows; blank when no project is a git repository."]
+                + _unpriced(data))
 
 
 def sessions_view(data: list[dict], terminal: bool = True) -> View:
@@ -104,10 +117,10 @@ def sessions_view(data: list[dict], terminal: bool = True) -> View:
             _c("Project", "left", shrink=True), _c("Cat", "left"), _c("Quality", "left", drop=2, optional=True),
             _c("Cost"), _c("Value", drop=1, optional=True), _c("ROI")]
     rows = [[r["date"], r["agent"], r["session"], r["name"], r["category"], r["quality"],
-             fmt_money(r["cost"]), money_range(r["value"]), roi_text(r["roi"])] for r in data]
-    notes = []
+             cost_text(r), money_range(r["value"]), roi_text(r["roi"])] for r in data]
+    notes = _unpriced(data)
     if terminal:
-        notes = [f"{r['session']}: {r['what_happened']}. {r['category']}: {'; '.join(r['reasons'])}." for r in data]
+        notes += [f"{r['session']}: {r['what_happened']}. {r['category']}: {'; '.join(r['reasons'])}." for r in data]
     else:
         cols.insert(5, _c("What happened", "left"))
         for row, r in zip(rows, data):
@@ -124,10 +137,10 @@ def human_view(data: list[dict]) -> View:
     via = {"model-estimate": "model", "heuristic": "heur."}
     rows = [[r["date"], r["agent"], via.get(r["via"], r["via"]), r["category"], r["name"], r["role"],
              plain_range(r["hours"]), plain_range(r["rate"], money=True), f"{r['quality_factor']:g}",
-             fmt_money(r["cost"]), money_range(r["value"]), roi_text(r["roi"])] for r in data]
+             cost_text(r), money_range(r["value"]), roi_text(r["roi"])] for r in data]
     return View("human", "Human-equivalent value", cols, rows,
                 notes=["Via: model = the model's own estimate (token-roi value set), heur. = the heuristic. "
-                       "Q = quality factor."])
+                       "Q = quality factor."] + _unpriced(data))
 
 
 def _var_cells(m: dict | None, kind: str) -> tuple[str, str, str]:
