@@ -135,6 +135,15 @@ def test_recent_sessions_newest_first(full):
     lasts = [r["last"] for r in recent]
     assert lasts == sorted(lasts, reverse=True)
     assert recent[0]["last"].startswith("2026-11-20")
+    store = Store()
+    try:
+        lib = query.usage_by_session(store, query.Filters(dt.date(2026, 10, 22), fx.TODAY), fx.TZ)[-10:][::-1]
+    finally:
+        store.close()
+    assert [(r["agent"], r["sessionId"]) for r in recent] == [(s.agent, s.session_id) for s in lib]
+    for r, s in zip(recent, lib):
+        assert (r["calls"], r["totalTokens"], r["project"], r["models"]) == (s.calls, s.total_tokens, s.project, s.models_used)
+        assert r["cost"] == pytest.approx(s.cost, abs=1e-6)
 
 
 def test_bad_period_parameters_get_one_line_errors(full):

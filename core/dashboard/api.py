@@ -120,45 +120,87 @@ def session_row(s, tz: dt.tzinfo) -> dict:
 
 # -- endpoints ------------------------------------------------------------------------------------
 
+def daily_parts(store, f: Filters, tz: dt.tzinfo) -> list[tuple[str, str, str, Usage]]:
+    """(local day, agent, model, usage) of the filtered calls: usage_by_period's own grouped query
+    (local_day_sql, where_clause, _SUMS) read before it folds the agents together, so the
+    chart can stack by agent or by model from one scan."""
+    lo = query.first_call_ts(store, f, tz)
+    if lo is None:
+        return []
+    hi = query.first_call_ts(store, f, tz, last=True)
+    day_expr, day_params = query.local_day_sql(tz, lo, hi)
+    where, params = query.where_clause(f, tz)
+    sql = f"SELECT {day_expr} AS d, agent, model, {query._SUMS} FROM calls{where} GROUP BY d, agent, model"
+    return [((query.EPOCH_DAY + dt.timedelta(days=r[0])).isoformat(), r[1], r[2] or query.UNKNOWN_MODEL,
+             query.usage_from_sums(r, 3)) for r in store.db.execute(sql, day_params + params)]
+
+
+def session_group(store, agent: str, sid: str | None, f: Filters = Filters(),
+                  tz: dt.tzinfo = dt.timezone.utc) -> query.SessionGroup:
+    """One session's usage within the filters, as usage_by_session builds it (per-model split,
+    project = the one most calls ran in), read through the session index."""
+    where, params = query.where_clause(f, tz)
+    cond = (where + " AND " if where else " WHERE ") + "agent = ? AND session_id IS ?"
+    sql = (f"SELECT model, project, {query._SUMS} FROM calls INDEXED BY calls_session{cond} "
+           "GROUP BY model, project")
+    g = query.SessionGroup(key=sid or "", agent=agent, session_id=sid or "")
+    counts: dict = {}
+    for r in store.db.execute(sql, params + [agent, sid]):
+        part = query.usage_from_sums(r, 2)
+        g.add_part(r[0] or query.UNKNOWN_MODEL, agent, part)
+        counts[r[1]] = counts.get(r[1], 0) + part.calls
+    if counts:
+        g.project = max(counts, key=lambda p: (counts[p], p is not None, p or ""))
+    return g
+
+
+def recent_sessions(store, f: Filters, tz: dt.tzinfo, n: int = RECENT_SESSIONS) -> list[query.SessionGroup]:
+    """The n sessions with the latest calls in the filters, newest first: found by walking the
+    time index backwards (a few rows, not the period), each then summed by session_group."""
+    where, params = query.where_clause(f, tz)
+    found: list[tuple[str, str | None]] = []
+    cur = store.db.execute(f"SELECT agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC", params)
+    for agent, sid in cur:
+        if (agent, sid) not in found:
+            found.append((agent, sid))
+            if len(found) == n:
+                break
+    cur.close()
+    return [session_group(store, agent, sid, f, tz) for agent, sid in found]
+
+
 def overview(ctx: Context, q: dict) -> dict:
     """KPI figures, the daily cost chart (stacked by agent or model) and the recent sessions."""
     f, period = period_filters(ctx, q)
     stack = q.get("stack") or "agent"
     if stack not in ("agent", "model"):
         raise BadRequest(f"stack {stack!r}: expected agent or model")
-    days = query.usage_by_period(ctx.store, "daily", f, ctx.tz)
-    total = query.totals(days)
+    parts = daily_parts(ctx.store, f, ctx.tz)
+    days: dict[str, query.Group] = {}
+    for day, agent, model, u in parts:
+        days.setdefault(day, query.Group(key=day)).add_part(model, agent, u)
+    total = query.totals([days[d] for d in sorted(days)])
     if days:
-        first = f.since or dt.date.fromisoformat(days[0].key)
-        last = f.until or dt.date.fromisoformat(days[-1].key)
-        labels = _days(min(first, dt.date.fromisoformat(days[0].key)), max(last, dt.date.fromisoformat(days[-1].key)))
+        first, last = min(days), max(days)
+        labels = _days(min(f.since or dt.date.fromisoformat(first), dt.date.fromisoformat(first)),
+                       max(f.until or dt.date.fromisoformat(last), dt.date.fromisoformat(last)))
     else:
         labels = _days(f.since, f.until) if f.since and f.until else []
     index = {d: i for i, d in enumerate(labels)}
-    series = []
-    if stack == "model":
-        for model in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
-            cost, tokens, unpriced = [0.0] * len(labels), [0] * len(labels), [0] * len(labels)
-            for g in days:
-                u = g.models.get(model)
-                if u is not None:
-                    i = index[g.key]
-                    cost[i], tokens[i], unpriced[i] = round(u.cost, 6), u.total_tokens, u.unpriced_calls
-            series.append({"name": model, "cost": cost, "tokens": tokens, "unpricedCalls": unpriced})
-    else:
-        for agent in total.agents:
-            per_agent = query.usage_by_period(ctx.store, "daily", dataclasses.replace(f, agents=(agent,)), ctx.tz)
-            cost, tokens, unpriced = [0.0] * len(labels), [0] * len(labels), [0] * len(labels)
-            for g in per_agent:
-                i = index[g.key]
-                cost[i], tokens[i], unpriced[i] = round(g.cost, 6), g.total_tokens, g.unpriced_calls
-            series.append({"name": agent, "cost": cost, "tokens": tokens, "unpricedCalls": unpriced,
-                           "total": round(sum(cost), 6)})
-        series.sort(key=lambda s: (-s["total"], s["name"]))
-    sessions = query.usage_by_session(ctx.store, f, ctx.tz)
-    recent = [session_row(s, ctx.tz) for s in reversed(sessions[-RECENT_SESSIONS:])]
+    stacks: dict[str, list[Usage]] = {}
+    for day, agent, model, u in parts:
+        name = agent if stack == "agent" else model
+        row = stacks.get(name)
+        if row is None:
+            row = stacks[name] = [Usage() for _ in labels]
+        row[index[day]].add(u)
+    series = [{"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
+               "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
+              for name, row in stacks.items()]
+    series.sort(key=lambda s: (-s["total"], s["name"]))
+    recent = [session_row(s, ctx.tz) for s in recent_sessions(ctx.store, f, ctx.tz)]
     return {**period, "today": ctx.today.isoformat(), "totals": usage_json(total),
-            "sessions": len(sessions), "agents": list(total.agents), "unpricedModels": total.unpriced_models,
+            "agents": list(total.agents), "unpricedModels": total.unpriced_models,
             "chart": {"stack": stack, "labels": labels, "series": series},
             "recentSessions": recent}
 
@@ -244,20 +286,12 @@ def session_detail(ctx: Context, q: dict) -> dict:
     agent, sid = q.get("agent"), q.get("id")
     if not agent or not sid:
         raise BadRequest("agent and id are required")
-    # The sums are the report layer's own (_SUMS / usage_from_sums), read through the session index.
-    sql = (f"SELECT model, {query._SUMS} FROM calls INDEXED BY calls_session "
-           "WHERE agent = ? AND session_id = ? GROUP BY model")
-    group = query.SessionGroup(key=sid, agent=agent, session_id=sid)
-    for r in ctx.store.db.execute(sql, (agent, sid)):
-        group.add_part(r[0] or query.UNKNOWN_MODEL, agent, query.usage_from_sums(r, 1))
+    group = session_group(ctx.store, agent, sid)
     if not group.calls:
         raise BadRequest(f"no session {sid!r} of agent {agent!r} in the ledger")
-    row = ctx.store.db.execute(
-        "SELECT project, COUNT(*) AS n FROM calls INDEXED BY calls_session WHERE agent = ? AND session_id = ? "
-        "GROUP BY project ORDER BY n DESC LIMIT 1", (agent, sid)).fetchone()
     models = [{"model": m, **usage_json(group.models[m]), "cacheHitRate": cache_hit_rate(group.models[m])}
               for m in sorted(group.models, key=lambda m: (-group.models[m].cost, m))]
-    out = {"agent": agent, "sessionId": sid, "project": row[0] if row else None,
+    out = {"agent": agent, "sessionId": sid, "project": group.project,
            "first": _iso(group.first_ts, ctx.tz), "last": _iso(group.last_ts, ctx.tz),
            **usage_json(group), "cacheHitRate": cache_hit_rate(group), "models": models, "value": None}
     mod = _value_module()

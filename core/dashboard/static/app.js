@@ -161,10 +161,8 @@ function periodText(d) {
 PAGES.dashboard = async function (main, params, seq) {
   periodBar(params, {stack: true});
   const p = periodParams(params);
-  const overviewP = api("overview", {...p, stack: params.stack || "agent"});
-  const valueP = api("value", p);
-  const subsP = api("subscriptions");
-  const d = await overviewP;
+  // The KPIs and chart first; the value figures and the plans (slower) once they are drawn.
+  const d = await api("overview", {...p, stack: params.stack || "agent"});
   if (seq !== renderSeq) return;
   const t = d.totals;
   const unpricedNote = t.unpricedCalls ? `* ${intFmt.format(t.unpricedCalls)} calls without a price` : "at menu prices";
@@ -173,7 +171,7 @@ PAGES.dashboard = async function (main, params, seq) {
                      nva: kpi("nva", "NVA %", h("span", {class: "na"}, "…"), "loading")};
   main.append(h("h1", {}, "Dashboard ", h("span", {class: "muted small", id: "period-text"}, periodText(d))));
   main.append(h("div", {class: "grid kpis"},
-    kpi("tokens", "Tokens", tokens(t.totalTokens), `${intFmt.format(t.calls)} calls · ${intFmt.format(d.sessions)} sessions`),
+    kpi("tokens", "Tokens", tokens(t.totalTokens), `${intFmt.format(t.calls)} calls`),
     kpi("spend", "Spend", cost(t), unpricedNote),
     valueSlot.value, valueSlot.roi, valueSlot.nva));
   const chartCard = card("Daily cost by " + d.chart.stack);
@@ -209,11 +207,12 @@ PAGES.dashboard = async function (main, params, seq) {
   main.append(h("div", {style: null}, h("div", {class: "grid"}, recent)));
   document.body.dataset.first = "dashboard";
 
-  const [v, s] = await Promise.allSettled([valueP, subsP]);
+  const [v, s] = await Promise.allSettled([api("value", p), api("subscriptions")]);
   if (seq !== renderSeq) return;
   if (v.status === "fulfilled" && v.value.available) {
     const x = v.value;
-    valueSlot.value.replaceWith(kpi("value", "Estimated value", money(x.value.mid), `range ${money(x.value.low)} – ${money(x.value.high)}`));
+    valueSlot.value.replaceWith(kpi("value", "Estimated value", money(x.value.mid),
+      `range ${money(x.value.low)} – ${money(x.value.high)} · ${intFmt.format(x.sessions)} sessions`));
     valueSlot.roi.replaceWith(kpi("roi", "ROI", x.roi ? times(x.roi.mid) + "×" : h("span", {class: "na"}, "–"),
       x.roi ? `range ${times(x.roi.low)}× – ${times(x.roi.high)}×` : "no priced cost"));
     valueSlot.nva.replaceWith(kpi("nva", "NVA %", x.nvaPercent === null ? h("span", {class: "na"}, "–") : pct(x.nvaPercent),

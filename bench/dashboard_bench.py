@@ -1,0 +1,196 @@
+"""Time the dashboard's first render on a ledger of N calls (default 1,000,000).
+
+    python bench/dashboard_bench.py [--calls N] [--runs 5] [--no-browser]
+
+The ledger is built directly with Store/UsageRow (one executemany) and priced with
+pricing.reprice: a year of work by three agents (~2,700 calls a day, ~30 calls a session, 12
+projects, 8 models, one unpriced), a subscription and a budget in the settings. Then the
+dashboard server starts in this process (not timed) and we measure, for the default page
+(Dashboard, last 30 days):
+
+- each API call the page makes (overview, value, subscriptions): first call and median of runs;
+- in headless Chromium (/usr/bin/chromium via Playwright), from navigation to the KPI cards and
+  the daily chart drawn (`first render`, body[data-first]) and to every card filled (value/ROI/
+  NVA and the subscription panel, body[data-ready]);
+- the other pages' API calls, for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+
+# --home DIR keeps the ledger between runs (built once); read before token_roi is imported.
+home = sys.argv[sys.argv.index("--home") + 1] if "--home" in sys.argv else tempfile.mkdtemp(prefix="bench-dashboard-")
+os.environ["TOKEN_ROI_HOME"] = home
+
+from token_roi import paths, pricing  # noqa: E402
+from token_roi.rows import UsageRow  # noqa: E402
+from token_roi.store import Store  # noqa: E402
+
+TODAY = dt.date(2026, 11, 20)
+DAYS = 365
+AGENTS = {"claude": 70, "codex": 20, "gemini": 10}
+MODELS = {
+    "claude": {"claude-sonnet-4-5-20250929": 50, "claude-opus-4-1-20250805": 15, "claude-haiku-4-5-20251001": 25,
+               "claude-sonnet-4-6": 8, "claude-nimbus-5-20261001": 2},
+    "codex": {"gpt-5": 70, "gpt-5-codex": 30},
+    "gemini": {"gemini-2.5-pro": 100},
+}
+PROJECTS = [f"/home/dev/project-{i:02d}" for i in range(12)]
+CONFIG = """\
+ai:
+  cost_budget_monthly: 3000
+subscriptions:
+  - {plan: Claude Max 20x, agent: claude, monthly_fee: 200, start: 2025-01-01}
+"""
+
+
+def rows(n: int, rnd: random.Random):
+    """n calls over DAYS days ending TODAY, in sessions of ~30 calls."""
+    end = int(dt.datetime(TODAY.year, TODAY.month, TODAY.day, 20, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    start = end - DAYS * 86_400_000
+    agents, agent_w = list(AGENTS), list(AGENTS.values())
+    i = 0
+    s = 0
+    while i < n:
+        s += 1
+        agent = rnd.choices(agents, agent_w)[0]
+        models, model_w = list(MODELS[agent]), list(MODELS[agent].values())
+        project = rnd.choice(PROJECTS)
+        t = start + int((end - start) * i / n) + rnd.randrange(3_600_000)
+        for _ in range(min(rnd.randint(10, 50), n - i)):
+            t += rnd.randrange(5_000, 120_000)
+            yield UsageRow(agent=agent, dedupe_key=f"{agent}-{i:09d}", ts=t, session_id=f"{agent[:2]}-{s:07d}",
+                           project=project, model=rnd.choices(models, model_w)[0],
+                           input_tokens=rnd.randrange(1, 3000), output_tokens=rnd.randrange(1, 4000),
+                           reasoning_tokens=rnd.randrange(0, 2000) if agent == "codex" else 0,
+                           cache_read_tokens=rnd.randrange(0, 150_000),
+                           cache_write_5m_tokens=rnd.choice((0, 0, 500, 4000)) if agent == "claude" else 0,
+                           cache_write_1h_tokens=rnd.choice((0, 0, 0, 800)) if agent == "claude" else 0,
+                           git_branch="main")
+            i += 1
+
+
+def build(n: int) -> float:
+    t = time.perf_counter()
+    if paths.db_path().exists():
+        store = Store()
+        calls = store.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+        store.close()
+        if calls == n:
+            print(f"ledger: {calls:,} calls, reused from {home}", flush=True)
+            return 0.0
+        raise SystemExit(f"{paths.db_path()} holds {calls:,} calls, not {n:,}: use another --home")
+    cfg = paths.config_dir()
+    cfg.mkdir(parents=True, exist_ok=True)
+    (cfg / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    store = Store()
+    with store.transaction():
+        store.upsert_calls(rows(n, random.Random(42)))
+    pricing.reprice(store)
+    calls = store.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+    sessions = store.db.execute("SELECT COUNT(DISTINCT session_id) FROM calls").fetchone()[0]
+    store.close()
+    took = time.perf_counter() - t
+    print(f"ledger: {calls:,} calls, {sessions:,} sessions, built and priced in {took:.1f} s", flush=True)
+    return took
+
+
+def fetch(url: str) -> tuple[float, int]:
+    t = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=120) as r:
+        body = r.read()
+        assert r.status == 200, body[:200]
+    return time.perf_counter() - t, len(body)
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:7.0f} ms"
+
+
+def time_api(base: str, runs: int, endpoints: list[str]) -> dict:
+    out = {}
+    for ep in endpoints:
+        first, size = fetch(base + "api/" + ep)
+        rest = [fetch(base + "api/" + ep)[0] for _ in range(runs)]
+        out[ep] = {"first_s": round(first, 4), "median_s": round(statistics.median(rest), 4), "bytes": size}
+        print(f"  /api/{ep:<32} first {ms(first)}   median {ms(statistics.median(rest))}   {size:>8,} bytes",
+              flush=True)
+    return out
+
+
+def time_browser(base: str, runs: int) -> dict | None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("  (playwright not installed: browser timing skipped)")
+        return None
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    first_render, ready = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        for i in range(runs + 1):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            t = time.perf_counter()
+            page.goto(base + "#/dashboard")
+            page.wait_for_selector("body[data-first]", timeout=120_000)
+            a = time.perf_counter() - t
+            page.wait_for_selector("body[data-ready]", timeout=120_000)
+            b = time.perf_counter() - t
+            assert page.query_selector("#cost-chart"), "the chart did not render"
+            assert not page.query_selector_all("main .error"), page.inner_text("main")
+            context.close()
+            label = "first load (browser cache cold)" if i == 0 else f"run {i}"
+            print(f"  {label:<34} first render {ms(a)}   all cards {ms(b)}", flush=True)
+            if i:
+                first_render.append(a)
+                ready.append(b)
+        browser.close()
+    return {"first_render_median_s": round(statistics.median(first_render), 4),
+            "all_cards_median_s": round(statistics.median(ready), 4)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    ap.add_argument("--home", metavar="DIR", help="keep the ledger in DIR and reuse it on the next run")
+    args = ap.parse_args()
+    built = build(args.calls)
+
+    from zoneinfo import ZoneInfo
+
+    from token_roi.dashboard.server import Settings, start_in_thread
+    server, base = start_in_thread(Settings(tz=ZoneInfo("UTC"), today=TODAY, git=False))
+    fetch(base + "api/meta")        # server warm-up: imports, config cache (not the page's queries)
+    print(f"\nDefault page (Dashboard, last 30 days), {args.runs} runs:")
+    default = time_api(base, args.runs, ["overview?period=30d&stack=agent", "value?period=30d", "subscriptions"])
+    browser = None if args.no_browser else time_browser(base, args.runs)
+    print("\nOther pages:")
+    others = time_api(base, max(args.runs // 2, 1), [
+        "overview?period=30d&stack=model", "overview?period=all", "sessions?period=30d", "sessions?period=all",
+        "models?period=30d", "budget", "prices", "value?period=all", "meta"])
+    server.shutdown()
+    result = {"calls": args.calls, "build_s": round(built, 1), "default_page_api": default, "browser": browser,
+              "other_api": others, "cpu_count": os.cpu_count(), "load_avg": os.getloadavg()}
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
