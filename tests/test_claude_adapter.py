@@ -270,10 +270,12 @@ def test_odd_timestamps_and_values(tmp_path):
         assert (rows[0].ts, bad) == (want, 0), text
 
 
-def test_chunk_boundaries_and_lines_longer_than_a_chunk(config_dir, store, monkeypatch):
-    # Tiny chunks: every line straddles a boundary and the 100 KB tool result is longer than many
-    # chunks; the totals must not change.
-    monkeypatch.setattr(jsonl, "CHUNK", 97)
+@pytest.mark.parametrize("chunk, window", [(97, 64 * 1024), (4096, 64), (4096, 4096), (32 * 1024, 1024)])
+def test_chunk_boundaries_and_lines_longer_than_a_chunk(config_dir, store, monkeypatch, chunk, window):
+    # Small chunks: lines straddle boundaries and the 100 KB tool result is longer than many
+    # chunks (and than the window that looks for the last newline); the totals must not change.
+    monkeypatch.setattr(jsonl, "CHUNK", chunk)
+    monkeypatch.setattr(jsonl, "WINDOW", window)
     stats = run(store)
     assert totals(store) == ALL_TOTALS
     assert stats.bad_lines == MAIN_BAD

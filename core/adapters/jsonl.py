@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .base import JsonlAdapter, ReadResult, Source
 
 CHUNK = 16 * 1024 * 1024
+WINDOW = 64 * 1024
 SAMPLE = 4096
 
 
@@ -71,13 +72,22 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
         size = CHUNK
         while True:
             # Each read starts at a line boundary, so no partial line is carried and joined.
+            want = size
+            if st.st_size - offset > size:
+                # Mid-file: end the read at the last newline of the chunk, found in a small
+                # window first, so the chunk needs no copy to drop a partial line.
+                window = min(WINDOW, size)
+                f.seek(offset + size - window)
+                nl = f.read(window).rfind(b"\n")
+                if nl >= 0:
+                    want = size - window + nl + 1
             f.seek(offset)
-            chunk = f.read(size)
+            chunk = f.read(want)
             if not chunk:
                 break
             cut = chunk.rfind(b"\n")
             if cut < 0:
-                if len(chunk) < size:
+                if len(chunk) < want:
                     break                   # the last line has no newline yet
                 size *= 2                   # one line longer than the chunk: read more of it
                 continue
@@ -85,7 +95,7 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
             rows.extend(new_rows)
             bad += new_bad
             offset += cut + 1
-            if len(chunk) < size:           # reached the end of the file
+            if len(chunk) < want:           # reached the end of the file
                 break
             size = CHUNK
         # A half-written last line stays unconsumed (offset < size): the write that completes it
