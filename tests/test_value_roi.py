@@ -466,3 +466,16 @@ def test_unpriced_calls_are_flagged_never_a_plain_zero(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "$0.00*" in out and "$0.50*" in out
     assert "* includes unpriced calls: tokens counted, cost unknown (cost and ROI understated)." in out
+
+
+def test_variance_of_a_chosen_week(ledger, capsys):
+    # W3 (any day of it) against W2, W1 and the empty week before: baseline ($8 + $4 + $0) / 3 = $4;
+    # latest W3 $6 (sonnet 2M): +$2
+    v = run_json(capsys, "--week", "2026-05-14")["variance"]
+    assert v["week"] == "2026-05-11" and v["baseline_weeks"] == ["2026-04-20", "2026-04-27", "2026-05-04"]
+    c = v["cost"]
+    assert (c["baseline"], c["actual"], c["total"]) == (pytest.approx(4), pytest.approx(6), pytest.approx(2))
+    assert c["volume"] + c["mix"] + c["rate"] == pytest.approx(2, abs=1e-9)
+    capsys.readouterr()
+    assert main(["roi", "--week", "someday", "--no-ingest"]) == 2
+    assert "--week 'someday': expected a date" in capsys.readouterr().err

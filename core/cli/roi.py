@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--no-ingest", action="store_true",
                    help="report on the ledger as it is, without reading new agent logs first")
     p.add_argument("--no-git", action="store_true", help="do not read the projects' git history")
+    p.add_argument("--week", metavar="DATE",
+                   help="variance: judge the week holding DATE against the three before it "
+                        "(default: the last week with usage, which may still be running)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from ..value.rates import RatesError
     from .config_cmd import load_or_fail
 
+    from .common import parse_date
     filters, tz = filters_from_args(args)
+    week = parse_date(args.week, "--week") if args.week else None
     cfg = load_or_fail(getattr(args, "config", None))
     store = Store()
     try:
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             for w in stats.warnings:
                 print(f"token-roi: warning: {w}", file=sys.stderr)
         try:
-            report = roi.build(store, filters, tz, cfg, git=not args.no_git)
+            report = roi.build(store, filters, tz, cfg, git=not args.no_git, week=week)
         except RatesError as exc:
             raise UserError(str(exc)) from None
         data = report.as_json()

@@ -91,6 +91,7 @@ class Report:
     seniority: str
     threshold_percent: float
     weekly: dict = field(default_factory=dict)   # week -> {(agent, project, model): [tokens, cost]}
+    latest_week: str | None = None               # the week the variance judges (None: the last with usage)
     git_projects: dict = field(default_factory=dict)   # project -> commits list or None
 
     # -- the views --------------------------------------------------------------------------------
@@ -192,6 +193,9 @@ class Report:
 
     def variance(self) -> dict:
         weeks = sorted(self.weekly)
+        if self.latest_week:
+            weeks = sorted(set(weeks) | {self.latest_week})
+            weeks = weeks[:weeks.index(self.latest_week) + 1]
         if not weeks:
             return {"week": None, "baseline_weeks": [], "threshold_percent": self.threshold_percent,
                     "cost": None, "tokens": None, "nva_pct": None, "roi": None,
@@ -365,7 +369,8 @@ def session_json(s: SessionValue) -> dict:
 # -- building -------------------------------------------------------------------------------------
 
 def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.timezone.utc, cfg: dict | None = None,
-          *, git: bool = True) -> Report:
+          *, git: bool = True, week: dt.date | None = None) -> Report:
+    """week: any day of the week the variance should judge (default: the last week with usage)."""
     from ..config import get
     cfg = cfg or {}
     region = get(cfg, "benchmark.region", "us-west")
@@ -427,7 +432,8 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
             query.period_key(day, "weekly"), g.cost, g.total_tokens, g.calls, g.unpriced_calls,
             s, figures, reverted, verdict, est))
     sessions.sort(key=lambda s: (s.first_ts, s.agent, s.session_id))
-    return Report(sessions, tz, region, seniority, threshold, weekly_usage(store, filters, tz), git_projects)
+    return Report(sessions, tz, region, seniority, threshold, weekly_usage(store, filters, tz),
+                  query.period_key(week, "weekly") if week else None, git_projects)
 
 
 def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo) -> dict:
