@@ -81,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
             records.set_value(store, agent, session_id, estimate)
         elif args.action == "clear":
             records.clear_value(store, agent, session_id)
-        report = roi.build(store, Filters(agents=(agent,)), cfg=cfg, git=args.action == "show")
+        # Only this session's agent and project: its category needs the project's git history.
+        project = store.db.execute(
+            "SELECT project FROM calls WHERE agent = ? AND session_id = ? AND project IS NOT NULL "
+            "GROUP BY project ORDER BY COUNT(*) DESC LIMIT 1", (agent, session_id)).fetchone()
+        report = roi.build(store, Filters(agents=(agent,), project=project[0] if project else None), cfg=cfg)
     finally:
         store.close()
     row = next(r for r in report.human_equivalent() if r["session"] == session_id)
