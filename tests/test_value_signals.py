@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from test_hooks_support import (
-    Transcript, post_tool, post_tool_failure, run_hook, session_start, stop,
+    Transcript, post_tool, post_tool_failure, run_hook, stop,
 )
 from token_roi.cli import main
 from token_roi.value import gitstats, signals
