@@ -4,7 +4,8 @@
 
 Rows spread over two years and 15 models (Claude with and without long-context tiers and price
 periods, OpenAI, Gemini, DeepSeek's off-peak window, '<synthetic>' and an unknown model). Times:
-cold (every row unpriced), warm (nothing to do), and after editing prices.yaml (every row again).
+cold (every row unpriced), warm (nothing to do), 5,000 new calls, and after editing prices.yaml
+(every row again).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def rows(n: int, rnd: random.Random):
                        cache_write_1h_tokens=rnd.choice((0, 0, 800, 12000)))
 
 
+def vars_of(row: UsageRow) -> dict:
+    return {f: getattr(row, f) for f in UsageRow.__slots__}
+
+
 def timed(label: str, store: Store) -> None:
     t, cpu = time.perf_counter(), time.process_time()
     n = pricing.reprice(store)
@@ -58,6 +63,10 @@ def main() -> int:
     print(f"{'insert (setup, not timed below)':<45} {n:>9,} rows {time.perf_counter() - t:7.2f} s", flush=True)
     timed("reprice cold (every row unpriced)", store)
     timed("reprice warm (nothing new)", store)
+    with store.transaction():
+        store.upsert_calls(UsageRow(**{**vars_of(r), "dedupe_key": "new_" + r.dedupe_key})
+                           for r in rows(5_000, random.Random(8)))
+    timed("reprice after a session (5,000 new calls)", store)
     (Path(home) / "prices.yaml").write_text("claude-sonnet-4-5: {input: 2.5, output: 12}\n")
     timed("reprice after editing prices.yaml (all rows)", store)
     for source, count, usd in store.db.execute(
