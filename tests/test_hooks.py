@@ -483,3 +483,18 @@ def test_new_session_start_before_the_transcript_exists_logs_nothing(tmp_path):
     quiet(run_hook(session_start(SID, tmp_path / "not-yet.jsonl")))
     assert state_of(SID)["session_id"] == SID
     assert log_lines() == []
+
+
+def test_stop_saves_the_value_signals_of_the_session(transcript):
+    from token_roi import paths
+    transcript.assistant("msg_01A", output=100)
+    for i in range(4):
+        run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "pytest"}, "Exit code 1", n=i))
+    quiet(run_hook(post_tool(SID, transcript.path, "Edit", {"file_path": "/a.py", "old_string": "a", "new_string": "b"}, n=9)))
+    state = state_of(SID)
+    assert (state["loop_attempts_max"], state["loop_attempts_total"]) == (4, 4)
+    quiet(run_hook(stop(SID, transcript.path)))
+    db = sqlite3.connect(paths.db_path())
+    row = db.execute("SELECT source, loop_attempts_max, loop_attempts_total, edits FROM session_signals "
+                     "WHERE session_id = ?", (SID,)).fetchone()
+    assert row == ("guard", 4, 4, 1)

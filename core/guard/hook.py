@@ -226,7 +226,7 @@ def on_stop(payload: dict) -> dict | None:
             state["ended_at"] = st.iso_now()
             reason = payload.get("reason")
             state["end_reason"] = reason[:40] if isinstance(reason, str) else None
-        snapshot = {"session_id": state["session_id"], "outcomes": copy.deepcopy(state["outcomes"])}
+        snapshot = copy.deepcopy(state)
     path = payload.get("transcript_path")
     if path:
         from . import ledger

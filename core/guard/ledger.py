@@ -44,6 +44,7 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
         if state is not None:
             save_outcomes(store, state)
             save_signals(store, state, log)
+            save_signals(store, state, log)
     finally:
         store.close()
     return written
@@ -83,3 +84,19 @@ def save_signals(store, state: dict, log=None) -> None:
     except (sqlite3.Error, StoreError, TypeError, ValueError) as exc:
         if log:
             log(f"ledger: session signals: {type(exc).__name__}: {exc}")
+
+
+def save_signals(store, state: dict, log=None) -> None:
+    """The session's value signals (core/value/signals.py) from this guard state, so the value
+    reports judge guard-watched sessions from what the hooks saw."""
+    try:
+        from ..value import signals
+    except ImportError:
+        return
+    try:
+        with store.transaction():
+            previous = signals.load(store.db, "claude", state["session_id"])
+            signals.save(store.db, signals.from_guard_state(state, "claude", previous))
+    except Exception as exc:  # noqa: BLE001 - the usage above is already safe in the ledger
+        if log:
+            log(f"ledger: value signals not saved: {type(exc).__name__}: {exc}")

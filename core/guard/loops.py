@@ -69,6 +69,8 @@ def record_call(state: dict, tool: str, tool_input, failed: bool) -> dict:
             entry["started_cost"] = state["cost_usd"]
             entry["warned"] = entry["token_warned"] = entry["blocked"] = False
         attempts += 1
+        state["loop_attempts_total"] = state.get("loop_attempts_total", 0) + 1
+        state["loop_attempts_max"] = max(state.get("loop_attempts_max", 0), attempts)
     else:
         attempts = 0
         entry["warned"] = entry["token_warned"] = entry["blocked"] = False
