@@ -277,8 +277,8 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
             if owner is not None:
                 _apply(owner, seen, -1)
             del recent[dkey]
-        elif row.is_sidechain and not recount and keys.known(dkey):
-            continue             # a replay of a call counted long ago
+        elif row.is_sidechain and not is_sub and not recount and keys.known(dkey):
+            continue             # a /btw replay (main transcript only) of a call counted long ago
         else:
             keys.add(dkey)
         _apply(entry, call, +1)
