@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ..errors import TokenRoiError
 import datetime as dt
 import json
 import os
@@ -14,7 +15,7 @@ from ..rows import UsageRow
 SCHEMA = "ledger-entry.schema.json"
 
 
-class LedgerError(Exception):
+class LedgerError(TokenRoiError):
     """One line: the file, the line number and what is wrong with it."""
 
 

@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from .. import __version__
+from ..errors import TokenRoiError
 from .common import UserError, fail, log_exception
 
 # command name -> (module in this package, one-line help)
@@ -78,10 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except TokenRoiError as exc:
+        return fail(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in our log
-        from ..store import StoreError
-        if isinstance(exc, StoreError):
-            return fail(str(exc), 1)
         where = log_exception(exc)
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 

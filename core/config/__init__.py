@@ -15,6 +15,7 @@ validated: a validated copy is cached in the state dir, keyed by the file's size
 
 from __future__ import annotations
 
+from ..errors import TokenRoiError
 import copy
 import datetime as dt
 import json
@@ -28,7 +29,7 @@ ENV_VAR = "TOKEN_ROI_CONFIG"
 SCHEMA = "config.schema.json"
 
 
-class ConfigError(Exception):
+class ConfigError(TokenRoiError):
     """A one-line problem with the config file: names the file, the key, the value, what is allowed."""
 
 

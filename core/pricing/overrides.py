@@ -12,6 +12,7 @@ yaml and jsonschema are imported only here, when the file exists.
 
 from __future__ import annotations
 
+from ..errors import TokenRoiError
 import json
 import os
 import re
@@ -25,7 +26,7 @@ _DATE_SUFFIX = re.compile(r"(?:[-@]20\d{6}|-20\d{2}-\d{2}-\d{2})$")
 _RATE_HELP = "a number >= 0 (USD per million tokens)"
 
 
-class PricingError(Exception):
+class PricingError(TokenRoiError):
     """A one-line, user-facing problem with the price overrides (file, model key, field, value)."""
     code = 1
 

@@ -3,6 +3,7 @@ incremental-read cursors. Rows stay when an agent deletes its own logs."""
 
 from __future__ import annotations
 
+from ..errors import TokenRoiError
 import json
 import sqlite3
 import time
@@ -16,7 +17,7 @@ from ..rows import UsageRow
 from .migrations import MIGRATIONS
 
 
-class StoreError(Exception):
+class StoreError(TokenRoiError):
     """A one-line, user-facing problem with the ledger file (locked, unreadable, corrupt)."""
 
 
