@@ -72,7 +72,8 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
         size = CHUNK
         while True:
             # Each read starts at a line boundary, so no partial line is carried and joined.
-            want = size
+            # Small files are read whole: asking for a full chunk would allocate one anyway.
+            want = min(size, max(st.st_size - offset, 0) + WINDOW)
             if st.st_size - offset > size:
                 # Mid-file: end the read at the last newline of the chunk, found in a small
                 # window first, so the chunk needs no copy to drop a partial line.
