@@ -105,12 +105,23 @@ def build(n: int) -> float:
     return took
 
 
-def fetch(url: str) -> tuple[float, int]:
-    t = time.perf_counter()
+SERVER = f"""
+import datetime as dt, sys
+from zoneinfo import ZoneInfo
+from token_roi.dashboard.server import Settings, make_server, url_of
+server = make_server(settings=Settings(tz=ZoneInfo("UTC"), today=dt.date.fromisoformat("{TODAY.isoformat()}"), git=False))
+print(url_of(server), flush=True)
+server.serve_forever()
+"""
+
+
+def fetch(url: str) -> tuple[float, float, int]:
+    """(wall s, CPU s of this process, which runs the server too, body bytes)."""
+    t, cpu = time.perf_counter(), time.process_time()
     with urllib.request.urlopen(url, timeout=120) as r:
         body = r.read()
         assert r.status == 200, body[:200]
-    return time.perf_counter() - t, len(body)
+    return time.perf_counter() - t, time.process_time() - cpu, len(body)
 
 
 def ms(x: float) -> str:
@@ -120,11 +131,13 @@ def ms(x: float) -> str:
 def time_api(base: str, runs: int, endpoints: list[str]) -> dict:
     out = {}
     for ep in endpoints:
-        first, size = fetch(base + "api/" + ep)
-        rest = [fetch(base + "api/" + ep)[0] for _ in range(runs)]
-        out[ep] = {"first_s": round(first, 4), "median_s": round(statistics.median(rest), 4), "bytes": size}
-        print(f"  /api/{ep:<32} first {ms(first)}   median {ms(statistics.median(rest))}   {size:>8,} bytes",
-              flush=True)
+        first, first_cpu, size = fetch(base + "api/" + ep)
+        rest = [fetch(base + "api/" + ep)[:2] for _ in range(runs)]
+        wall, cpu = statistics.median(r[0] for r in rest), statistics.median(r[1] for r in rest)
+        out[ep] = {"first_s": round(first, 4), "first_cpu_s": round(first_cpu, 4), "median_s": round(wall, 4),
+                   "median_cpu_s": round(cpu, 4), "bytes": size}
+        print(f"  /api/{ep:<32} first {ms(first)} ({ms(first_cpu).strip()} cpu)   median {ms(wall)} "
+              f"({ms(cpu).strip()} cpu)   {size:>7,} bytes", flush=True)
     return out
 
 
@@ -149,6 +162,16 @@ def time_browser(base: str, runs: int) -> dict | None:
             page.wait_for_selector("body[data-ready]", timeout=120_000)
             b = time.perf_counter() - t
             assert page.query_selector("#cost-chart"), "the chart did not render"
+            timeline = page.evaluate("""() => {
+                const nav = performance.getEntriesByType('navigation')[0];
+                const res = performance.getEntriesByType('resource');
+                const api = res.find(r => r.name.includes('/api/overview'));
+                const chart = res.find(r => r.name.includes('chart.umd'));
+                const mark = performance.getEntriesByName('first-render')[0];
+                return {dom: nav.domContentLoadedEventEnd, chartJs: chart && chart.responseEnd,
+                        apiStart: api && api.startTime, apiEnd: api && api.responseEnd, first: mark && mark.startTime};
+            }""")
+            print("    in the page (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in timeline.items() if v))
             assert not page.query_selector_all("main .error"), page.inner_text("main")
             context.close()
             label = "first load (browser cache cold)" if i == 0 else f"run {i}"
@@ -169,6 +192,7 @@ def main() -> int:
     ap.add_argument("--json", metavar="FILE", help="write the results as JSON")
     ap.add_argument("--home", metavar="DIR", help="keep the ledger in DIR and reuse it on the next run")
     args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     built = build(args.calls)
 
     from zoneinfo import ZoneInfo
@@ -178,7 +202,17 @@ def main() -> int:
     fetch(base + "api/meta")        # server warm-up: imports, config cache (not the page's queries)
     print(f"\nDefault page (Dashboard, last 30 days), {args.runs} runs:")
     default = time_api(base, args.runs, ["overview?period=30d&stack=agent", "value?period=30d", "subscriptions"])
-    browser = None if args.no_browser else time_browser(base, args.runs)
+    browser = None
+    if not args.no_browser:
+        # The browser run talks to a server in its own process, as `token-roi dashboard` runs: in this
+        # one, Playwright's client would compete with the server for the interpreter lock.
+        import subprocess
+        proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        try:
+            browser = time_browser(proc.stdout.readline().strip(), args.runs)
+        finally:
+            proc.terminate()
+            proc.wait()
     print("\nOther pages:")
     others = time_api(base, max(args.runs // 2, 1), [
         "overview?period=30d&stack=model", "overview?period=all", "sessions?period=30d", "sessions?period=all",

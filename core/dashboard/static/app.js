@@ -10,6 +10,13 @@ const COLOURS = ["#3757d6", "#e8793a", "#1a8f4c", "#9b4dca", "#d6a537", "#2aa7b8
                  "#7fb800", "#e052a0", "#5a3dd6", "#8a6d3b"];
 let charts = [];
 let renderSeq = 0;
+// Chart.js loads after this script (index.html): pages await this before drawing.
+const chartReady = new Promise(resolve => {
+  if (typeof Chart !== "undefined") return resolve();
+  const tag = document.getElementById("chartjs");
+  tag.addEventListener("load", resolve);
+  tag.addEventListener("error", resolve);     // newChart() then says the library did not load
+});
 
 // -- small helpers ----------------------------------------------------------------------------
 
@@ -163,6 +170,7 @@ PAGES.dashboard = async function (main, params, seq) {
   const p = periodParams(params);
   // The KPIs and chart first; the value figures and the plans (slower) once they are drawn.
   const d = await api("overview", {...p, stack: params.stack || "agent"});
+  await chartReady;
   if (seq !== renderSeq) return;
   const t = d.totals;
   const unpricedNote = t.unpricedCalls ? `* ${intFmt.format(t.unpricedCalls)} calls without a price` : "at menu prices";
@@ -206,6 +214,7 @@ PAGES.dashboard = async function (main, params, seq) {
   else recent.append(sessionTable(d.recentSessions, {name: "recent"}));
   main.append(h("div", {style: null}, h("div", {class: "grid"}, recent)));
   document.body.dataset.first = "dashboard";
+  performance.mark("first-render");
 
   const [v, s] = await Promise.allSettled([api("value", p), api("subscriptions")]);
   if (seq !== renderSeq) return;
@@ -339,6 +348,7 @@ PAGES.session = async function (main, params, seq) {
 PAGES.projects = async function (main, params, seq) {
   periodBar(params);
   const d = await api("value", periodParams(params));
+  await chartReady;
   if (seq !== renderSeq) return;
   main.append(h("h1", {}, "Projects ", h("span", {class: "muted small"}, periodText(d))));
   if (!d.available) { main.append(card(null, empty(d.reason === "no sessions" ? "No sessions in this period." : "Value figures not available: " + d.reason))); return; }
@@ -376,6 +386,7 @@ PAGES.projects = async function (main, params, seq) {
 PAGES.models = async function (main, params, seq) {
   periodBar(params);
   const d = await api("models", periodParams(params));
+  await chartReady;
   if (seq !== renderSeq) return;
   main.append(h("h1", {}, "Models ", h("span", {class: "muted small"}, periodText(d))));
   main.append(h("div", {class: "grid kpis"},
@@ -408,6 +419,7 @@ PAGES.models = async function (main, params, seq) {
 PAGES.budget = async function (main, params, seq) {
   document.getElementById("filters").replaceChildren();
   const [b, s] = await Promise.all([api("budget"), api("subscriptions")]);
+  await chartReady;
   if (seq !== renderSeq) return;
   const label = {healthy: "healthy", alert: `past the ${b.alertThresholdPercent}% alert threshold`, over: "over budget", unset: "no budget set"}[b.status];
   main.append(h("h1", {}, `Budget ${b.month} `, h("span", {class: "muted small"}, `as of ${b.asOf}, day ${b.daysElapsed} of ${b.daysInMonth}`)));
@@ -572,4 +584,4 @@ async function render() {
 }
 
 window.addEventListener("hashchange", render);
-render();
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render); else render();
