@@ -149,7 +149,7 @@ def time_browser(base: str, runs: int) -> dict | None:
         return None
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    first_render, ready = [], []
+    first_render, ready, in_page = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         for i in range(runs + 1):
@@ -179,8 +179,13 @@ def time_browser(base: str, runs: int) -> dict | None:
             if i:
                 first_render.append(a)
                 ready.append(b)
+                in_page.append(timeline["first"] / 1000)
         browser.close()
-    return {"first_render_median_s": round(statistics.median(first_render), 4),
+    print(f"  median of the runs: first render {ms(statistics.median(in_page)).strip()} from navigation "
+          f"(page timeline), {ms(statistics.median(first_render)).strip()} as Playwright sees it; "
+          f"all cards {ms(statistics.median(ready)).strip()}")
+    return {"first_render_in_page_median_s": round(statistics.median(in_page), 4),
+            "first_render_median_s": round(statistics.median(first_render), 4),
             "all_cards_median_s": round(statistics.median(ready), 4)}
 
 
