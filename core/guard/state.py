@@ -89,9 +89,9 @@ def new_state(session_id: str, now: float | None = None) -> dict:
         "tool_calls": {},                # tool -> every call (PostToolUse + PostToolUseFailure)
         "tool_failures": {},             # tool -> failed calls
         "loop_attempts": {},             # tool -> attempts since its last novel successful call
-        "loop_attempts_max": 0,          # the most attempts any loop of this session reached
-        "loop_attempts_total": 0,        # every call that was an attempt, all tools
         "loop_tokens": {},               # tool -> tokens spent since its current loop began
+        # loop_attempts_max / loop_attempts_total (the most attempts a loop reached, every attempt
+        # call) appear with the first attempt (loops.py); readers fall back to `actions` without.
         "loops": {},                     # tool -> loop bookkeeping (see loops.py)
         "fast_tier_triggered": False,
         "fast_tier": {"count": 0, "events": []},
