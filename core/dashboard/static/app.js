@@ -485,8 +485,8 @@ PAGES.prices = async function (main, params, seq) {
     msg.replaceChildren();
     try {
       const r = await post("prices", {model: model.value, rates});
+      await refreshTable();          // the new figures first, then the message saying so
       msg.replaceChildren(h("div", {class: "ok"}, `Saved ${r.saved.model}; ${intFmt.format(r.repriced)} calls re-priced.`));
-      await refreshTable();
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   };
   const form = card("Set an override",
@@ -518,8 +518,8 @@ PAGES.prices = async function (main, params, seq) {
           try {
             const key = Object.keys(d.overrides).find(k => r.rates && r.rates.model_id && k === r.rates.model_id.toLowerCase()) || r.model;
             const x = await post("prices/remove", {model: key});
-            msg.replaceChildren(h("div", {class: "ok"}, `Removed the override for ${x.removed}; ${intFmt.format(x.repriced)} calls re-priced.`));
             await refreshTable();
+            msg.replaceChildren(h("div", {class: "ok"}, `Removed the override for ${x.removed}; ${intFmt.format(x.repriced)} calls re-priced.`));
           } catch (e) { msg.replaceChildren(errorBox(e)); }
         }}, "Remove") : null)},
     ], data.models, {name: "prices"}));
