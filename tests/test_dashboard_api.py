@@ -399,3 +399,25 @@ def test_cli_dashboard_command(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--no-open" in out and "--host" in out and "127.0.0.1" in out
+
+
+def test_cli_serves_the_ledger_on_loopback_until_stopped(tmp_path):
+    """`token-roi dashboard --no-open` as a person runs it: prints the URL, answers there."""
+    import os
+    import subprocess
+    import urllib.request
+    fx.build()
+    proc = subprocess.Popen([sys.executable, "-m", "token_roi.cli", "dashboard", "--no-open", "-z", "UTC"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("token-roi dashboard: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
+        url = line.split()[2]
+        with urllib.request.urlopen(url + "api/overview?period=all", timeout=30) as r:
+            d = json.loads(r.read())
+        assert d["totals"]["calls"] == _library_totals().calls > 0
+        with urllib.request.urlopen(url, timeout=30) as r:
+            assert b"token-roi dashboard" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
