@@ -78,6 +78,9 @@ class Dashboard:
         assert outside == [], f"the page fetched from outside: {outside}"
 
     def screenshot(self, name: str):
+        # The test's scratch home would show in file paths and change every run: show the default.
+        self.page.evaluate("""() => document.querySelectorAll('main code').forEach(c => {
+            c.textContent = c.textContent.replace(/^\\/.*\\/token-roi-home\\//, '~/.config/token-roi/'); })""")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
