@@ -9,7 +9,6 @@ page asked for raises `BadRequest`: the server answers 400 with its one-line mes
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -390,9 +389,6 @@ def prices(ctx: Context, q: dict) -> dict:
     return {"file": str(pricing.overrides_path()), "error": override_error,
             "overrides": {k: v.to_dict() for k, v in overrides.items()},
             "models": rows, "totalCost": round(total.cost, 6), "unpricedCalls": total.unpriced_calls}
-
-
-RATE_FIELDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 
 
 def save_price(ctx: Context, body: dict) -> dict:
