@@ -31,6 +31,7 @@ class UsageRow:
     is_subagent: bool = False
     git_branch: str | None = None
     recorded_cost: float | None = None  # USD the agent itself recorded, kept beside our price
+    speed: str | None = None    # the agent's speed mode ('fast' bills at a multiple); None = standard
 
     @property
     def cache_write_tokens(self) -> int:

@@ -25,7 +25,7 @@ CALL_COLUMNS = (
     "agent", "dedupe_key", "ts", "session_id", "project", "model",
     "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
     "cache_write_5m_tokens", "cache_write_1h_tokens", "is_sidechain", "is_subagent",
-    "git_branch", "rank", "recorded_cost",
+    "git_branch", "rank", "recorded_cost", "speed",
 )
 # Columns a better copy of the same call replaces; pricing is reset so the new counters get priced.
 _REPLACED = [c for c in CALL_COLUMNS if c not in ("agent", "dedupe_key")]
@@ -35,7 +35,8 @@ _UPSERT = (
     "ON CONFLICT (agent, dedupe_key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
     + ", cost = NULL, price_source = NULL, price_version = NULL "
-    "WHERE excluded.rank > calls.rank"
+    # ... or the same copy read again with a speed the row lacks (ledgers from before m004_speed)
+    "WHERE excluded.rank > calls.rank OR (excluded.rank = calls.rank AND excluded.speed IS NOT calls.speed)"
 )
 
 
@@ -59,7 +60,7 @@ def _row_values(row: UsageRow, now: int) -> tuple:
         row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
         row.input_tokens, row.output_tokens, row.reasoning_tokens, row.cache_read_tokens,
         row.cache_write_5m_tokens, row.cache_write_1h_tokens, int(row.is_sidechain),
-        int(row.is_subagent), row.git_branch, row.rank, row.recorded_cost, now,
+        int(row.is_subagent), row.git_branch, row.rank, row.recorded_cost, row.speed, now,
     )
 
 

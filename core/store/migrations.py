@@ -150,8 +150,22 @@ def m003_value(db: sqlite3.Connection) -> None:
     )
 
 
+def m004_speed(db: sqlite3.Connection) -> None:
+    """The call's speed mode ('fast' bills at a multiple of the standard rate; NULL = standard).
+    Rows read before this migration lack it, so Claude transcripts are read again from the start
+    (their cursors forget the file): the store fills the speed in on the same copy of each call."""
+    _run(
+        db,
+        """
+        ALTER TABLE calls ADD COLUMN speed TEXT;    -- 'fast', or NULL for standard (a mode name, never content)
+        UPDATE sources SET size = -1, fingerprint = NULL WHERE agent = 'claude'
+        """
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
     m003_value,
+    m004_speed,
 ]
