@@ -105,11 +105,27 @@ def on_session_start(payload: dict) -> dict | None:
             state["ended_at"] = state["end_reason"] = None   # resumed
         settings.for_state(state)
         _catch_up(state, payload)
+    if os.environ.get("TOKEN_ROI_FEATURE"):
+        _tag_feature(payload["session_id"])
     try:
         st.sweep()
     except OSError as exc:
         log(f"[SessionStart] sweep: {exc}")
     return None
+
+
+def _tag_feature(session_id: str) -> None:
+    """Book the session to $TOKEN_ROI_FEATURE (never over an explicit `token-roi tag`)."""
+    from ..accounting.features import tag_from_env
+    from ..store import Store
+    try:
+        store = Store()
+        try:
+            tag_from_env(store, "claude", session_id)
+        finally:
+            store.close()
+    except Exception as exc:  # noqa: BLE001 - a tag is never worth failing the hook over
+        log(f"[SessionStart] feature tag: {type(exc).__name__}: {exc}")
 
 
 def on_tool_result(payload: dict) -> dict | None:

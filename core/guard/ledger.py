@@ -44,7 +44,6 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
         if state is not None:
             save_outcomes(store, state)
             save_signals(store, state, log)
-            save_signals(store, state, log)
     finally:
         store.close()
     return written
@@ -66,24 +65,6 @@ def load_outcomes(store, session_id: str) -> dict | None:
         return json.loads(raw) if raw else None
     except ValueError:
         return None
-
-
-def save_signals(store, state: dict, log=None) -> None:
-    """The session's value signals (tool calls, failures, loops, fast tier, tests, edits vs
-    reads, times) into `session_signals`, from the full guard state on disk (the snapshot
-    carries outcomes only). Counts and names only."""
-    import sqlite3
-    from ..store import StoreError
-    from ..value import signals
-    from .state import peek
-    full = peek(state["session_id"]) or state
-    try:
-        with store.transaction():
-            previous = signals.load(store.db, "claude", state["session_id"])
-            signals.save(store.db, signals.from_guard_state(full, previous=previous))
-    except (sqlite3.Error, StoreError, TypeError, ValueError) as exc:
-        if log:
-            log(f"ledger: session signals: {type(exc).__name__}: {exc}")
 
 
 def save_signals(store, state: dict, log=None) -> None:
