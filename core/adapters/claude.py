@@ -5,7 +5,8 @@ Format and counting rules: shared/reference/claude-code.md section 1. In short: 
 an early streaming copy with a placeholder output count), so rows are keyed on `message.id`
 (`requestId` when there is none) and the store keeps the best copy (main chain, then largest);
 `/btw` replays reuse the id as sidechain copies and lose to the original; subagent transcripts
-hold their own calls, attributed to the parent session.
+hold their own calls, attributed to the parent session. `usage.speed` ('fast' bills at a
+multiple of the standard rate) is kept on the row; 'standard' is stored as None.
 
 Speed: transcripts run to hundreds of MB, almost all of it tool output in lines without usage.
 A JSON string cannot hold the bytes `"usage":` unescaped (every quote inside a string is
@@ -248,6 +249,7 @@ class ClaudeAdapter(JsonlAdapter):
             copy_of = (USAGE_KEY + _dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
             uncached, cache_read, w5m, w1h, output = counts
             cost = obj.get("costUSD")
+            speed = usage.get("speed")
             best[key] = UsageRow(
                 "claude", key, ts,
                 session_id=parent_session or _str(obj.get("sessionId")),
@@ -262,6 +264,7 @@ class ClaudeAdapter(JsonlAdapter):
                 is_subagent=is_subagent,
                 git_branch=_str(obj.get("gitBranch")),
                 recorded_cost=float(cost) if type(cost) in (int, float) else None,
+                speed=None if speed is None or speed == "standard" else _speed(speed),
             )
         return list(best.values()), bad
 
@@ -306,6 +309,11 @@ def _ts(value) -> int | None:
         except ValueError:
             pass
     return epoch_ms(value)
+
+
+def _speed(value) -> str | None:
+    """`usage.speed` other than 'standard': a mode name ('fast'), kept short; not a string, None."""
+    return value[:32] or None if type(value) is str else None
 
 
 def _str(value) -> str | None:

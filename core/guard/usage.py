@@ -48,8 +48,9 @@ def _scan(folder: str) -> list[tuple[str, os.stat_result]]:
     return out
 
 
-def price(model: str | None, counts: tuple) -> float | None:
-    """USD for one call, None when the model has no known price (never $0 by default)."""
+def price(model: str | None, counts: tuple, speed: str | None = None) -> float | None:
+    """USD for one call, None when the model has no known price at this speed (never $0 by
+    default, never a fast call at the standard rate)."""
     if not model:
         return None
     if model not in _rates:
@@ -59,6 +60,8 @@ def price(model: str | None, counts: tuple) -> float | None:
         except Exception:  # noqa: BLE001 - pricing missing or broken: the call stays unpriced
             _rates[model] = None
     rates = _rates[model]
+    if rates is not None:
+        rates = rates.for_speed(speed)
     if rates is None:
         return None
     try:
@@ -97,7 +100,7 @@ def _apply(entry: dict, call: list, sign: int) -> None:
 def _call_of(file_key: str, row) -> list:
     counts = (row.input_tokens, row.output_tokens, row.cache_read_tokens,
               row.cache_write_5m_tokens, row.cache_write_1h_tokens, row.reasoning_tokens)
-    return [file_key, row.rank, row.model, *counts, price(row.model, counts)]
+    return [file_key, row.rank, row.model, *counts, price(row.model, counts, row.speed)]
 
 
 class _Keys:

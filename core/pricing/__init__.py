@@ -5,7 +5,10 @@ Every row of `calls` carries `cost` (USD, NULL while unpriced), `price_source` (
 (genai-prices' version, the bytes of prices.yaml, PRICING_RULES_VERSION). `reprice()` prices
 every row whose version is not the current one; a better copy of a call resets the three
 columns to NULL, so it is priced again. A model no price table knows stays 'unpriced' with a
-NULL cost and all its tokens; it is never priced at $0 unless prices.yaml says so.
+NULL cost and all its tokens; it is never priced at $0 unless prices.yaml says so. A fast-mode
+call (`speed = 'fast'`) bills at the model's fast card; where none is known (a prices.yaml entry,
+or genai-prices without a fast variant for the model) it stays unpriced with price_source
+'unpriced:speed' rather than being priced at the standard rate.
 
 Standard library only at import time (the Claude Code hooks import this): genai-prices, yaml
 and jsonschema are imported inside the functions that need them; hooks use `quick_rates`.
@@ -29,7 +32,7 @@ __all__ = [
 
 # Bump when the way rows are priced changes (formula, derivation rules, matching): every row
 # is then priced again on the next refresh.
-PRICING_RULES_VERSION = "1"
+PRICING_RULES_VERSION = "2"     # 2: fast-mode calls priced at the fast card
 
 _parsed: dict[bytes, dict] = {}
 
@@ -90,11 +93,16 @@ def rates_for(model: str, ts_ms: int | None = None) -> Rates | None:
 
 def price_usage(model: str, *, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0,
                 cache_write_5m_tokens: int = 0, cache_write_1h_tokens: int = 0, reasoning_tokens: int = 0,
-                ts_ms: int | None = None) -> tuple[float | None, str]:
-    """(USD, source) for one call; (None, 'unpriced') when no price is known."""
+                ts_ms: int | None = None, speed: str | None = None) -> tuple[float | None, str]:
+    """(USD, source) for one call; (None, 'unpriced') when no price is known, (None,
+    'unpriced:speed') when the model is priced but not at this speed."""
+    from .rates import UNPRICED_SPEED
     rates = rates_for(model, ts_ms)
     if rates is None:
         return None, "unpriced"
+    rates = rates.for_speed(speed)
+    if rates is None:
+        return None, UNPRICED_SPEED
     return cost_of(rates, input_tokens=input_tokens, output_tokens=output_tokens,
                    reasoning_tokens=reasoning_tokens, cache_read_tokens=cache_read_tokens,
                    cache_write_5m_tokens=cache_write_5m_tokens,
@@ -116,19 +124,28 @@ def _stale_models(db, version: str, full: bool) -> list:
 def _case_for(plans) -> tuple[str, str, list, list]:
     """The cost and price_source CASE expressions over `model` for a group of priced models."""
     from . import catalog
-    from .rates import sql_cost
+    from .rates import sql_speed_cost, sql_speed_source
     cost_sql, cost_params, source_sql, source_params = ["CASE model"], [], ["CASE model"], []
     for model, schedule in plans:
-        branches, branch_params = [], []
+        branches, branch_params, sources, sources_params = [], [], [], []
         for cond, rates in schedule:
             where, where_params = catalog.sql_condition(cond)
-            expr, expr_params = sql_cost(rates)
+            expr, expr_params = sql_speed_cost(rates)
             branches.append(f"WHEN {where} THEN {expr}")
             branch_params += where_params + expr_params
+            expr, expr_params = sql_speed_source(rates)
+            sources.append(f"WHEN {where} THEN {expr}")
+            sources_params += where_params + expr_params
         cost_sql.append(f"WHEN ? THEN (CASE {' '.join(branches)} END)")
         cost_params += [model, *branch_params]
-        source_sql.append("WHEN ? THEN ?")
-        source_params += [model, schedule[0][1].source]
+        if all(r.fast is not None for _, r in schedule) or len(schedule) == 1:
+            # one card, or fast everywhere: the source needs no time condition
+            expr, expr_params = sql_speed_source(schedule[0][1])
+            source_sql.append(f"WHEN ? THEN {expr}")
+            source_params += [model, *expr_params]
+        else:
+            source_sql.append(f"WHEN ? THEN (CASE {' '.join(sources)} END)")
+            source_params += [model, *sources_params]
     return " ".join(cost_sql) + " END", " ".join(source_sql) + " END", cost_params, source_params
 
 

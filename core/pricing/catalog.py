@@ -6,13 +6,22 @@ the call's timestamp wins, and the last is unconditional. This mirrors genai-pri
 `ModelInfo.get_prices` (conditional prices tried last to first, else the first one), and the
 bulk re-price turns each branch into one UPDATE with the same condition in SQL.
 
-A condition is None (always), ("since", epoch_ms) or ("daily", start_ms, end_ms) where the
-times are milliseconds into the UTC day and end < start wraps past midnight.
+A condition is None (always), ("since", epoch_ms), ("daily", start_ms, end_ms) where the
+times are milliseconds into the UTC day and end < start wraps past midnight, or
+("all", cond, cond, ...) when several must hold.
+
+Fast mode: genai-prices states it as price variants (`when: {speed: fast}`) whose prices
+override the standard card key by key, resolved first to last, each with its own optional time
+constraint. Each branch's Rates carries the resolved card as `fast` (None where no variant
+applies, so fast calls there are unpriced).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+from copy import copy
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from .rates import Rates, fill_missing, is_claude
@@ -118,6 +127,8 @@ def _condition(constraint, types) -> tuple | None:
 def holds(cond: tuple | None, ts_ms: int) -> bool:
     if cond is None:
         return True
+    if cond[0] == "all":
+        return all(holds(c, ts_ms) for c in cond[1:])
     if cond[0] == "since":
         return ts_ms >= cond[1]
     tod = ts_ms % DAY_MS
@@ -130,6 +141,9 @@ def holds(cond: tuple | None, ts_ms: int) -> bool:
 def sql_condition(cond: tuple | None) -> tuple[str, list]:
     if cond is None:
         return "1", []
+    if cond[0] == "all":
+        parts = [sql_condition(c) for c in cond[1:]]
+        return "(" + " AND ".join(p[0] for p in parts) + ")", [v for p in parts for v in p[1]]
     if cond[0] == "since":
         return "ts >= ?", [cond[1]]
     start, end = cond[1], cond[2]
@@ -143,6 +157,35 @@ def _find(snapshot, model: str):
         return snapshot.find_provider_model(model, None, None, None)
     except LookupError:
         return None
+
+
+FAST_CONTEXT = {"speed": "fast"}     # the price_context of a fast-mode call
+
+
+def _fast_variants(info, types) -> list[tuple]:
+    """(condition, ModelPrice) of the variants a fast-mode call matches, in genai-prices' order."""
+    return [(_condition(v.constraint, types), v.prices) for v in info.price_variants or ()
+            if all(FAST_CONTEXT.get(k) == want for k, want in v.when.items())]
+
+
+def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude: bool) -> Rates:
+    """`rates` with its fast card: `model_price` overridden by `variants` (ModelPrices, earlier
+    wins per key, as ModelInfo.get_prices resolves them); no variant, no fast card."""
+    if not variants:
+        return rates
+    overrides: dict = {}
+    for prices in variants:
+        for key, price in vars(prices).items():
+            if price is not None:
+                overrides.setdefault(key, price)
+    merged = copy(model_price)
+    merged.__dict__.update(overrides)
+    return replace(rates, fast=rates_from_model_price(merged, model_id, claude))
+
+
+def _all(*conds) -> tuple | None:
+    conds = [c for c in conds if c is not None]
+    return None if not conds else conds[0] if len(conds) == 1 else ("all", *conds)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -164,12 +207,20 @@ def genai_schedule(model: str) -> tuple | None:
     else:
         conditional = [(_condition(c.constraint, types), c.prices) for c in reversed(info.prices)]
         conditional.append((None, info.prices[0].prices))   # nothing active: the first one
+    fast = _fast_variants(info, types)
+    timed = [i for i, (c, _) in enumerate(fast) if c is not None]
+    # Which timed variants are active splits each branch: largest sets first, so the first
+    # branch whose condition holds is the one naming exactly the active set (the empty set last).
+    active_sets = [s for k in range(len(timed), -1, -1) for s in itertools.combinations(timed, k)]
     branches = []
     for cond, model_price in conditional:
         rates = rates_from_model_price(model_price, info.id, claude)
         if rates is None:
             return None
-        branches.append((cond, rates))
+        for active in active_sets:
+            variants = [p for i, (c, p) in enumerate(fast) if c is None or i in active]
+            branches.append((_all(cond, *(fast[i][0] for i in active)),
+                             _with_fast(rates, model_price, variants, info.id, claude)))
         if cond is None:
             break
     return tuple(branches)
@@ -202,10 +253,13 @@ def current_rates_dicts(info_filter) -> list[dict]:
             continue
         models = []
         for info in provider.models:
-            rates = rates_from_model_price(info.get_prices(now), info.id,
-                                           is_claude(info.id) or provider.id == "anthropic")
+            claude = is_claude(info.id) or provider.id == "anthropic"
+            model_price = info.get_prices(now)
+            rates = rates_from_model_price(model_price, info.id, claude)
             if rates is None:
                 continue
+            variants = [p for c, p in _fast_variants(info, types) if c is None or holds(c, int(now.timestamp() * 1000))]
+            rates = _with_fast(rates, model_price, variants, info.id, claude)
             models.append({"id": info.id, "match": clause_to_json(info.match, types), "rates": rates.to_dict()})
         out.append({"id": provider.id, "match": clause_to_json(provider.model_match, types), "models": models})
     return out

@@ -12,6 +12,10 @@ tier). `long` may itself carry a higher threshold, for the few models with sever
 
 `TERMS` pairs each ledger counter with the rate it bills at; `cost_of` (Python) and `sql_cost`
 (the bulk UPDATE) are both built from it, so the formula exists once.
+
+Speed: a call made in fast mode (`speed = 'fast'` on the row) bills at `fast`, the model's own
+fast-mode card (with its own cliffs). A fast call on a card without one, or a speed we have no
+card for, is unpriced (`UNPRICED_SPEED`), never priced at the standard rate.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ TERMS: tuple[tuple[str, str], ...] = (
 PROMPT_COUNTERS = ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens")
 RATE_FIELDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 PER = 1_000_000.0
+
+# price_source of a call whose speed has no known rate: its cost stays NULL (unpriced).
+UNPRICED_SPEED = "unpriced:speed"
+_STANDARD_SQL = "(speed IS NULL OR speed = 'standard')"
 
 # Anthropic's published cache multipliers of the input rate, used only to fill a rate a price
 # table leaves out for a Claude model.
@@ -51,6 +59,13 @@ class Rates:
     long: "Rates | None" = None
     source: str = "genai-prices"
     model_id: str | None = None
+    fast: "Rates | None" = None         # the fast-mode card; None = no known fast price
+
+    def for_speed(self, speed: str | None) -> "Rates | None":
+        """The card a call at `speed` bills at; None when no price is known for that speed."""
+        if speed is None or speed == "standard":
+            return self
+        return self.fast if speed == "fast" else None
 
     def at(self, prompt_tokens: int) -> "Rates":
         """The rates a call with this many prompt tokens bills at (the highest cliff it passes)."""
@@ -67,19 +82,23 @@ class Rates:
         d["source"] = self.source
         if self.model_id:
             d["model_id"] = self.model_id
+        if self.fast is not None:
+            d["fast"] = self.fast.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Rates":
-        long = d.get("long")
+        long, fast = d.get("long"), d.get("fast")
         return cls(*(float(d[f]) for f in RATE_FIELDS),
                    long_threshold=d.get("long_threshold") if long else None,
                    long=cls.from_dict(long) if long else None,
-                   source=d.get("source", "genai-prices"), model_id=d.get("model_id"))
+                   source=d.get("source", "genai-prices"), model_id=d.get("model_id"),
+                   fast=cls.from_dict(fast) if fast else None)
 
     def with_source(self, source: str, model_id: str | None = None) -> "Rates":
         long = self.long.with_source(source, model_id) if self.long else None
-        return replace(self, source=source, model_id=model_id, long=long)
+        fast = self.fast.with_source(source, model_id) if self.fast else None
+        return replace(self, source=source, model_id=model_id, long=long, fast=fast)
 
 
 def cost_of(rates: Rates, *, input_tokens: int = 0, output_tokens: int = 0, reasoning_tokens: int = 0,
@@ -122,6 +141,23 @@ def sql_cost(rates: Rates) -> tuple[str, list]:
         sql += _sql_linear(higher, params)
     sql += " ELSE " + _sql_linear(rates, params) + " END"
     return sql, params
+
+
+def sql_speed_cost(rates: Rates) -> tuple[str, list]:
+    """`sql_cost` chosen by the row's `speed`: the standard card, the fast card for 'fast' when
+    there is one, else NULL (unpriced)."""
+    sql, params = sql_cost(rates)
+    if rates.fast is None:
+        return f"(CASE WHEN {_STANDARD_SQL} THEN {sql} END)", params
+    fast_sql, fast_params = sql_cost(rates.fast)
+    return (f"(CASE WHEN {_STANDARD_SQL} THEN {sql} WHEN speed = 'fast' THEN {fast_sql} END)",
+            params + fast_params)
+
+
+def sql_speed_source(rates: Rates) -> tuple[str, list]:
+    """The price_source matching `sql_speed_cost`: the card's source, or UNPRICED_SPEED."""
+    known = _STANDARD_SQL if rates.fast is None else f"({_STANDARD_SQL} OR speed = 'fast')"
+    return f"(CASE WHEN {known} THEN ? ELSE ? END)", [rates.source, UNPRICED_SPEED]
 
 
 def is_claude(model: str | None) -> bool:
