@@ -10,28 +10,52 @@ No prompt or code content is ever carried: counts, times and names only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import Record
 
 
-@dataclass(slots=True)
-class UsageRow:
-    agent: str                 # 'claude', 'codex', ...
-    dedupe_key: str            # unique per agent: one key per real API call
-    ts: int                    # epoch milliseconds, UTC
-    session_id: str | None = None
-    project: str | None = None  # the working directory (project path)
-    model: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_5m_tokens: int = 0
-    cache_write_1h_tokens: int = 0
-    is_sidechain: bool = False
-    is_subagent: bool = False
-    git_branch: str | None = None
-    recorded_cost: float | None = None  # USD the agent itself recorded, kept beside our price
-    speed: str | None = None    # the agent's speed mode ('fast' bills at a multiple); None = standard
+class UsageRow(Record):
+    """A hand-written @dataclass(slots=True) (see record.py): fields in constructor order."""
+    __slots__ = ("agent", "dedupe_key", "ts", "session_id", "project", "model",
+                 "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+                 "cache_write_5m_tokens", "cache_write_1h_tokens", "is_sidechain", "is_subagent",
+                 "git_branch", "recorded_cost", "speed")
+
+    def __init__(self,
+                 agent: str,                  # 'claude', 'codex', ...
+                 dedupe_key: str,             # unique per agent: one key per real API call
+                 ts: int,                     # epoch milliseconds, UTC
+                 session_id: str | None = None,
+                 project: str | None = None,  # the working directory (project path)
+                 model: str | None = None,
+                 input_tokens: int = 0,
+                 output_tokens: int = 0,
+                 reasoning_tokens: int = 0,
+                 cache_read_tokens: int = 0,
+                 cache_write_5m_tokens: int = 0,
+                 cache_write_1h_tokens: int = 0,
+                 is_sidechain: bool = False,
+                 is_subagent: bool = False,
+                 git_branch: str | None = None,
+                 recorded_cost: float | None = None,  # USD the agent itself recorded, kept beside our price
+                 speed: str | None = None,    # the agent's speed mode ('fast' bills at a multiple); None = standard
+                 ):
+        self.agent = agent
+        self.dedupe_key = dedupe_key
+        self.ts = ts
+        self.session_id = session_id
+        self.project = project
+        self.model = model
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.cache_read_tokens = cache_read_tokens
+        self.cache_write_5m_tokens = cache_write_5m_tokens
+        self.cache_write_1h_tokens = cache_write_1h_tokens
+        self.is_sidechain = is_sidechain
+        self.is_subagent = is_subagent
+        self.git_branch = git_branch
+        self.recorded_cost = recorded_cost
+        self.speed = speed
 
     @property
     def cache_write_tokens(self) -> int:

@@ -22,11 +22,14 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
 
 from ..rows import UsageRow
 from .base import JsonlAdapter, Source
 from .fields import epoch_ms, tokens
+
+TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 try:  # a C decoder when installed; the stdlib one otherwise (hooks may run without it)
     from orjson import dumps as _dumps

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -35,10 +34,13 @@ _WANTED = (b'"tokens"', b'"sessionId"')
 _OFFSET_BITS = 31          # offsets up to 2 GiB per session file; the mtime takes the bits above
 
 
-@dataclass(slots=True)
 class GeminiRow(UsageRow):
     """A row whose later copy always wins: `order` = (file mtime in s << 31) + record offset."""
-    order: int = 0
+    __slots__ = ("order",)
+
+    def __init__(self, *args, order: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
 
     @property
     def rank(self) -> int:

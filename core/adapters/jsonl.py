@@ -13,12 +13,12 @@ line longer than a chunk is read again with a larger one.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from typing import TYPE_CHECKING
 
-from ..store import Cursor
+from ..cursor import Cursor
+from ..digest import blake2b
 
+TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
 if TYPE_CHECKING:
     from .base import JsonlAdapter, ReadResult, Source
 
@@ -29,7 +29,7 @@ SAMPLE = 4096
 
 def fingerprint(f, offset: int) -> str:
     """Hash of the file's first bytes and the bytes just before `offset`."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     f.seek(0)
     h.update(f.read(min(SAMPLE, offset)))
     tail = max(0, offset - SAMPLE)

@@ -86,11 +86,13 @@ def _show(args) -> int:
 
 
 def _jsonable(value):
-    """Rates objects (dataclasses) as plain JSON values."""
-    import dataclasses
+    """Rates objects (slotted records, see token_roi.record) as plain JSON values."""
+    from ..record import Record
 
     def plain(o):
-        return dataclasses.asdict(o) if dataclasses.is_dataclass(o) else getattr(o, "__dict__", str(o))
+        if isinstance(o, Record):
+            return {name: getattr(o, name) for name in o._fields}
+        return getattr(o, "__dict__", str(o))
     try:
         return json.loads(json.dumps(value, default=plain))
     except (TypeError, ValueError):

@@ -12,8 +12,9 @@ ends (a novel successful call).
 
 from __future__ import annotations
 
-import hashlib
 import json
+
+from ..digest import blake2b
 
 INPUTS_KEPT = 200
 # Fields that change between otherwise identical calls without changing what the call does.
@@ -33,7 +34,7 @@ def _normalise(value):
 def input_hash(tool_input) -> str:
     text = json.dumps(_normalise(tool_input), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).hexdigest()
+    return blake2b(text.encode("utf-8", "replace"), digest_size=8).hexdigest()
 
 
 def _loop(state: dict, tool: str) -> dict:

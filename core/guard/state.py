@@ -13,7 +13,10 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+
+TYPE_CHECKING = False        # no `typing` import in the hooks; annotations are never evaluated
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 try:
     import fcntl
@@ -38,8 +41,8 @@ def file_name(session_id: str) -> str:
     hostile id cannot walk out of the folder."""
     if 0 < len(session_id) <= 128 and _SAFE_CHARS.issuperset(session_id) and session_id.strip(".") != "":
         return f"{session_id}.json"
-    import hashlib
-    return "id-" + hashlib.blake2b(session_id.encode("utf-8", "replace"), digest_size=12).hexdigest() + ".json"
+    from ..digest import blake2b
+    return "id-" + blake2b(session_id.encode("utf-8", "replace"), digest_size=12).hexdigest() + ".json"
 
 
 def session_path(session_id: str) -> Path:

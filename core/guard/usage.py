@@ -234,7 +234,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
     from ..adapters.base import Source
     from ..adapters.claude import ADAPTER
     from ..adapters.jsonl import read_incremental
-    from ..store import Cursor
+    from ..cursor import Cursor
 
     table = books.table(is_sub)
     entry = table.get(key)

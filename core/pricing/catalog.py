@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import itertools
 from copy import copy
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from .rates import Rates, fill_missing, is_claude
@@ -180,7 +179,7 @@ def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude:
                 overrides.setdefault(key, price)
     merged = copy(model_price)
     merged.__dict__.update(overrides)
-    return replace(rates, fast=rates_from_model_price(merged, model_id, claude))
+    return rates.replace(fast=rates_from_model_price(merged, model_id, claude))
 
 
 def _all(*conds) -> tuple | None:

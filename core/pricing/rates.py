@@ -20,7 +20,7 @@ card for, is unpriced (`UNPRICED_SPEED`), never priced at the standard rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from ..record import Record
 
 # ledger column / counter name -> Rates field it bills at
 TERMS: tuple[tuple[str, str], ...] = (
@@ -46,20 +46,52 @@ ANTHROPIC_CACHE_WRITE_5M = 1.25
 ANTHROPIC_CACHE_WRITE_1H = 2.0
 
 
-@dataclass(frozen=True)
-class Rates:
+class Rates(Record):
     """USD per million tokens. `source` is 'genai-prices' or 'override'; `model_id` is the price
-    entry that matched (genai-prices' model id, or the override key)."""
-    input: float
-    output: float
-    cache_read: float
-    cache_write_5m: float
-    cache_write_1h: float
-    long_threshold: int | None = None   # prompt tokens; strictly above it the whole call bills at `long`
-    long: "Rates | None" = None
-    source: str = "genai-prices"
-    model_id: str | None = None
-    fast: "Rates | None" = None         # the fast-mode card; None = no known fast price
+    entry that matched (genai-prices' model id, or the override key). Immutable and hashable, as
+    the @dataclass(frozen=True) it replaces (see record.py); `replace` gives a changed copy."""
+    __slots__ = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h",
+                 "long_threshold", "long", "source", "model_id", "fast")
+
+    def __init__(self, input: float, output: float, cache_read: float, cache_write_5m: float,
+                 cache_write_1h: float,
+                 long_threshold: int | None = None,   # prompt tokens; strictly above it the whole call bills at `long`
+                 long: Rates | None = None,
+                 source: str = "genai-prices",
+                 model_id: str | None = None,
+                 fast: Rates | None = None):          # the fast-mode card; None = no known fast price
+        set_ = object.__setattr__
+        set_(self, "input", input)
+        set_(self, "output", output)
+        set_(self, "cache_read", cache_read)
+        set_(self, "cache_write_5m", cache_write_5m)
+        set_(self, "cache_write_1h", cache_write_1h)
+        set_(self, "long_threshold", long_threshold)
+        set_(self, "long", long)
+        set_(self, "source", source)
+        set_(self, "model_id", model_id)
+        set_(self, "fast", fast)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}: Rates are immutable (use .replace)")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"cannot delete field {name!r}: Rates are immutable")
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self):       # copy and pickle without the refused __setattr__
+        return (Rates, self._values())
+
+    def replace(self, **changes) -> Rates:
+        """A copy with `changes` applied (dataclasses.replace)."""
+        values = {name: getattr(self, name) for name in self._fields}
+        unknown = changes.keys() - values.keys()
+        if unknown:
+            raise TypeError(f"Rates has no field {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return Rates(**values)
 
     def for_speed(self, speed: str | None) -> "Rates | None":
         """The card a call at `speed` bills at; None when no price is known for that speed."""
@@ -98,7 +130,7 @@ class Rates:
     def with_source(self, source: str, model_id: str | None = None) -> "Rates":
         long = self.long.with_source(source, model_id) if self.long else None
         fast = self.fast.with_source(source, model_id) if self.fast else None
-        return replace(self, source=source, model_id=model_id, long=long, fast=fast)
+        return self.replace(source=source, model_id=model_id, long=long, fast=fast)
 
 
 def cost_of(rates: Rates, *, input_tokens: int = 0, output_tokens: int = 0, reasoning_tokens: int = 0,

@@ -8,11 +8,11 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import paths
+from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
 from ..rows import UsageRow
 from .migrations import MIGRATIONS
 
@@ -38,21 +38,6 @@ _UPSERT = (
     # ... or the same copy read again with a speed the row lacks (ledgers from before m004_speed)
     "WHERE excluded.rank > calls.rank OR (excluded.rank = calls.rank AND excluded.speed IS NOT calls.speed)"
 )
-
-
-@dataclass
-class Cursor:
-    """Where the last read of one source stopped (see adapters/base.py for how it is used)."""
-    agent: str
-    path: str
-    offset: int = 0
-    size: int = 0
-    mtime_ns: int = 0
-    inode: int | None = None
-    fingerprint: str | None = None
-    state: dict = field(default_factory=dict)
-    bad_lines: int = 0
-    rows_seen: int = 0
 
 
 def _row_values(row: UsageRow, now: int) -> tuple:
