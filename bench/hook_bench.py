@@ -48,9 +48,9 @@ IMPORT_STEPS = (
     ("`python3 -S -E -c pass`", "pass"),
     ("+ json", "import json"),
     ("+ pathlib (token_roi.paths)", "import json, pathlib"),
-    ("+ dataclasses (rows, store, adapters, pricing)", "import json, pathlib, dataclasses"),
-    ("+ sqlite3, hashlib, typing, datetime (store, jsonl, adapters)",
-     "import json, pathlib, dataclasses, sqlite3, hashlib, typing, datetime"),
+    # (dataclasses, sqlite3, hashlib and typing are no longer on this path: see core/record.py)
+    ("+ datetime, contextlib, fcntl (adapters.fields, guard.state)",
+     "import json, pathlib, datetime, contextlib, fcntl"),
     ("+ every module the PostToolUse hook loads", _HOOK_IMPORTS),
 )
 
