@@ -47,11 +47,12 @@ def _current_overrides() -> tuple[bytes, dict[str, Rates]]:
 
 def _table_version() -> str:
     from . import catalog, quick
-    try:
-        catalog._genai()        # installed is not enough: it must import, or the snapshot prices
+    # Installed is not enough: it must import, or the snapshot prices. Whether it imports is only
+    # learnt when something needs a price (see reprice), so a report with nothing new to price
+    # never pays for importing it.
+    if catalog.genai_present():
         return f"genai-prices {catalog.genai_version()}"
-    except catalog.Unavailable:
-        return f"snapshot {quick.snapshot_info().get('generated_from')}"
+    return f"snapshot {quick.snapshot_info().get('generated_from')}"
 
 
 def current_version(override_bytes: bytes | None = None) -> str:
@@ -164,6 +165,9 @@ def reprice(store) -> int:
         return 0
     # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s) ...
     schedules = {model: _schedule(model, overrides) for model in models}
+    # Looking the rates up imported genai-prices: if that failed, the snapshot priced them, and
+    # the version must say so.
+    version = current_version(raw)
     before = db.total_changes
     with store.transaction():
         # ... and the stale set is read again under it: another process may have moved on.
