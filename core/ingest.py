@@ -8,9 +8,13 @@ a commit per file cost more than parsing the file on trees of thousands of small
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 
 from . import adapters
+from .adapters import jsonl
+from .adapters.base import JsonlAdapter
 from .progress import Progress
 from .store import Store
 
@@ -40,7 +44,10 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
         stats.warnings.extend(adapter.take_warnings())
     cursors = store.cursors()
     plan = [(a, s, cursors.get((a.name, s.key))) for a, s in work]
-    progress = Progress(sum(a.size_hint(s, c) for a, s, c in plan)) if show_progress else None
+    # The bar is drawn on a terminal only; sizing it costs a stat per source, so only there.
+    progress = None
+    if show_progress and sys.stderr.isatty():
+        progress = Progress(sum(a.size_hint(s, c) for a, s, c in plan))
     batch: list = []
     batch_bytes = 0
 
@@ -51,8 +58,15 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
                 store.put_cursor(result.cursor)
         batch.clear()
 
+    stat_skips: dict = {}
     for adapter, source, cursor in plan:
         stats.sources += 1
+        if cursor is not None:
+            skips = stat_skips.get(adapter)
+            if skips is None:
+                skips = stat_skips[adapter] = _skips_by_stat(adapter)
+            if skips and _unchanged(source, cursor):
+                continue
         try:
             result = adapter.read(source, cursor)
         except FileNotFoundError:
@@ -80,6 +94,20 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
     if progress:
         progress.close()
     return stats
+
+
+def _skips_by_stat(adapter) -> bool:
+    """Whether the adapter reads through jsonl.read_incremental, whose first test is _unchanged's:
+    then an unchanged source costs one stat here, and no read call (a warm run has thousands)."""
+    return isinstance(adapter, JsonlAdapter) and type(adapter).read is JsonlAdapter.read
+
+
+def _unchanged(source, cursor) -> bool:
+    try:
+        st = os.stat(source.path)
+    except OSError:
+        return False                 # let the read meet the error and report it as it does
+    return jsonl._same(cursor, st)
 
 
 def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:

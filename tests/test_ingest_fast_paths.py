@@ -1,0 +1,116 @@
+"""The shortcuts a big tree takes through ingest: unchanged JSONL sources are skipped on one stat
+without a read call (only where that is exactly what the reader would decide), and the progress
+bar is sized only where it can be drawn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from token_roi import ingest as ingest_mod
+from token_roi.adapters.base import Adapter, JsonlAdapter
+from token_roi.adapters.claude import ADAPTER, ClaudeAdapter
+from token_roi.ingest import ingest
+from token_roi.store import Store
+
+SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
+
+
+def usage_line(i: int, session: str = SESSION) -> str:
+    return ('{"parentUuid":null,"isSidechain":false,"userType":"external","cwd":"/home/u/proj",'
+            f'"sessionId":"{session}","version":"2.1.140","gitBranch":"main","type":"assistant",'
+            f'"message":{{"model":"claude-sonnet-4-6","id":"msg_{session[:4]}{i}","type":"message",'
+            '"role":"assistant","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn",'
+            f'"usage":{{"input_tokens":{i},"cache_creation_input_tokens":0,"cache_read_input_tokens":100,'
+            f'"output_tokens":{10 * i}}}}},"requestId":"req_{session[:4]}{i}","uuid":"u{i}",'
+            f'"timestamp":"2026-10-0{1 + i % 8}T10:00:0{i % 10}.000Z"}}\n')
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "cfg"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    proj = root / "projects" / "-home-u-proj"
+    proj.mkdir(parents=True)
+    for n in range(5):
+        session = f"{n}" * 8 + SESSION[8:]
+        (proj / f"{session}.jsonl").write_text("".join(usage_line(i, session) for i in range(1, 4)))
+    return proj
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "ledger.sqlite3")
+    yield s
+    s.close()
+
+
+def totals(store):
+    return store.db.execute("SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens) FROM calls").fetchone()
+
+
+def test_unchanged_sources_are_not_read_again(tree, store, monkeypatch):
+    ingest(store, ["claude"], show_progress=False)
+    reads = []
+    real = JsonlAdapter.read
+    monkeypatch.setattr(JsonlAdapter, "read", lambda self, s, c: reads.append(s.key) or real(self, s, c))
+    again = ingest(store, ["claude"], show_progress=False)
+    assert (again.sources, again.sources_read, reads) == (5, 0, [])
+    # One file grows, one keeps its size but is rewritten (new mtime): both are read, nothing else.
+    grown, touched = sorted(tree.iterdir())[:2]
+    with open(grown, "a") as f:
+        f.write(usage_line(7, grown.stem))
+    st = touched.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    third = ingest(store, ["claude"], show_progress=False)
+    assert sorted(reads) == sorted([str(grown), str(touched)])
+    assert third.rows == 1 and totals(store) == (16, 5 * 6 + 7, 5 * 60 + 70)
+
+
+def test_a_half_written_last_line_is_read_once_complete(tree, store):
+    path = sorted(tree.iterdir())[0]
+    with open(path, "a") as f:
+        f.write(usage_line(8, path.stem)[:-40])          # no newline yet: still being written
+    ingest(store, ["claude"], show_progress=False)
+    assert totals(store) == (15, 30, 300)
+    ingest(store, ["claude"], show_progress=False)        # same size and time: skipped on a stat
+    assert totals(store) == (15, 30, 300)
+    with open(path, "a") as f:
+        f.write(usage_line(8, path.stem)[-40:])
+    ingest(store, ["claude"], show_progress=False)
+    assert totals(store) == (16, 38, 380)
+
+
+class _Counting(JsonlAdapter):
+    """A JSONL adapter with its own read: the stat shortcut must not decide for it."""
+    name = "claude"
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, 0
+
+    def sources(self):
+        return self.inner.sources()
+
+    def read(self, source, cursor):
+        self.reads += 1
+        return self.inner.read(source, cursor)
+
+
+def test_adapters_with_their_own_read_are_always_asked(tree, store, monkeypatch):
+    counting = _Counting(ClaudeAdapter())
+    monkeypatch.setattr(ingest_mod.adapters, "available", lambda agents=None: [counting])
+    ingest(store, ["claude"], show_progress=False)
+    ingest(store, ["claude"], show_progress=False)
+    assert counting.reads == 10
+    assert ingest_mod._skips_by_stat(ADAPTER) and not ingest_mod._skips_by_stat(counting)
+    assert not ingest_mod._skips_by_stat(Adapter())
+
+
+def test_no_size_hints_when_stderr_is_not_a_terminal(tree, store, monkeypatch):
+    hints = []
+    real = Adapter.size_hint
+    monkeypatch.setattr(Adapter, "size_hint", lambda self, s, c: hints.append(s) or real(self, s, c))
+    ingest(store, ["claude"])                              # progress asked for; stderr is captured
+    assert hints == [] and totals(store) == (15, 30, 300)
