@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from . import adapters
 from .adapters import jsonl
-from .adapters.base import JsonlAdapter
+from .adapters.base import JsonlAdapter, ReadResult
 from .progress import Progress
+from .rows import UsageRow
 from .store import Store
 
 BATCH_SOURCES = 400
@@ -59,23 +60,24 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
         batch.clear()
 
     stat_skips: dict = {}
+    todo = []
     for adapter, source, cursor in plan:
         stats.sources += 1
-        if cursor is not None:
-            skips = stat_skips.get(adapter)
-            if skips is None:
-                skips = stat_skips[adapter] = _skips_by_stat(adapter)
-            if skips and _unchanged(source, cursor):
-                continue
-        try:
-            result = adapter.read(source, cursor)
-        except FileNotFoundError:
+        skips = stat_skips.get(adapter)
+        if skips is None:
+            skips = stat_skips[adapter] = _skips_by_stat(adapter)
+        if skips and cursor is not None and _unchanged(source, cursor):
+            continue
+        todo.append((adapter, source, cursor, skips))
+
+    for adapter, source, cursor, result in _read_all(todo):
+        if isinstance(result, FileNotFoundError):
             continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
-        except PermissionError:
+        if isinstance(result, PermissionError):
             stats.warnings.append(f"{source.path}: permission denied, skipped")
             continue
-        except OSError as exc:
-            stats.warnings.append(f"{source.path}: {exc.strerror or exc}, skipped")
+        if isinstance(result, OSError):
+            stats.warnings.append(f"{source.path}: {result.strerror or result}, skipped")
             continue
         if progress:
             progress.advance(result.bytes_read or adapter.size_hint(source, cursor))
@@ -94,6 +96,71 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
     if progress:
         progress.close()
     return stats
+
+
+def _read_one(adapter, source, cursor):
+    try:
+        return adapter.read(source, cursor)
+    except OSError as exc:
+        return exc
+
+
+def _read_all(todo: list):
+    """(adapter, source, cursor, ReadResult or the OSError met) for each item, in order. Sources
+    of pure JSONL readers (see _skips_by_stat) are parsed in worker processes when there are
+    enough bytes to pay for them; the caller writes every result itself, in this order, so the
+    rows and cursor of a source still land in one transaction and ties between copies of a
+    call in several files resolve as in a serial read."""
+    pool = _pool_for(todo)
+    if pool is None:
+        for adapter, source, cursor, _ in todo:
+            yield adapter, source, cursor, _read_one(adapter, source, cursor)
+        return
+    try:
+        results = pool.imap(_work, [i for i, item in enumerate(todo) if item[3]], chunksize=4)
+        for adapter, source, cursor, parallel in todo:
+            if not parallel:
+                yield adapter, source, cursor, _read_one(adapter, source, cursor)
+                continue
+            got = next(results)
+            if isinstance(got, tuple):
+                rows, new_cursor, bytes_read, bad_lines, unchanged = got
+                got = ReadResult([UsageRow(*r) for r in rows], new_cursor, bytes_read, bad_lines, unchanged)
+            yield adapter, source, cursor, got
+    finally:
+        pool.terminate()
+        _JOBS.clear()
+
+
+PARALLEL_BYTES = 64 * 1024 * 1024    # below this a serial read finishes before workers pay off
+_JOBS: list = []                     # what the forked workers read, by index
+
+
+def _pool_for(todo: list):
+    """A pool of forked workers, or None: one core, few bytes to read, or no fork (Windows,
+    macOS' default) where a worker would re-import everything and pickle the adapters."""
+    import multiprocessing
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2 or sum(1 for item in todo if item[3]) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if sum(a.size_hint(s, c) for a, s, c, parallel in todo if parallel) < PARALLEL_BYTES:
+        return None
+    _JOBS[:] = todo
+    try:
+        return multiprocessing.get_context("fork").Pool(min(cores, 4))
+    except OSError:                  # e.g. no semaphores in a sandbox: read serially
+        _JOBS.clear()
+        return None
+
+
+def _work(i: int):
+    """In a worker: read one source; the rows go back as plain tuples (cheaper to pickle)."""
+    adapter, source, cursor, _ = _JOBS[i]
+    result = _read_one(adapter, source, cursor)
+    if isinstance(result, OSError):
+        return result
+    return ([r._values() for r in result.rows], result.cursor, result.bytes_read, result.bad_lines,
+            result.unchanged)
 
 
 def _skips_by_stat(adapter) -> bool:

@@ -109,8 +109,61 @@ def test_adapters_with_their_own_read_are_always_asked(tree, store, monkeypatch)
 
 
 def test_no_size_hints_when_stderr_is_not_a_terminal(tree, store, monkeypatch):
+    ingest(store, ["claude"])
     hints = []
     real = Adapter.size_hint
     monkeypatch.setattr(Adapter, "size_hint", lambda self, s, c: hints.append(s) or real(self, s, c))
     ingest(store, ["claude"])                              # progress asked for; stderr is captured
     assert hints == [] and totals(store) == (15, 30, 300)
+
+
+def _calls(store):
+    cols = [r[1] for r in store.db.execute("PRAGMA table_info(calls)") if not r[1].endswith("_at")]
+    return store.db.execute(f"SELECT {', '.join(cols)} FROM calls ORDER BY agent, dedupe_key").fetchall()
+
+
+def _sources(store):
+    return store.db.execute("SELECT agent, path, offset, size, fingerprint, state, bad_lines, rows_seen "
+                            "FROM sources ORDER BY path").fetchall()
+
+
+def test_parallel_read_lands_the_same_rows_and_cursors_as_a_serial_one(tree, tmp_path, monkeypatch):
+    # A resumed session starts with a copy of its parent's lines (same ids, another session),
+    # a garbage line and a half-written last line: ties and cursors must come out as in a serial read.
+    first = sorted(tree.iterdir())[0]
+    resumed = tree / ("9" * 8 + SESSION[8:] + ".jsonl")
+    resumed.write_text(first.read_text() + "not json\n" + usage_line(9, resumed.stem) + usage_line(5)[:-30])
+    (tree / "empty.jsonl").write_text("")
+    serial, parallel = Store(tmp_path / "serial.sqlite3"), Store(tmp_path / "parallel.sqlite3")
+    try:
+        a = ingest(serial, ["claude"], show_progress=False)
+        monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
+        monkeypatch.setattr(ingest_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+        pools = []
+        real_pool = ingest_mod._pool_for
+        monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo: pools.append(real_pool(todo)) or pools[-1])
+        b = ingest(parallel, ["claude"], show_progress=False)
+        assert len(pools) == 1 and pools[0] is not None            # the workers did read
+        assert (a.sources, a.sources_read, a.rows, a.bytes_read, a.bad_lines) == \
+               (b.sources, b.sources_read, b.rows, b.bytes_read, b.bad_lines) == (7, 7, 16, a.bytes_read, 1)
+        assert _calls(serial) == _calls(parallel) and _sources(serial) == _sources(parallel)
+    finally:
+        serial.close()
+        parallel.close()
+
+
+def test_parallel_read_skips_a_file_that_vanished(tree, store, monkeypatch):
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(ingest_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    gone = sorted(tree.iterdir())[0]
+    listed = ADAPTER.sources
+
+    def sources():
+        found = list(listed())
+        gone.unlink()
+        return iter(found)
+
+    monkeypatch.setattr(ADAPTER, "sources", sources)
+    stats = ingest(store, ["claude"], show_progress=False)
+    assert stats.warnings == [] and stats.sources == 5 and stats.sources_read == 4
+    assert totals(store) == (12, 24, 240)
