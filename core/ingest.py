@@ -139,9 +139,11 @@ _JOBS: list = []                     # what the forked workers read, by index
 def _pool_for(todo: list):
     """A pool of forked workers, or None: one core, few bytes to read, or no fork (Windows,
     macOS' default) where a worker would re-import everything and pickle the adapters."""
-    import multiprocessing
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if cores < 2 or sum(1 for item in todo if item[3]) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2 or sum(1 for item in todo if item[3]) < 2:
+        return None                  # (before importing multiprocessing: a warm run reads nothing)
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
         return None
     if sum(a.size_hint(s, c) for a, s, c, parallel in todo if parallel) < PARALLEL_BYTES:
         return None

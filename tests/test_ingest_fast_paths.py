@@ -167,3 +167,17 @@ def test_parallel_read_skips_a_file_that_vanished(tree, store, monkeypatch):
     stats = ingest(store, ["claude"], show_progress=False)
     assert stats.warnings == [] and stats.sources == 5 and stats.sources_read == 4
     assert totals(store) == (12, 24, 240)
+
+
+def test_a_warm_ingest_does_not_import_multiprocessing(tree, tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys; from token_roi.ingest import ingest; from token_roi.store import Store; "
+            "s = Store(sys.argv[1]); ingest(s, ['claude'], show_progress=False); "
+            "sys.modules.pop('multiprocessing', None); "
+            "st = ingest(s, ['claude'], show_progress=False); "
+            "print(st.sources, st.sources_read, 'multiprocessing' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "l.sqlite3")], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["5", "0", "False"]
