@@ -104,15 +104,59 @@ def base_env(fake_home: Path, tree: Path) -> dict:
 
 # -- measuring ----------------------------------------------------------------------------------
 
+def _tree_rss_kb(root: int) -> int:
+    """Summed RSS of a process and all its descendants (Linux /proc; 0 elsewhere). Pages a
+    forked worker shares with its parent are counted twice, so this errs high."""
+    kids: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(name))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        stack.extend(kids.get(pid, []))
+    return total
+
+
 def measure(cmd: list[str], env: dict) -> dict:
-    """Wall seconds, CPU seconds (user + system, children included) and peak RSS (MB) of one
-    process, the 1-minute load average before it ran, and its stdout parsed as JSON."""
+    """Wall seconds, CPU seconds (user + system, children included) and peak RSS (MB: the largest
+    single process from /usr/bin/time, and the whole process tree sampled every 50 ms) of one
+    command, the 1-minute load average before it ran, and its stdout parsed as JSON."""
+    import threading
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["/usr/bin/time", "-f", "%M %U %S", "-o", tf.name, *cmd] if Path("/usr/bin/time").exists() else cmd
         t0 = time.monotonic()
-        proc = subprocess.run(full, env=env, capture_output=True, text=True)
+        proc = subprocess.Popen(full, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak = [0]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        stdout, stderr = proc.communicate()
         wall = time.monotonic() - t0
+        done.set()
+        sampler.join()
+        proc = subprocess.CompletedProcess(full, proc.returncode, stdout, stderr)
         timed = tf.read().strip().splitlines()[-1].split() if full is not cmd else []
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[-6:])} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
@@ -120,7 +164,7 @@ def measure(cmd: list[str], env: dict) -> dict:
         report = json.loads(proc.stdout)
     except ValueError:
         raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {proc.stdout[:300]!r}") from None
-    return {"wall": wall, "rss_mb": int(timed[0]) / 1024 if timed else None,
+    return {"wall": wall, "rss_mb": int(timed[0]) / 1024 if timed else None, "tree_rss_mb": peak[0] / 1024,
             "cpu": float(timed[1]) + float(timed[2]) if timed else None, "load1": load,
             "report": report, "stderr": proc.stderr.strip()}
 
@@ -276,11 +320,12 @@ def big_file(cache: Path, size: int, seed: int, ccusage: Path | None, work: Path
     ledger = work / "ledger-big"
     shutil.rmtree(ledger, ignore_errors=True)
     ours = measure(OURS, dict(env, TOKEN_ROI_HOME=str(ledger)))
-    out["ours"] = {"wall": ours["wall"], "cpu": ours["cpu"], "rss_mb": ours["rss_mb"], "tokens": totals_of(ours["report"])}
+    out["ours"] = {"wall": ours["wall"], "cpu": ours["cpu"], "rss_mb": ours["rss_mb"],
+                   "tree_rss_mb": ours["tree_rss_mb"], "tokens": totals_of(ours["report"])}
     if ccusage is not None:
         theirs = measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)
         out["ccusage"] = {"wall": theirs["wall"], "cpu": theirs["cpu"], "rss_mb": theirs["rss_mb"],
-                          "tokens": totals_of(theirs["report"])}
+                          "tree_rss_mb": theirs["tree_rss_mb"], "tokens": totals_of(theirs["report"])}
     shutil.rmtree(ledger, ignore_errors=True)
     return out
 
@@ -313,6 +358,7 @@ def summarize(runs: list[dict]) -> dict:
                          "wall_all": [round(g["wall"], 3) for g in got],
                          "cpu_median": statistics.median((g["cpu"] or 0) for g in got),
                          "rss_mb_max": max((g["rss_mb"] or 0) for g in got),
+                         "tree_rss_mb_max": max((g.get("tree_rss_mb") or 0) for g in got),
                          "load1_all": [g["load1"] and round(g["load1"], 1) for g in got]}
     return out
 
@@ -350,7 +396,7 @@ def markdown(results: dict) -> str:
                      f"{info['files_over_10MB']} over 10 MB (largest {info['file_size_max'] / 1e6:.0f} MB), "
                      f"{info['lines']:,} lines, {info['usage_lines']:,} usage lines, "
                      f"{info['expected']['calls']:,} calls\n")
-        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS | ccusage wall | ccusage CPU | ccusage peak RSS |")
+        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS (all processes) | ccusage wall | ccusage CPU | ccusage peak RSS (all processes) |")
         lines.append("|---|---|---|---|---|---|---|")
         cc = s.get("ccusage")
         for scenario, label in (("cold", "cold ingest + report"), ("warm", "warm report, nothing new"),
@@ -358,8 +404,10 @@ def markdown(results: dict) -> str:
                                 ("grow", "1 MB appended to the largest file + report")):
             if scenario in s:
                 x = s[scenario]
-                lines.append(f"| {label} | {x['wall_median']:.2f} s | {x['cpu_median']:.2f} s | {x['rss_mb_max']:.0f} MB | "
-                             + (f"{cc['wall_median']:.2f} s | {cc['cpu_median']:.2f} s | {cc['rss_mb_max']:.0f} MB |"
+                lines.append(f"| {label} | {x['wall_median']:.2f} s | {x['cpu_median']:.2f} s | "
+                             f"{x['rss_mb_max']:.0f} MB ({x['tree_rss_mb_max']:.0f} MB) | "
+                             + (f"{cc['wall_median']:.2f} s | {cc['cpu_median']:.2f} s | "
+                                f"{cc['rss_mb_max']:.0f} MB ({cc['tree_rss_mb_max']:.0f} MB) |"
                                 if cc else "– | – | – |"))
         lines.append("")
         lines.append("wall of each run (s): " + "; ".join(f"{k} {v['wall_all']}" for k, v in s.items()))
