@@ -36,20 +36,14 @@ def parse_summary(text: str) -> dict | None:
     if cargo:
         return {"runner": "cargo", "passed": sum(int(p) for p, _, _ in cargo),
                 "failed": sum(int(f) for _, f, _ in cargo), "skipped": sum(int(i) for _, _, i in cargo)}
-    jest = _JEST.findall(text)
-    if jest:
-        counts = dict.fromkeys(("passed", "failed", "skipped"), 0)
-        for n, word in _COUNT_WORD.findall(jest[-1]):
-            key = "skipped" if word in ("skipped", "todo", "pending") else word
-            counts[key] += int(n)
-        return {"runner": "jest", **counts}
-    vitest = _VITEST.findall(text)
-    if vitest:
-        counts = dict.fromkeys(("passed", "failed", "skipped"), 0)
-        for n, word in _COUNT_WORD.findall(vitest[-1]):
-            key = "skipped" if word in ("skipped", "todo", "pending") else word
-            counts[key] += int(n)
-        return {"runner": "vitest", **counts}
+    for runner, summary in (("jest", _JEST), ("vitest", _VITEST)):
+        found = summary.findall(text)
+        if found:
+            counts = dict.fromkeys(("passed", "failed", "skipped"), 0)
+            for n, word in _COUNT_WORD.findall(found[-1]):
+                key = "skipped" if word in ("skipped", "todo", "pending") else word
+                counts[key] += int(n)
+            return {"runner": runner, **counts}
     ran = _UNITTEST_RAN.findall(text)
     if ran:
         total = int(ran[-1])
