@@ -36,6 +36,7 @@ from ..rows import UsageRow
 from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
+from .fields import count
 
 CSV_COLUMNS = ("Date", "Kind", "Model", "Max Mode", "Input (w/ Cache Write)", "Input (w/o Cache Write)",
                "Cache Read", "Output Tokens", "Total Tokens", "Cost")
@@ -74,13 +75,6 @@ def _ts_ms(value) -> int | None:
             t = t.replace(tzinfo=dt.timezone.utc)
         return int(t.timestamp() * 1000)
     return None
-
-
-def _count(value) -> int:
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 CURSOR_CLAUDE = re.compile(r"^claude-(\d+(?:\.\d+)?)-(opus|sonnet|haiku)(?:-[a-z-]+)?$")
@@ -124,8 +118,7 @@ class CursorAdapter(Adapter):
             yield Source(self.name, root / "state.vscdb", "sqlite")
 
     def size_hint(self, source: Source, cursor: Cursor | None) -> int:
-        size, mtime = sqlite_ro.signature(source.path)
-        return 0 if cursor and (cursor.size, cursor.mtime_ns) == (size, mtime) else size
+        return sqlite_ro.size_hint(source.path, cursor)
 
     def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
         size, mtime = sqlite_ro.signature(source.path)
@@ -145,7 +138,7 @@ class CursorAdapter(Adapter):
                 bad += 1
                 continue
             counts = bubble.get("tokenCount") if isinstance(bubble.get("tokenCount"), dict) else {}
-            inp, out = _count(counts.get("inputTokens")), _count(counts.get("outputTokens"))
+            inp, out = count(counts.get("inputTokens")), count(counts.get("outputTokens"))
             if inp or out:
                 parts = str(r["key"]).split(":")
                 bubbles.append((parts[1] if len(parts) > 2 else "", parts[-1], bubble, inp, out))

@@ -34,6 +34,15 @@ def epoch_ms(value) -> int | None:
     return (t - _EPOCH) // _MS
 
 
+def count(value) -> int:
+    """A counter from a source that keeps loose numbers: missing, null, negative or not a number
+    is 0 (unlike tokens(), which makes such a record a bad line)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def tokens(record: dict | None, key: str) -> int:
     """A token counter: missing or null is 0; anything but a non-negative whole number raises
     ValueError naming the field (the caller counts the record as a bad line)."""

@@ -27,19 +27,13 @@ from ..rows import UsageRow
 from ..store import Cursor
 from . import jsonl, sqlite_ro
 from .base import JsonlAdapter, ReadResult, Source
+from .fields import count
 
 SESSION_FILE = re.compile(r"^(?P<sid>.+?)\.jsonl(?:\.(?:deleted|reset)\.[^/]+)?$")
 BOOKKEEPING_MODELS = {"delivery-mirror", "gateway-injected"}
 DB_NAME = "openclaw-agent.sqlite"
 # Above this many changed sessions one pass over the table beats one query per session.
 PER_SESSION_QUERIES = 50
-
-
-def _int(value) -> int:
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 def _ts_ms(event: dict, msg: dict) -> int | None:
@@ -79,8 +73,8 @@ def event_row(event: dict, session_id: str, ctx: dict) -> UsageRow | None:
     model = msg.get("model") or ctx.get("model")
     if msg.get("api") == "openclaw-transcript" or (msg.get("provider") == "openclaw" and model in BOOKKEEPING_MODELS):
         return None
-    inp, out = _int(usage.get("input")), _int(usage.get("output"))
-    cache_read, cache_write = _int(usage.get("cacheRead")), _int(usage.get("cacheWrite"))
+    inp, out = count(usage.get("input")), count(usage.get("output"))
+    cache_read, cache_write = count(usage.get("cacheRead")), count(usage.get("cacheWrite"))
     if not (inp or out or cache_read or cache_write):
         return None
     ts = _ts_ms(event, msg)
@@ -180,8 +174,7 @@ class OpenClawAdapter(JsonlAdapter):
     def size_hint(self, source: Source, cursor: Cursor | None) -> int:
         if source.kind != "sqlite":
             return super().size_hint(source, cursor)
-        size, mtime = sqlite_ro.signature(source.path)
-        return 0 if cursor and (cursor.size, cursor.mtime_ns) == (size, mtime) else size
+        return sqlite_ro.size_hint(source.path, cursor)
 
     def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
         if source.kind == "jsonl":

@@ -26,15 +26,9 @@ from typing import Iterator
 from ..rows import UsageRow
 from ..store import Cursor
 from .base import Adapter, ReadResult, Source
+from .fields import count
 
 COUNTERS = ("input_tokens", "output_tokens", "cached_input_tokens")
-
-
-def _int(value) -> int:
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 def _float(value) -> float | None:
@@ -130,14 +124,14 @@ class OpenHumanAdapter(Adapter):
         if len(metas) == 1:
             meta = metas[0][0]
             metas = [(meta, model)]   # rewrite-on-save: the header comes before its turn
-            snapshot = [_int(meta.get(c)) for c in COUNTERS] + [_float(meta.get("charged_amount_usd"))]
+            snapshot = [count(meta.get(c)) for c in COUNTERS] + [_float(meta.get("charged_amount_usd"))]
             if state.get("last") == snapshot:
                 return [], bad        # saved again (title, compaction...) without new usage
             state["last"] = snapshot
         rows = []
         prev = dict.fromkeys(COUNTERS, 0) | {"charged_amount_usd": 0.0}
         for i, (meta, meta_model) in enumerate(metas):
-            now = {c: _int(meta.get(c)) for c in COUNTERS}
+            now = {c: count(meta.get(c)) for c in COUNTERS}
             cost = _float(meta.get("charged_amount_usd"))
             now["charged_amount_usd"] = cost or 0.0
             # Append-only files: each _meta is cumulative, book its growth over the previous one.
