@@ -108,8 +108,7 @@ class HermesAdapter(Adapter):
                 yield Source(self.name, db, kind="sqlite", meta={"profile": profile})
 
     def size_hint(self, source: Source, cursor: Cursor | None) -> int:
-        size, mtime = sqlite_ro.signature(source.path)
-        return 0 if cursor and (cursor.size, cursor.mtime_ns) == (size, mtime) else size
+        return sqlite_ro.size_hint(source.path, cursor)
 
     def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
         size, mtime = sqlite_ro.signature(source.path)

@@ -93,3 +93,10 @@ def signature(path: Path | str) -> tuple[int, int]:
         size += st.st_size
         mtime = max(mtime, st.st_mtime_ns)
     return size, mtime
+
+
+def size_hint(path: Path | str, cursor) -> int:
+    """Bytes a read would cover (for the progress bar): 0 when the database and its WAL are as
+    `cursor` (the source's last Cursor, or None) saw them."""
+    size, mtime = signature(path)
+    return 0 if cursor and (cursor.size, cursor.mtime_ns) == (size, mtime) else size
