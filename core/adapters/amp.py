@@ -11,7 +11,6 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +19,7 @@ from urllib.parse import unquote, urlparse
 from ..rows import UsageRow
 from ..store import Cursor
 from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, tokens
+from .fields import epoch_ms, json_object, tokens
 
 
 def data_dir() -> Path:
@@ -65,9 +64,7 @@ class AmpAdapter(Adapter):
             data = f.read()
         new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {})
         try:
-            thread = json.loads(data)
-            if not isinstance(thread, dict):
-                raise ValueError("not an object")
+            thread = json_object(data)
         except ValueError:
             new.size, new.bad_lines = -1, 1     # maybe caught mid-rewrite: retried next time
             return ReadResult([], new, bytes_read=len(data), bad_lines=1)

@@ -23,7 +23,6 @@ them apart (rows.py). No cost is recorded by Codex.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Iterator
 
 from ..rows import UsageRow
 from .base import JsonlAdapter, Source
-from .fields import epoch_ms, tokens
+from .fields import epoch_ms, json_object, tokens
 
 # Lines that matter; every other line (the bulk: response items, tool output) is skipped unparsed.
 _WANTED = (b'"token_count"', b'"turn_context"', b'"session_meta"')
@@ -114,9 +113,7 @@ class CodexAdapter(JsonlAdapter):
                     bad += 1
                 continue
             try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
+                obj = json_object(line)
                 row = self._line(obj, source, state)
             except ValueError:            # JSON errors and bad counters alike
                 bad += 1

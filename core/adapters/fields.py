@@ -3,6 +3,7 @@ agents write them (ISO strings, epoch seconds or milliseconds; counts that may b
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -32,6 +33,14 @@ def epoch_ms(value) -> int | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     return (t - _EPOCH) // _MS
+
+
+def json_object(text: bytes | str) -> dict:
+    """One JSON object; ValueError (the caller's bad line) for bad JSON or any other JSON value."""
+    obj = json.loads(text)
+    if not isinstance(obj, dict):
+        raise ValueError("not an object")
+    return obj
 
 
 def count(value) -> int:

@@ -20,7 +20,6 @@ recorded; no working directory either (only the project hash).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterator
@@ -28,7 +27,7 @@ from typing import Iterator
 from ..rows import UsageRow
 from ..store import Cursor
 from .base import JsonlAdapter, ReadResult, Source
-from .fields import epoch_ms, tokens
+from .fields import epoch_ms, json_object, tokens
 
 _WANTED = (b'"tokens"', b'"sessionId"')
 _OFFSET_BITS = 31          # offsets up to 2 GiB per session file; the mtime takes the bits above
@@ -104,9 +103,7 @@ class GeminiAdapter(JsonlAdapter):
                     bad += 1
                 continue
             try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
+                obj = json_object(line)
                 bad += self._record(obj, source, state, _order(mtime_ns, offset), rows)
             except ValueError:
                 bad += 1
@@ -172,9 +169,7 @@ class GeminiAdapter(JsonlAdapter):
         new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {},
                      0, 0)
         try:
-            doc = json.loads(data)
-            if not isinstance(doc, dict):
-                raise ValueError("not an object")
+            doc = json_object(data)
         except ValueError:
             # Possibly caught mid-write: leave size unmatched so the next run tries again.
             new.size, new.bad_lines = -1, 1

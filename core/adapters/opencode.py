@@ -18,7 +18,6 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Iterator
@@ -27,7 +26,7 @@ from ..rows import UsageRow
 from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, tokens
+from .fields import epoch_ms, json_object, tokens
 
 
 def data_dir() -> Path:
@@ -37,13 +36,6 @@ def data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME", "").strip()
     base = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".local/share"
     return base / "opencode"
-
-
-def _loads(text) -> dict:
-    obj = json.loads(text)
-    if not isinstance(obj, dict):
-        raise ValueError("not an object")
-    return obj
 
 
 class OpenCodeAdapter(Adapter):
@@ -132,12 +124,12 @@ class OpenCodeAdapter(Adapter):
         decoded: dict[str, dict] = {}
         for mid, r in messages.items():
             try:
-                decoded[mid] = _loads(r["data"])
+                decoded[mid] = json_object(r["data"])
             except ValueError:
                 bad += 1
         for p in parts:
             try:
-                data = _loads(p["data"])
+                data = json_object(p["data"])
                 if data.get("type") != "step-finish" or not isinstance(data.get("tokens"), dict):
                     continue
                 row = self._row(f"step:{p['id']}", data["tokens"], data.get("cost"),
@@ -195,7 +187,7 @@ class OpenCodeAdapter(Adapter):
                 continue
             changed = True
             try:
-                msg = _loads(path.read_bytes())
+                msg = json_object(path.read_bytes())
             except ValueError:
                 bad += 1                       # maybe mid-write: not remembered, retried next time
                 continue
@@ -206,7 +198,7 @@ class OpenCodeAdapter(Adapter):
             step_rows, has_steps, retry = [], False, False
             for part_path in sorted((parts_root / mid).glob("*.json")):
                 try:
-                    part = _loads(part_path.read_bytes())
+                    part = json_object(part_path.read_bytes())
                 except (ValueError, OSError):
                     retry = True               # a part caught mid-write: the whole message waits
                     break
