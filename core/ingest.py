@@ -145,6 +145,9 @@ def _pool_for(todo: list):
     import multiprocessing
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return None                  # forking beside other threads can leave a child on a held lock
     if sum(a.size_hint(s, c) for a, s, c, parallel in todo if parallel) < PARALLEL_BYTES:
         return None
     _JOBS[:] = todo

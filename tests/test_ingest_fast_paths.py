@@ -181,3 +181,21 @@ def test_a_warm_ingest_does_not_import_multiprocessing(tree, tmp_path):
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["5", "0", "False"]
+
+
+def test_no_workers_are_forked_beside_other_threads(tree, store, monkeypatch):
+    import threading
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(ingest_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    pools = []
+    real_pool = ingest_mod._pool_for
+    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo: pools.append(real_pool(todo)) or pools[-1])
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        stats = ingest(store, ["claude"], show_progress=False)
+    finally:
+        stop.set()
+        other.join()
+    assert pools == [None] and stats.sources_read == 5 and totals(store) == (15, 30, 300)
