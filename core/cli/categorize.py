@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import UserError, print_json
-
-
-def _agent(name: str | None) -> str | None:
-    from .common import parse_agents
-    return parse_agents([name])[0] if name else None
+from .common import UserError, print_json, resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -40,10 +35,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--why: keep the reason under 500 characters")
     store = Store()
     try:
-        try:
-            agent, session_id = records.resolve_or_ingest(store, args.session, _agent(args.agent))
-        except records.RecordError as exc:
-            raise UserError(str(exc)) from None
+        agent, session_id = resolve_session(store, args.session, args.agent)
         if args.clear:
             removed = records.clear_category(store, agent, session_id)
             result = {"agent": agent, "session": session_id, "cleared": removed}

@@ -98,6 +98,16 @@ def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(names)) or None
 
 
+def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
+    """(agent, session id) of the SESSION argument (an id or a unique prefix) and its --agent
+    value, reading new agent logs when the session is not in the ledger yet."""
+    from ..value import records
+    try:
+        return records.resolve_or_ingest(store, session, parse_agents([agent])[0] if agent else None)
+    except records.RecordError as exc:
+        raise UserError(str(exc)) from None
+
+
 def filters_from_args(args: argparse.Namespace):
     """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
     from ..reports.query import Filters

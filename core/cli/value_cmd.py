@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import UserError, print_json
-
-
-def _agent(name: str | None) -> str | None:
-    from .common import parse_agents
-    return parse_agents([name])[0] if name else None
+from .common import UserError, print_json, resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -73,10 +68,7 @@ def run(args: argparse.Namespace) -> int:
     estimate = _estimate(args, cfg) if args.action == "set" else None
     store = Store()
     try:
-        try:
-            agent, session_id = records.resolve_or_ingest(store, args.session, _agent(args.agent))
-        except records.RecordError as exc:
-            raise UserError(str(exc)) from None
+        agent, session_id = resolve_session(store, args.session, args.agent)
         if args.action == "set":
             records.set_value(store, agent, session_id, estimate)
         elif args.action == "clear":
