@@ -57,7 +57,8 @@ def iso_now(now: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
-def parse_iso(value: str | None) -> float | None:
+def iso_ms(value: str | None) -> int | None:
+    """Epoch milliseconds of an iso_now() time (None for anything else)."""
     if not isinstance(value, str) or len(value) < 19:
         return None
     import calendar
@@ -65,7 +66,10 @@ def parse_iso(value: str | None) -> float | None:
         base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
     except ValueError:
         return None
-    return float(base)
+    ms = 0
+    if len(value) > 20 and value[19] == "." and value[20:23].isdigit():
+        ms = int(value[20:23].ljust(3, "0"))
+    return base * 1000 + ms
 
 
 def new_state(session_id: str, now: float | None = None) -> dict:
@@ -297,8 +301,8 @@ def sweep(now: float | None = None) -> int:
             continue
         if not state:
             continue
-        ended = parse_iso(state.get("ended_at"))
-        if (ended is not None and now - ended > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
+        ended = iso_ms(state.get("ended_at"))
+        if (ended is not None and now - ended // 1000 > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
             for p in (path, Path(str(path) + ".lock"), path.with_suffix(".keys"),
                       path.with_suffix(".subagents.json")):
                 try:

@@ -16,6 +16,8 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..guard.state import iso_ms
+
 # Tool names (Claude Code's, plus the common names of other agents' tools).
 EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "edit_file", "write_file",
                         "str_replace_based_edit_tool", "replace", "create_file"})
@@ -73,20 +75,6 @@ def count_edits_reads(tool_calls: dict) -> tuple[int, int]:
     return edits, reads
 
 
-def _iso_ms(value) -> int | None:
-    if not isinstance(value, str) or len(value) < 19:
-        return None
-    import calendar
-    try:
-        base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
-    except ValueError:
-        return None
-    ms = 0
-    if len(value) > 20 and value[19] == "." and value[20:23].isdigit():
-        ms = int(value[20:23].ljust(3, "0"))
-    return base * 1000 + ms
-
-
 def _ints(d) -> dict:
     return {str(k): int(v) for k, v in (d or {}).items() if isinstance(v, int) and not isinstance(v, bool) and v > 0} \
         if isinstance(d, dict) else {}
@@ -112,7 +100,7 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     if not isinstance(loop_total, int):
         if previous is not None and previous.source == "guard" and previous.last_ts is not None:
             newer = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)
-                     and (_iso_ms(a.get("at")) or 0) > previous.last_ts]
+                     and (iso_ms(a.get("at")) or 0) > previous.last_ts]
             loop_total = previous.loop_attempts_total + sum(1 for n in newer if n > 0)
             loop_max = max(loop_max, previous.loop_attempts_max)
         else:
@@ -129,7 +117,7 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
         fast_tier_fired=bool(state.get("fast_tier_triggered")),
         tests_passed=int(out.get("tests_passed") or 0), tests_failed=int(out.get("tests_failed") or 0),
         bugs_fixed=int(out.get("bugs_fixed") or 0), edits=edits, reads=reads,
-        first_ts=_iso_ms(state.get("session_start")), last_ts=_iso_ms(state.get("last_activity")),
+        first_ts=iso_ms(state.get("session_start")), last_ts=iso_ms(state.get("last_activity")),
         # Ended right after failures with no later success: the last tool call failed, or a
         # test command's last run still failed.
         abandoned=last_failed or still_failing)
@@ -196,7 +184,7 @@ def from_transcript(lines, agent: str = "claude", session_id: str = "") -> Signa
             continue
         if not isinstance(entry, dict):
             continue
-        ts = _iso_ms(entry.get("timestamp"))
+        ts = iso_ms(entry.get("timestamp"))
         if ts is not None:
             first = ts if first is None or ts < first else first
             last = ts if last is None or ts > last else last
