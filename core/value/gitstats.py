@@ -142,16 +142,20 @@ def merge_windows(windows) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
-def figures_in(commits: list[Commit], windows) -> GitFigures:
-    """Figures of the commits made inside any of the [lo, hi) windows."""
+def _sum(commits) -> GitFigures:
     result = GitFigures()
-    for c in _inside(commits, windows):
+    for c in commits:
         result.commits += 1
         result.prs += c.pr
         result.reverts += c.revert
         result.lines_added += c.added
         result.lines_removed += c.removed
     return result
+
+
+def figures_in(commits: list[Commit], windows) -> GitFigures:
+    """Figures of the commits made inside any of the [lo, hi) windows."""
+    return _sum(_inside(commits, windows))
 
 
 def reverted_later(commits: list[Commit], windows) -> int:
@@ -173,11 +177,4 @@ def figures(path: str | Path | None, since_ms: int, until_ms: int) -> GitFigures
     text = _log(root, since_ms, until_ms)
     if text is None:
         return None
-    result = GitFigures()
-    for c in _parse(text):
-        result.commits += 1
-        result.prs += c.pr
-        result.reverts += c.revert
-        result.lines_added += c.added
-        result.lines_removed += c.removed
-    return result
+    return _sum(_parse(text))
