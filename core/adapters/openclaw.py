@@ -17,7 +17,6 @@ gateway messages, transcript imports) are skipped.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from pathlib import Path
@@ -27,7 +26,7 @@ from ..rows import UsageRow
 from ..store import Cursor
 from . import jsonl, sqlite_ro
 from .base import JsonlAdapter, ReadResult, Source
-from .fields import count
+from .fields import count, json_object
 
 SESSION_FILE = re.compile(r"^(?P<sid>.+?)\.jsonl(?:\.(?:deleted|reset)\.[^/]+)?$")
 BOOKKEEPING_MODELS = {"delivery-mirror", "gateway-injected"}
@@ -158,11 +157,8 @@ class OpenClawAdapter(JsonlAdapter):
             if not line.strip():
                 continue
             try:
-                event = json.loads(line)
+                event = json_object(line)
             except ValueError:
-                bad += 1
-                continue
-            if not isinstance(event, dict):
                 bad += 1
                 continue
             row = event_row(event, sid, state)
@@ -203,10 +199,8 @@ class OpenClawAdapter(JsonlAdapter):
             if sid not in changed or seq <= seen.get(sid, -1):
                 continue
             try:
-                event = json.loads(r["event_json"])
+                event = json_object(r["event_json"])
             except (TypeError, ValueError):
-                event = None
-            if not isinstance(event, dict):
                 bad += 1
                 continue
             ctx = ctxs.setdefault(sid, {})

@@ -18,7 +18,6 @@ No cwd is recorded, so rows carry no project.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +25,7 @@ from typing import Iterator
 from ..rows import UsageRow
 from ..store import Cursor
 from .base import Adapter, ReadResult, Source
-from .fields import count
+from .fields import count, json_object
 
 COUNTERS = ("input_tokens", "output_tokens", "cached_input_tokens")
 
@@ -111,13 +110,11 @@ class OpenHumanAdapter(Adapter):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = json_object(line)
             except ValueError:
                 bad += 1
                 continue
-            if not isinstance(rec, dict):
-                bad += 1
-            elif isinstance(rec.get("_meta"), dict):
+            if isinstance(rec.get("_meta"), dict):
                 metas.append((rec["_meta"], model))
             elif rec.get("role") == "assistant" and rec.get("model"):
                 model = rec["model"]
