@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sums import summer, total
 from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
@@ -22,17 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "amp"
 T1, T2 = "T-5c3b9a2e-8f41-4d6a-9b0c-7e2f1a4d8c61", "T-0e1d2c3b-4a59-4687-b9a8-c7d6e5f40312"
 M1, M3, M5 = (12, 450, 0, 14800), (8, 220, 14800, 600), (2000, 100, 0, 0)
 
-SQL = ("SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(output_tokens),0), "
-       "coalesce(sum(cache_read_tokens),0), coalesce(sum(cache_write_5m_tokens),0) FROM calls WHERE agent = 'amp'")
-
-
-def total(*rows):
-    return tuple(sum(r[i] for r in rows) for i in range(4))
-
-
-def sums(store, where="", args=()):
-    n, *rest = store.db.execute(SQL + where, args).fetchone()
-    return n, tuple(rest)
+sums = summer("amp", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens")
 
 
 @pytest.fixture

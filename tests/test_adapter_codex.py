@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sums import summer, total
 from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
@@ -37,17 +38,7 @@ F1, F2 = (5000, 0, 100, 0), (2000, 4000, 100, 50)
 A1 = (6000, 2000, 500, 0)
 
 
-def total(*turns):
-    return tuple(sum(t[i] for t in turns) for i in range(4))
-
-
-SQL_SUM = ("SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0), "
-           "coalesce(sum(output_tokens),0), coalesce(sum(reasoning_tokens),0) FROM calls WHERE agent = 'codex'")
-
-
-def sums(store, where="", args=()):
-    n, *rest = store.db.execute(SQL_SUM + where, args).fetchone()
-    return n, tuple(rest)
+sums = summer("codex", "input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sums import summer, total
 from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
@@ -25,18 +26,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "copilot" / "session-store.sql"
 A, B = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a01", "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c02"
 E1, E2, E3, E4 = (1200, 0, 17300, 420, 0), (350, 17300, 1650, 610, 0), (9000, 0, 0, 300, 0), (4000, 20000, 0, 476, 1024)
 
-SQL = ("SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0), "
-       "coalesce(sum(cache_write_5m_tokens),0), coalesce(sum(output_tokens),0), coalesce(sum(reasoning_tokens),0) "
-       "FROM calls WHERE agent = 'copilot'")
-
-
-def total(*rows):
-    return tuple(sum(r[i] for r in rows) for i in range(5))
-
-
-def sums(store, where="", args=()):
-    n, *rest = store.db.execute(SQL + where, args).fetchone()
-    return n, tuple(rest)
+sums = summer("copilot", "input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "output_tokens",
+              "reasoning_tokens")
 
 
 @pytest.fixture

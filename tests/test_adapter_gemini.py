@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sums import summer, total
 from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
@@ -36,17 +37,7 @@ G4 = (16100 - 14000, 14000, 250, 40)
 S1 = (3000 - 1000, 1000, 200, 100)
 LG = (9000 - 4000, 4000, 700, 300)
 
-SQL = ("SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(cache_read_tokens),0), "
-       "coalesce(sum(output_tokens),0), coalesce(sum(reasoning_tokens),0) FROM calls WHERE agent = 'gemini'")
-
-
-def total(*rows):
-    return tuple(sum(r[i] for r in rows) for i in range(4))
-
-
-def sums(store, where="", args=()):
-    n, *rest = store.db.execute(SQL + where, args).fetchone()
-    return n, tuple(rest)
+sums = summer("gemini", "input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
 
 
 @pytest.fixture

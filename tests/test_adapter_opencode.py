@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_sums import summer, total
 from token_roi.adapters import get_adapter, sqlite_ro
 from token_roi.ingest import ingest
 from token_roi.store import Store
@@ -34,19 +35,8 @@ OLD = (3000, 700, 256, 1024, 0, 0.0)
 CH = (2000, 90, 40, 500, 0, 0.0031)
 L1, L2, LM = (100, 50, 0, 4000, 0, 0.0021), (20, 80, 0, 4100, 0, 0.0019), (500, 60, 0, 0, 2000, 0.0098)
 
-SQL = ("SELECT count(*), coalesce(sum(input_tokens),0), coalesce(sum(output_tokens),0), "
-       "coalesce(sum(reasoning_tokens),0), coalesce(sum(cache_read_tokens),0), "
-       "coalesce(sum(cache_write_5m_tokens),0), round(coalesce(sum(recorded_cost),0), 6) "
-       "FROM calls WHERE agent = 'opencode'")
-
-
-def total(*rows):
-    return tuple(round(sum(r[i] for r in rows), 6) if i == 5 else sum(r[i] for r in rows) for i in range(6))
-
-
-def sums(store, where="", args=()):
-    n, *rest = store.db.execute(SQL + where, args).fetchone()
-    return n, tuple(rest)
+sums = summer("opencode", "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+              "cache_write_5m_tokens", "recorded_cost")
 
 
 @pytest.fixture
