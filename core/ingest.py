@@ -4,6 +4,8 @@ Each source's rows and its cursor are committed in the same transaction, so a cr
 both or neither; a re-read after a crash is harmless because rows are unique per dedupe key.
 Sources are committed in batches (BATCH_SOURCES files or BATCH_BYTES read, whichever comes first):
 a commit per file cost more than parsing the file on trees of thousands of small transcripts.
+An unchanged JSONL source costs one stat (a warm run has thousands). A big read (a first ingest)
+parses in forked worker processes; this process alone writes, in the serial order.
 """
 
 from __future__ import annotations
