@@ -18,8 +18,8 @@ from urllib.parse import unquote, urlparse
 
 from ..rows import UsageRow
 from ..store import Cursor
-from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, json_object, tokens
+from .base import Adapter, ReadResult, Source, read_whole_json
+from .fields import epoch_ms, tokens
 
 
 def data_dir() -> Path:
@@ -57,17 +57,9 @@ class AmpAdapter(Adapter):
                 yield Source(self.name, path, "json", {})
 
     def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
-        with open(source.path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if cursor is not None and cursor.size == st.st_size and cursor.mtime_ns == st.st_mtime_ns:
-                return ReadResult([], cursor, unchanged=True)
-            data = f.read()
-        new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {})
-        try:
-            thread = json_object(data)
-        except ValueError:
-            new.size, new.bad_lines = -1, 1     # maybe caught mid-rewrite: retried next time
-            return ReadResult([], new, bytes_read=len(data), bad_lines=1)
+        return read_whole_json(source, cursor, lambda thread, _mtime_ns: self._thread(thread, source))
+
+    def _thread(self, thread: dict, source: Source) -> tuple[list[UsageRow], int]:
         thread_id = str(thread.get("id") or source.path.stem)
         cwd = _cwd(thread)
         rows: list[UsageRow] = []
@@ -94,8 +86,7 @@ class AmpAdapter(Adapter):
                 model=usage.get("model"), input_tokens=counts[0], output_tokens=counts[1],
                 cache_read_tokens=counts[2], cache_write_5m_tokens=counts[3],
             ))
-        new.bad_lines, new.rows_seen = bad, len(rows)
-        return ReadResult(rows, new, bytes_read=len(data), bad_lines=bad)
+        return rows, bad
 
 
 ADAPTER = AmpAdapter()

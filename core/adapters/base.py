@@ -16,6 +16,7 @@ from ..cursor import Cursor
 from ..record import Record
 from ..rows import UsageRow
 from . import jsonl
+from .fields import json_object
 
 TYPE_CHECKING = False   # typing costs the hooks ~3 ms; the annotations are never evaluated
 if TYPE_CHECKING:
@@ -85,6 +86,26 @@ class Adapter:
         except OSError:
             return 0
         return max(0, size - (cursor.offset if cursor else 0))
+
+
+def read_whole_json(source: Source, cursor: Cursor | None, parse) -> ReadResult:
+    """A JSON document its agent rewrites whole on every save, read again whenever its size or
+    mtime changed: parse(doc, mtime_ns) -> (rows, bad records). A file that is not a JSON object
+    (maybe caught mid-write) is one bad line and is read again next time."""
+    with open(source.path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if cursor is not None and cursor.size == st.st_size and cursor.mtime_ns == st.st_mtime_ns:
+            return ReadResult([], cursor, unchanged=True)
+        data = f.read()
+    new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {})
+    try:
+        doc = json_object(data)
+    except ValueError:
+        new.size, new.bad_lines = -1, 1     # leave the size unmatched so the next run tries again
+        return ReadResult([], new, bytes_read=len(data), bad_lines=1)
+    rows, bad = parse(doc, st.st_mtime_ns)
+    new.bad_lines, new.rows_seen = bad, len(rows)
+    return ReadResult(rows, new, bytes_read=len(data), bad_lines=bad)
 
 
 class JsonlAdapter(Adapter):

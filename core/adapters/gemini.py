@@ -26,7 +26,7 @@ from typing import Iterator
 
 from ..rows import UsageRow
 from ..store import Cursor
-from .base import JsonlAdapter, ReadResult, Source
+from .base import JsonlAdapter, ReadResult, Source, read_whole_json
 from .fields import epoch_ms, json_object, tokens
 
 _WANTED = (b'"tokens"', b'"sessionId"')
@@ -161,27 +161,15 @@ class GeminiAdapter(JsonlAdapter):
 
     def _read_legacy(self, source: Source, cursor: Cursor | None) -> ReadResult:
         """A whole-conversation JSON file, rewritten on every save: read it all when it changed."""
-        with open(source.path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if cursor is not None and cursor.size == st.st_size and cursor.mtime_ns == st.st_mtime_ns:
-                return ReadResult([], cursor, unchanged=True)
-            data = f.read()
-        new = Cursor(source.agent, source.key, len(data), st.st_size, st.st_mtime_ns, st.st_ino, None, {},
-                     0, 0)
-        try:
-            doc = json_object(data)
-        except ValueError:
-            # Possibly caught mid-write: leave size unmatched so the next run tries again.
-            new.size, new.bad_lines = -1, 1
-            return ReadResult([], new, bytes_read=len(data), bad_lines=1)
-        state: dict = {}
-        self._metadata(doc, state)
-        rows: list[UsageRow] = []
-        bad = 0
-        for i, msg in enumerate(doc.get("messages") or ()):
-            bad += self._message(msg, source, state, _order(st.st_mtime_ns, i), rows)
-        new.bad_lines, new.rows_seen = bad, len(rows)
-        return ReadResult(rows, new, bytes_read=len(data), bad_lines=bad)
+        def parse(doc: dict, mtime_ns: int) -> tuple[list[UsageRow], int]:
+            state: dict = {}
+            self._metadata(doc, state)
+            rows: list[UsageRow] = []
+            bad = 0
+            for i, msg in enumerate(doc.get("messages") or ()):
+                bad += self._message(msg, source, state, _order(mtime_ns, i), rows)
+            return rows, bad
+        return read_whole_json(source, cursor, parse)
 
 
 ADAPTER = GeminiAdapter()
