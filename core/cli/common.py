@@ -108,13 +108,19 @@ def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
         raise UserError(str(exc)) from None
 
 
-def filters_from_args(args: argparse.Namespace):
-    """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
-    from ..reports.query import Filters
-    tz = resolve_timezone(getattr(args, "timezone", None))
+def date_range(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None]:
+    """(--since, --until) as dates, None where not given; an error when since is after until."""
     since = parse_date(args.since, "--since") if getattr(args, "since", None) else None
     until = parse_date(args.until, "--until") if getattr(args, "until", None) else None
     if since and until and since > until:
         raise UserError(f"--since {since} is after --until {until}")
+    return since, until
+
+
+def filters_from_args(args: argparse.Namespace):
+    """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
+    from ..reports.query import Filters
+    tz = resolve_timezone(getattr(args, "timezone", None))
+    since, until = date_range(args)
     return Filters(since, until, getattr(args, "project", None) or None,
                    parse_agents(getattr(args, "agent", None))), tz

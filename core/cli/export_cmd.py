@@ -25,14 +25,11 @@ def run(args) -> int:
     from ..config import get
     from ..reports.query import Filters
     from .accounting import open_context
-    from .common import UserError, parse_date
+    from .common import UserError, date_range
 
     args.json = args.format == "json"
     ctx = open_context(args)
-    since = parse_date(args.since, "--since") if args.since else None
-    until = parse_date(args.until, "--until") if args.until else None
-    if since and until and since > until:
-        raise UserError(f"--since {since} is after --until {until}")
+    since, until = date_range(args)
     subs = from_config(ctx.cfg)
     rows = list(export.call_rows(ctx.store, Filters(since=since, until=until, project=args.project or None),
                                  ctx.tz, get(ctx.cfg, "feature.branch_pattern"), subs))

@@ -21,13 +21,10 @@ def run(args) -> int:
     from ..reports.query import Filters
     from ..reports.table import Column, int_column, money_column, render, terminal_width
     from .accounting import lines_for, open_context
-    from .common import UserError, parse_date, print_json
+    from .common import date_range, print_json
 
     ctx = open_context(args)
-    since = parse_date(args.since, "--since") if args.since else None
-    until = parse_date(args.until, "--until") if args.until else None
-    if since and until and since > until:
-        raise UserError(f"--since {since} is after --until {until}")
+    since, until = date_range(args)
     lines = lines_for(ctx, Filters(since=since, until=until))
     fc = feature_cost(lines, args.feature.strip())
     if args.json:
