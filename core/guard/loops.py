@@ -105,7 +105,3 @@ def decide(state: dict, tool: str, outcome: dict, limits: dict) -> dict:
         entry["token_warned"] = True
         out["token_warn"] = not out["block"]   # the block message already carries the figures
     return out
-
-
-def looping_tools(state: dict, threshold: int = 3) -> dict:
-    return {t: n for t, n in state["loop_attempts"].items() if isinstance(n, int) and n >= threshold}
