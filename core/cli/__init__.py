@@ -64,8 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     command = first if first in COMMANDS else None
-    if argv and argv[0] in COMMANDS:
-        command = argv[0]
     parser = build_parser(only=command)
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
