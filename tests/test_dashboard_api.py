@@ -146,6 +146,54 @@ def test_recent_sessions_newest_first(full):
         assert r["cost"] == pytest.approx(s.cost, abs=1e-6)
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Beirut"])
+def test_daily_sums_from_the_index_are_the_grouped_querys_own(zone):
+    """The overview sums each (agent, model, local day) as one range of calls_day_sums; it must
+    give the grouped query's sums (usage_by_period, per agent) bit for bit: across DST changes,
+    a half-hour DST (Lord Howe), +05:45 (Kathmandu), a clock going back at midnight (Beirut),
+    NULL models, an agent filter."""
+    from zoneinfo import ZoneInfo
+    from token_roi.dashboard import api
+    from token_roi.rows import UsageRow
+    tz = ZoneInfo(zone)
+    start = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    rows = []
+    for i in range(6000):       # about hourly from March to late November: every 2026 change
+        ts = start + i * 3_830_000 + (i * 7919) % 600_000
+        agent = ("claude", "codex", "gemini")[i % 3]
+        model = None if i % 11 == 0 else f"{agent}-model-{i % 2}"
+        rows.append(UsageRow(agent=agent, dedupe_key=f"k{i}", ts=ts, session_id=f"s{i // 40}", project="/p",
+                             model=model, input_tokens=i % 997, output_tokens=(i * 31) % 1000,
+                             reasoning_tokens=i % 5, cache_read_tokens=(i * 13) % 5000,
+                             cache_write_5m_tokens=i % 3, cache_write_1h_tokens=i % 2))
+    store = Store()
+    try:
+        with store.transaction():
+            store.upsert_calls(rows)
+            # Prices by hand (no price table for these names): thirds of a cent, so sums carry bits.
+            store.db.execute("UPDATE calls SET cost = (input_tokens + output_tokens) / 3e5 WHERE model IS NOT NULL")
+        for f in (query.Filters(), query.Filters(dt.date(2026, 3, 20), dt.date(2026, 4, 10)),
+                  query.Filters(dt.date(2026, 10, 1), dt.date(2026, 11, 5), None, ("codex", "gemini"))):
+            fast = {(day, agent, model): u for day, agent, model, u in api.daily_parts(store, f, tz)}
+            lib = {}
+            for agent in f.agents or ("claude", "codex", "gemini"):
+                for g in query.usage_by_period(store, "daily", query.Filters(f.since, f.until, None, (agent,)), tz):
+                    for model, u in g.models.items():
+                        lib[(g.key, agent, model)] = u
+            assert fast.keys() == lib.keys() and len(fast) > 100
+            for k, u in lib.items():
+                v = fast[k]
+                assert (v.calls, v.total_tokens, v.input_tokens, v.output_tokens, v.reasoning_tokens,
+                        v.cache_read_tokens, v.cache_write_5m_tokens, v.cache_write_1h_tokens, v.unpriced_calls,
+                        v.unpriced_tokens, v.first_ts, v.last_ts) == (
+                        u.calls, u.total_tokens, u.input_tokens, u.output_tokens, u.reasoning_tokens,
+                        u.cache_read_tokens, u.cache_write_5m_tokens, u.cache_write_1h_tokens, u.unpriced_calls,
+                        u.unpriced_tokens, u.first_ts, u.last_ts), k
+                assert v.cost == u.cost, k
+    finally:
+        store.close()
+
+
 def test_bad_period_parameters_get_one_line_errors(full):
     client, _ = full
     status, body = client.get("overview", period="fortnight")

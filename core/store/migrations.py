@@ -163,9 +163,23 @@ def m004_speed(db: sqlite3.Connection) -> None:
     )
 
 
+def m005_day_sums(db: sqlite3.Connection) -> None:
+    """A covering index for per-day sums by agent and model (the dashboard's overview): each
+    (agent, model, local day) is one range of it, summed without reading the table or sorting.
+    About 65 MB per million calls; a new call adds one entry, and pricing it moves that entry."""
+    _run(
+        db,
+        """
+        CREATE INDEX calls_day_sums ON calls (agent, model, ts, input_tokens, output_tokens, reasoning_tokens,
+            cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cost)
+        """
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
     m003_value,
     m004_speed,
+    m005_day_sums,
 ]
