@@ -150,7 +150,7 @@ def time_browser(base: str, runs: int) -> dict | None:
         return None
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    first_render, ready, in_page = [], [], []
+    first_render, ready, in_page, timelines = [], [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         for i in range(runs + 1):
@@ -166,12 +166,14 @@ def time_browser(base: str, runs: int) -> dict | None:
             timeline = page.evaluate("""() => {
                 const nav = performance.getEntriesByType('navigation')[0];
                 const res = performance.getEntriesByType('resource');
-                const api = res.find(r => r.name.includes('/api/overview'));
-                const chart = res.find(r => r.name.includes('chart.umd'));
+                const find = s => res.find(r => r.name.includes(s));
+                const api = find('/api/overview'), chart = find('chart.umd'), app = find('app.js');
                 const mark = performance.getEntriesByName('first-render')[0];
-                return {dom: nav.domContentLoadedEventEnd, chartJs: chart && chart.responseEnd,
-                        apiStart: api && api.startTime, apiEnd: api && api.responseEnd, first: mark && mark.startTime};
+                return {html: nav.responseEnd, appJs: app && app.responseEnd, apiStart: api && api.startTime,
+                        apiEnd: api && api.responseEnd, chartJs: chart && chart.responseEnd,
+                        dom: nav.domContentLoadedEventEnd, first: mark && mark.startTime};
             }""")
+            timelines.append(timeline)
             print("    in the page (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in timeline.items() if v))
             assert not page.query_selector_all("main .error"), page.inner_text("main")
             context.close()
@@ -182,6 +184,9 @@ def time_browser(base: str, runs: int) -> dict | None:
                 ready.append(b)
                 in_page.append(timeline["first"] / 1000)
         browser.close()
+    steps = {k: statistics.median(t[k] for t in timelines[1:] if t.get(k) is not None)
+             for k in timelines[-1] if any(t.get(k) is not None for t in timelines[1:])}
+    print("  median timeline (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()))
     print(f"  median of the runs: first render {ms(statistics.median(in_page)).strip()} from navigation "
           f"(page timeline), {ms(statistics.median(first_render)).strip()} as Playwright sees it; "
           f"all cards {ms(statistics.median(ready)).strip()}")
@@ -195,6 +200,7 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--no-others", action="store_true", help="skip the other pages' API timings")
     ap.add_argument("--json", metavar="FILE", help="write the results as JSON")
     ap.add_argument("--home", metavar="DIR", help="keep the ledger in DIR and reuse it on the next run")
     args = ap.parse_args()
@@ -221,10 +227,12 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait()
-    print("\nOther pages:")
-    others = time_api(base, max(args.runs // 2, 1), [
-        "overview?period=30d&stack=model", "overview?period=all", "sessions?period=30d", "sessions?period=all",
-        "models?period=30d", "budget", "prices", "value?period=all", "meta"])
+    others = None
+    if not args.no_others:
+        print("\nOther pages:")
+        others = time_api(base, max(args.runs // 2, 1), [
+            "overview?period=30d&stack=model", "overview?period=all", "sessions?period=30d", "sessions?period=all",
+            "models?period=30d", "budget", "prices", "value?period=all", "meta"])
     server.shutdown()
     result = {"calls": args.calls, "build_s": round(built, 1), "default_page_api": default, "browser": browser,
               "other_api": others, "cpu_count": os.cpu_count(), "load_avg": os.getloadavg()}
