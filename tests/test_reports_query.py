@@ -185,9 +185,33 @@ def test_sql_local_day_equals_zoneinfo_for_every_call(zone):
     for row, _ in calls:
         day = dt.datetime.fromtimestamp(row.ts / 1000, tz).date().isoformat()
         expected[day] = expected.get(day, 0) + 1
+    # Without a project filter days are ranges of the calls_day_sums index; with one, the
+    # grouped query over the table: both must put every call on its zoneinfo day.
     assert {g.key: g.calls for g in query.usage_by_period(store, "daily", Filters(), tz)} == expected
+    assert {g.key: g.calls for g in query.usage_by_period(store, "daily", Filters(project="/proj"), tz)} == expected
 
 
 def query_iso(ms_: int) -> str:
     from token_roi.reports.blocks import iso_ms
     return iso_ms(ms_)
+
+
+def test_day_rows_from_index_ranges_equal_the_grouped_query():
+    import random
+    rnd = random.Random(7)
+    lo, hi = ms("2026-03-01T00:00:00Z"), ms("2026-04-15T00:00:00Z")
+    calls = [call(query_iso(rnd.randint(lo, hi)), agent=rnd.choice(["claude", "codex"]),
+                  model=rnd.choice(["claude-sonnet-4-5", "gpt-5", None]), inp=rnd.randint(0, 9000),
+                  out=rnd.randint(0, 900), cr=rnd.randint(0, 50_000), cw5=rnd.randint(0, 900),
+                  cw1=rnd.randint(0, 900), cost=rnd.choice([None, rnd.random()]))
+             for _ in range(600)]
+    store = make_store(calls)
+    for zone in ("Europe/Berlin", "Asia/Kathmandu"):
+        tz = ZoneInfo(zone)
+        ranged = query.day_rows(store, Filters(), tz)            # index ranges
+        grouped = list(query.day_rows(store, Filters(project="/"), tz))   # the grouped query
+        assert [r[:3] for r in ranged] == [r[:3] for r in grouped]
+        for a, b in zip(ranged, grouped):
+            assert a[3:9] == b[3:9] and a[10:] == b[10:]          # tokens, counts, first/last: exact
+            assert a[9] == pytest.approx(b[9], rel=1e-12)        # cost: the same sum, another order
+            # (columns: day, agent, model, 6 token sums, cost, calls, unpriced calls, unpriced tokens, min, max)
