@@ -45,6 +45,27 @@ def _fallback_log(exc: BaseException) -> None:
         pass
 
 
+def _remember_interpreter() -> None:
+    """hooks/run found no usable cached interpreter and ran python3 from PATH (through a shim,
+    perhaps): record this interpreter so that the next hooks exec it directly."""
+    cache = os.environ.get("TOKEN_ROI_PYTHON_CACHE")
+    exe = sys.executable
+    if not cache or sys.version_info < (3, 10) or not os.path.isabs(exe) or not os.access(exe, os.X_OK):
+        return
+    tmp = f"{cache}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(exe + "\n")
+        os.replace(tmp, cache)     # whole or not at all, whatever other hooks do at the same time
+    except OSError:
+        # A read-only folder: python3 from PATH every time, as without the cache.
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 def main() -> int:
     try:
         raw = sys.stdin.buffer.read()
@@ -77,6 +98,10 @@ if __name__ == "__main__":
         code = 0
     try:
         sys.stdout.flush()
+    except BaseException:
+        pass
+    try:
+        _remember_interpreter()
     except BaseException:
         pass
     os._exit(code)

@@ -32,7 +32,7 @@ def transcript(tmp_path):
 def imported_by_hook(payload: dict) -> set[str]:
     """Run the hook as hooks.json does, with -X importtime; the modules the process imported."""
     argv = hook_argv(payload["hook_event_name"])
-    argv[1:1] = ["-X", "importtime"]
+    argv[2:2] = ["-X", "importtime"]          # hooks/run hands its arguments to the interpreter
     proc = subprocess.run(argv, input=json.dumps(payload).encode(), capture_output=True, env=hook_env(),
                           timeout=60)
     assert proc.returncode == 0 and proc.stdout == b"", proc

@@ -400,16 +400,18 @@ def test_no_log_location_at_all_still_exits_0(transcript, tmp_path):
 
 
 def test_hook_works_without_site_packages_and_outside_the_repo(transcript, tmp_path):
-    """The plugin as installed: copied elsewhere, run with -S (no pip-installed token_roi)."""
+    """The plugin as installed: copied elsewhere, its hooks.json command run by /bin/sh -c as
+    Claude Code runs it, with -S (no pip-installed token_roi)."""
     import shutil
-    from test_hooks_support import REPO
+    from test_hooks_support import REPO, hook_command
     plugin = tmp_path / "plugin-copy"
     shutil.copytree(REPO / "core", plugin / "core", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "hooks", plugin / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
     import subprocess
-    import sys
     transcript.assistant("msg_01A", output=100)
-    proc = subprocess.run([sys.executable, "-S", "-E", str(plugin / "hooks" / "token_budget_guard.py")],
+    command = hook_command("PostToolUse", plugin)
+    assert "-S" in command.split()
+    proc = subprocess.run(["/bin/sh", "-c", command],
                           input=json.dumps(post_tool(SID, transcript.path, "Read", {"file_path": "/a"})).encode(),
                           capture_output=True, env=hook_env(CLAUDE_PLUGIN_ROOT=str(plugin)), cwd=str(tmp_path))
     assert proc.returncode == 0 and proc.stdout == b""

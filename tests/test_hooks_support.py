@@ -1,30 +1,55 @@
 """Helpers for the hook tests (no tests here): run the real hook script exactly as hooks/hooks.json
-wires it, build the JSON Claude Code sends, write transcripts shaped like real ones."""
+wires it (through hooks/run, with this interpreter as PATH's python3), build the JSON Claude Code
+sends, write transcripts shaped like real ones."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOOKS_JSON = REPO / "hooks" / "hooks.json"
 HOOK_SCRIPT = REPO / "hooks" / "token_budget_guard.py"
+LAUNCHER = REPO / "hooks" / "run"
 CWD = "/home/dev/src/acme-api"
 MODEL = "claude-sonnet-4-6"
 
 
-def hook_argv(event: str) -> list[str]:
-    """The command hooks.json runs for `event`, with this interpreter as `python3`."""
-    hooks = json.loads(HOOKS_JSON.read_text())["hooks"]
+def hook_command(event: str, root: Path = REPO) -> str:
+    """The command string hooks.json gives for `event`, ${CLAUDE_PLUGIN_ROOT} substituted."""
+    hooks = json.loads((root / "hooks" / "hooks.json").read_text())["hooks"]
     command = hooks.get(event, hooks["PostToolUse"])[0]["hooks"][0]["command"]
-    argv = shlex.split(command.replace("${CLAUDE_PLUGIN_ROOT}", str(REPO)))
-    assert argv[0] == "python3", command
-    return [sys.executable, *argv[1:]]
+    return command.replace("${CLAUDE_PLUGIN_ROOT}", str(root))
+
+
+def hook_argv(event: str) -> list[str]:
+    """What Claude Code's `/bin/sh -c <command>` execs for `event`: the launcher and its arguments."""
+    argv = shlex.split(hook_command(event))
+    assert argv[:2] == ["/bin/sh", str(LAUNCHER)], argv
+    return argv
+
+
+_PYTHON_BIN = ""
+
+
+def python_bin() -> str:
+    """A folder whose python3 is this interpreter, for the front of PATH: the hooks run under the
+    Python running the tests, found and cached by hooks/run as any python3 on PATH would be."""
+    global _PYTHON_BIN
+    if not _PYTHON_BIN:
+        folder = tempfile.mkdtemp(prefix="token-roi-test-python-")
+        os.symlink(sys.executable, os.path.join(folder, "python3"))
+        atexit.register(shutil.rmtree, folder, True)
+        _PYTHON_BIN = folder
+    return _PYTHON_BIN
 
 
 @dataclass
@@ -41,6 +66,9 @@ class HookResult:
 def hook_env(**extra: str) -> dict:
     env = dict(os.environ)
     env["CLAUDE_PLUGIN_ROOT"] = str(REPO)
+    env["PATH"] = python_bin() + os.pathsep + env.get("PATH", "")
+    for var in ("CLAUDE_PLUGIN_DATA", "TOKEN_ROI_PYTHON", "TOKEN_ROI_PYTHON_CACHE"):
+        env.pop(var, None)
     env.update(extra)
     return env
 
