@@ -407,6 +407,22 @@ def test_page_and_vendored_chart_library_are_served(empty):
         assert client.request("GET", path)[0] == 404
 
 
+def test_the_inline_head_script_is_the_one_the_csp_allows():
+    """index.html's one inline script (the early overview request) runs only if its sha256 is in
+    the Content-Security-Policy: editing the script without the hash would silently drop it."""
+    import base64
+    import hashlib
+    import re
+    from token_roi.dashboard.server import STATIC
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    inline = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert len(inline) == 1 and "fetch(" in inline[0]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+    assert f"script-src 'self' 'sha256-{digest}';" in csp
+    assert html.index("<script>") < html.index('rel="stylesheet"')      # a stylesheet would hold it back
+
+
 def test_loopback_only_and_writes_need_json(empty):
     client = empty
     status, body, _ = client.request("GET", "/api/meta", headers={"Host": "evil.example:8080"})

@@ -51,6 +51,50 @@ def test_dashboard_shows_the_library_figures_with_a_real_chart(full_dashboard):
     dash.screenshot("dashboard")
 
 
+def test_first_render_shows_the_library_figures_from_the_early_request(full_dashboard):
+    """The first render path: index.html's head asks for the overview before app.js and Chart.js
+    load, and app.js takes that answer. At the first render (body[data-first], before the value
+    and plan cards fill) the KPI cards and the chart must already hold the library's figures,
+    from exactly one overview request, for the default view and for a linked one."""
+    import datetime as dt
+    import dashboard_fixture as fx
+    from token_roi.reports import query
+    from token_roi.store import Store
+    dash = full_dashboard
+    for route, params, since in (("dashboard", "period=30d&stack=agent", dt.date(2026, 10, 22)),
+                                 ("dashboard?stack=model&period=7d", "period=7d&stack=model", dt.date(2026, 11, 14))):
+        dash.requests.clear()
+        dash.page.goto("about:blank")
+        dash.page.goto(dash.url + "#/" + route)
+        dash.page.wait_for_selector("body[data-first]", timeout=20000)
+        store = Store()
+        try:
+            lib = query.totals(query.usage_by_period(store, "daily", query.Filters(since, fx.TODAY), fx.TZ))
+        finally:
+            store.close()
+        assert dash.kpi("spend") == money(lib.cost) + "*"          # the unknown model's calls: a lower bound
+        assert dash.page.get_attribute("#kpi-tokens .value span", "title") == f"{lib.total_tokens:,} tokens"
+        assert dash.text("#kpi-tokens .sub") == f"{lib.calls:,} calls"
+        chart = dash.page.evaluate("""() => { const c = Chart.getChart('cost-chart');
+            return {n: c.data.labels.length, sum: c.data.datasets.reduce((a, d) => a + d.data.reduce((x, y) => x + y, 0), 0)} }""")
+        assert chart["n"] == (fx.TODAY - since).days + 1 and abs(chart["sum"] - lib.cost) < 1e-3
+        overview = [u for u in dash.requests if "/api/overview" in u]
+        assert overview == [dash.url + "api/overview?" + params], overview
+        assert dash.page.evaluate("window.earlyFetch") is None                 # taken, never reused
+        # Asked from the head: before app.js had even arrived (app.js itself could only ask after).
+        asked, app_js = dash.page.evaluate("""() => { const r = performance.getEntriesByType('resource');
+            return [r.find(e => e.name.includes('/api/overview')).startTime, r.find(e => e.name.endsWith('/app.js')).responseEnd] }""")
+        assert asked < app_js
+        assert dash.page.evaluate("performance.getEntriesByName('first-render').length") == 1
+        dash.wait()
+        dash.assert_clean()                                                    # no CSP refusal either
+    # Another page asks for no overview at all.
+    dash.requests.clear()
+    dash.page.goto("about:blank")
+    dash.open("models")
+    assert not [u for u in dash.requests if "/api/overview" in u]
+
+
 def test_period_filter_changes_the_numbers(full_dashboard):
     dash = full_dashboard.open("dashboard")
     spend_30 = dash.kpi("spend")
