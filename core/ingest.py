@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from . import adapters
 from .adapters import jsonl
 from .adapters.base import JsonlAdapter, ReadResult
 from .progress import Progress
-from .rows import UsageRow
-from .store import Store
+from .store import Store, row_values
 
 BATCH_SOURCES = 400
 BATCH_BYTES = 64 * 1024 * 1024
@@ -37,6 +38,12 @@ class IngestStats:
 
 def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
     stats = IngestStats()
+    _run(store, _plan(store, agents, stats), stats, show_progress)
+    return stats
+
+
+def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
+    """(adapter, source, cursor or None, skips_by_stat) of every source with something to read."""
     work = []
     for adapter in adapters.available(agents):
         try:
@@ -45,12 +52,32 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
         except OSError as exc:
             stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
         stats.warnings.extend(adapter.take_warnings())
-    cursors = store.cursors()
-    plan = [(a, s, cursors.get((a.name, s.key))) for a, s in work]
+    # A warm run has thousands of unchanged files: each costs one stat against a light index of
+    # the cursors; full cursors (JSON state and all) are decoded only for the files that changed.
+    known = store.cursor_stats()
+    stat_skips: dict = {}
+    changed = []
+    for adapter, source in work:
+        stats.sources += 1
+        key = (adapter.name, source.key)
+        skips = stat_skips.get(adapter)
+        if skips is None:
+            skips = stat_skips[adapter] = _skips_by_stat(adapter)
+        seen = known.get(key)
+        if skips and seen is not None and _unchanged(source, seen):
+            continue
+        changed.append((adapter, source, key, skips, seen is not None))
+    if sum(1 for item in changed if item[4]) > 64:
+        cursors = store.cursors()
+        return [(a, s, cursors.get(k), sk) for a, s, k, sk, _ in changed]
+    return [(a, s, store.get_cursor(*k) if had else None, sk) for a, s, k, sk, had in changed]
+
+
+def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool) -> None:
     # The bar is drawn on a terminal only; sizing it costs a stat per source, so only there.
     progress = None
     if show_progress and sys.stderr.isatty():
-        progress = Progress(sum(a.size_hint(s, c) for a, s, c in plan))
+        progress = Progress(sum(a.size_hint(s, c) for a, s, c, _ in todo))
     batch: list = []
     batch_bytes = 0
 
@@ -60,17 +87,6 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
                 stats.rows += store.upsert_calls(result.rows)
                 store.put_cursor(result.cursor)
         batch.clear()
-
-    stat_skips: dict = {}
-    todo = []
-    for adapter, source, cursor in plan:
-        stats.sources += 1
-        skips = stat_skips.get(adapter)
-        if skips is None:
-            skips = stat_skips[adapter] = _skips_by_stat(adapter)
-        if skips and cursor is not None and _unchanged(source, cursor):
-            continue
-        todo.append((adapter, source, cursor, skips))
 
     for adapter, source, cursor, result in _read_all(todo):
         if isinstance(result, FileNotFoundError):
@@ -97,7 +113,6 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
         commit()
     if progress:
         progress.close()
-    return stats
 
 
 def _read_one(adapter, source, cursor):
@@ -126,8 +141,7 @@ def _read_all(todo: list):
                 continue
             got = next(results)
             if isinstance(got, tuple):
-                rows, new_cursor, bytes_read, bad_lines, unchanged = got
-                got = ReadResult([UsageRow(*r) for r in rows], new_cursor, bytes_read, bad_lines, unchanged)
+                got = ReadResult(*got)       # rows as the upsert's parameter tuples
             yield adapter, source, cursor, got
     finally:
         pool.terminate()
@@ -161,12 +175,14 @@ def _pool_for(todo: list):
 
 
 def _work(i: int):
-    """In a worker: read one source; the rows go back as plain tuples (cheaper to pickle)."""
+    """In a worker: read one source; the rows go back as the upsert's parameter tuples (cheaper
+    to pickle, and the writing process, the one that limits a first ingest, builds nothing)."""
     adapter, source, cursor, _ = _JOBS[i]
     result = _read_one(adapter, source, cursor)
     if isinstance(result, OSError):
         return result
-    return ([r._values() for r in result.rows], result.cursor, result.bytes_read, result.bad_lines,
+    now = int(time.time() * 1000)
+    return ([row_values(r, now) for r in result.rows], result.cursor, result.bytes_read, result.bad_lines,
             result.unchanged)
 
 
@@ -176,22 +192,52 @@ def _skips_by_stat(adapter) -> bool:
     return isinstance(adapter, JsonlAdapter) and type(adapter).read is JsonlAdapter.read
 
 
-def _unchanged(source, cursor) -> bool:
+def _unchanged(source, seen: tuple) -> bool:
+    """Whether the file still has the (size, mtime_ns, inode) its cursor recorded."""
     try:
         st = os.stat(source.path)
     except OSError:
         return False                 # let the read meet the error and report it as it does
-    return jsonl._same(cursor, st)
+    return seen[0] == st.st_size and seen[1] == st.st_mtime_ns and (seen[2] is None or seen[2] == st.st_ino)
 
 
 def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
-    """What every report does first: ingest what is new, then price what is unpriced."""
-    stats = ingest(store, agents, show_progress=show_progress)
-    # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
-    # a cost a person typed on an entry stays that entry's cost after pricing.
-    from .accounting import ledger
-    ledger.refresh_hook(store, stats.warnings)
+    """What every report does first: ingest what is new, then price what is unpriced.
+    A load that at least doubles the ledger (a first ingest) runs as one bulk transaction,
+    pricing included, with the secondary indexes built once at the end (Store.bulk_load)."""
+    stats = IngestStats()
+    todo = _plan(store, agents, stats)
     from . import pricing
-    pricing.reprice(store)
-    ledger.pin_given_costs(store)
+    from .accounting import ledger
+    problem = None
+    with store.bulk_load() if _doubles_the_ledger(store, todo) else nullcontext():
+        _run(store, todo, stats, show_progress)
+        # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
+        # a cost a person typed on an entry stays that entry's cost after pricing.
+        ledger.refresh_hook(store, stats.warnings)
+        try:
+            pricing.reprice(store)
+        except pricing.PricingError as exc:
+            problem = exc            # (a bad prices.yaml): the rows read are kept, priced next time
+        else:
+            ledger.pin_given_costs(store)
+    if problem is not None:
+        raise problem
     return stats
+
+
+ROW_BYTES = 16 * 1024     # Claude Code transcripts hold about one API call per 16 KB
+
+
+def _doubles_the_ledger(store: Store, todo: list) -> bool:
+    """Whether the reads ahead will bring at least as many calls as the ledger holds. Only big
+    reads are sized (a stat per source); a few MB are never worth rebuilding indexes for."""
+    big = 0
+    for adapter, source, cursor, _ in todo:
+        big += adapter.size_hint(source, cursor)
+        if big >= PARALLEL_BYTES:
+            break
+    else:
+        return False
+    total = sum(a.size_hint(s, c) for a, s, c, _ in todo)
+    return store.count_calls() * ROW_BYTES <= total

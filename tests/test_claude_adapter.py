@@ -139,7 +139,7 @@ def test_subagent_calls_attributed_to_parent_session(config_dir, store):
     h = row(store, "msg_01H8sub0000000000000000a")   # also nested in the main file's progress line
     assert (h["session_id"], h["is_subagent"], h["output_tokens"]) == (SESSION, 1, 150)
     assert h["model"] == "claude-haiku-4-5-20251001"
-    sources = {s.path.name: s for s in ADAPTER.sources()}
+    sources = {os.path.basename(s.path): s for s in ADAPTER.sources()}
     assert sources["agent-a1b2c3d.jsonl"].meta == {"is_subagent": True, "parent_session": SESSION}
     assert sources[f"{SESSION}.jsonl"].meta == {}
 

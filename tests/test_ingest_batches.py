@@ -61,3 +61,88 @@ def test_a_crash_between_batches_loses_and_doubles_nothing(tree, monkeypatch):
     ingest_mod.ingest(store, ["claude"], show_progress=False)
     assert len(store.cursors("claude")) == tree.files
     assert _totals(store) == _truth(tree)
+
+
+def _indexes(store: Store) -> list:
+    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' "
+                            "ORDER BY name").fetchall()
+
+
+def _calls(store: Store) -> list:
+    return store.db.execute("SELECT * FROM calls ORDER BY agent, dedupe_key").fetchall()
+
+
+def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tmp_path, monkeypatch):
+    from token_roi.store import Store as S
+    batched, bulk = S(tmp_path / "batched.sqlite3"), S(tmp_path / "bulk.sqlite3")
+    indexes = _indexes(bulk)
+    assert {n for n, _ in indexes} >= set(S.BULK_INDEXES)
+    ingest_mod.refresh(batched, ["claude"], show_progress=False)       # 3 MB: not worth a bulk load
+    assert not ingest_mod._doubles_the_ledger(batched, [])
+    seen_inside = []
+    real_reprice = __import__("token_roi.pricing", fromlist=["reprice"]).reprice
+
+    def reprice(store):
+        seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}))
+        return real_reprice(store)
+
+    monkeypatch.setattr("token_roi.pricing.reprice", reprice)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
+    ingest_mod.refresh(bulk, ["claude"], show_progress=False)
+    # priced inside the one transaction, before the dropped indexes came back ...
+    assert seen_inside[0][0] is True and not seen_inside[0][1] & set(S.BULK_INDEXES)
+    # ... and after it, the same indexes, rows (costs included) and cursors as the batched load
+    assert _indexes(bulk) == indexes
+    strip = lambda rows: [r[:21] + r[22:] for r in rows]                # all but ingested_at
+    assert strip(_calls(bulk)) == strip(_calls(batched)) and _totals(bulk) == _truth(tree)
+    assert bulk.db.execute("SELECT count(*) FROM calls WHERE price_version IS NULL").fetchone() == (0,)
+    assert len(bulk.cursors("claude")) == tree.files
+
+
+def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, monkeypatch):
+    store = Store(tmp_path / "l.sqlite3")
+    indexes = _indexes(store)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 2)
+    real_upsert = Store.upsert_calls
+    calls = {"n": 0}
+
+    def dying_upsert(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_upsert(self, rows)
+
+    monkeypatch.setattr(Store, "upsert_calls", dying_upsert)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_mod.refresh(store, ["claude"], show_progress=False)
+    # one transaction: no row, no cursor, and every index still there
+    assert store.count_calls() == 0 and store.cursors() == {} and _indexes(store) == indexes
+    monkeypatch.setattr(Store, "upsert_calls", real_upsert)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert _totals(store) == _truth(tree) and _indexes(store) == indexes
+
+
+def test_a_bad_price_file_does_not_throw_away_a_bulk_load(tree, tmp_path, monkeypatch):
+    from token_roi import pricing
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+
+    def bad(store):
+        raise pricing.PricingError("prices.yaml: line 3: rates must be numbers")
+
+    monkeypatch.setattr(pricing, "reprice", bad)
+    with pytest.raises(pricing.PricingError):
+        ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert _totals(store) == _truth(tree) and len(store.cursors("claude")) == tree.files
+
+
+def test_transactions_nest_into_the_outer_one(tmp_path):
+    store = Store(tmp_path / "l.sqlite3")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            with store.transaction():
+                store.set_meta("k", "inner")
+            assert store.db.in_transaction                  # the inner one did not commit
+            raise RuntimeError
+    assert store.get_meta("k") is None                      # rolled back with the outer one

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class Source(Record):
     __slots__ = ("agent", "path", "kind", "meta")
 
-    def __init__(self, agent: str, path: Path,
+    def __init__(self, agent: str, path: Path | str,
                  kind: str = "jsonl",             # 'jsonl' | 'sqlite' | 'json' | 'csv'
                  meta: dict | None = None):       # adapter-specific facts (e.g. is_subagent)
         self.agent = agent

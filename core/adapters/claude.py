@@ -132,20 +132,25 @@ class ClaudeAdapter(JsonlAdapter):
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
         for root in self.roots():
-            for path, ident, meta in self._walk(str(root), set()):
+            for path, ident, meta in self._walk(str(root), set(), None):
                 if ident in seen:
                     continue                      # the same file through another root or link
                 seen.add(ident)
-                yield Source(self.name, Path(path), "jsonl", meta)
+                yield Source(self.name, path, "jsonl", meta)   # a str: a warm run makes thousands
 
-    def _walk(self, folder: str, visited: set) -> Iterator[tuple[str, tuple[int, int], dict]]:
-        """(path, (device, inode), meta) of every `*.jsonl` below `folder`. Plain strings and the
-        directory entries' own type and inode: a warm run walks thousands of files."""
+    def _walk(self, folder: str, visited: set, ident: tuple[int, int] | None
+              ) -> Iterator[tuple[str, tuple[int, int], dict]]:
+        """(path, (device, inode), meta) of every `*.jsonl` below `folder`, whose own (device,
+        inode) the caller's directory entry gave (None: stat it). Plain strings and the directory
+        entries' own type and inode: a warm run walks thousands of files in as many folders."""
         try:
-            st = os.stat(folder)
-            if (st.st_dev, st.st_ino) in visited:
+            if ident is None:
+                st = os.stat(folder)
+                ident = (st.st_dev, st.st_ino)
+            if ident in visited:
                 return                            # a symlink loop
-            visited.add((st.st_dev, st.st_ino))
+            visited.add(ident)
+            dev = ident[0]
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except FileNotFoundError:
@@ -161,19 +166,19 @@ class ClaudeAdapter(JsonlAdapter):
                     est = os.stat(entry.path)
                     is_dir, is_file, ident = stat.S_ISDIR(est.st_mode), stat.S_ISREG(est.st_mode), (est.st_dev, est.st_ino)
                 else:
-                    is_dir, is_file, ident = entry.is_dir(), entry.is_file(), (st.st_dev, entry.inode())
+                    is_dir, is_file, ident = entry.is_dir(), entry.is_file(), (dev, entry.inode())
             except OSError:
                 continue                          # a dangling link or a file gone meanwhile
             if is_dir:
-                subdirs.append(entry.path)
+                subdirs.append((entry.path, ident))
             elif is_file and entry.name.endswith(".jsonl"):
                 meta = {}
                 if entry.name.startswith("agent-"):
                     meta = ({"is_subagent": True, "parent_session": os.path.basename(os.path.dirname(folder))}
                             if in_subagents else {"is_subagent": True})
                 yield entry.path, ident, meta
-        for sub in subdirs:
-            yield from self._walk(sub, visited)
+        for sub, sub_ident in subdirs:
+            yield from self._walk(sub, visited, sub_ident)
 
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
         meta = source.meta if "is_subagent" in source.meta else subagent_meta(Path(source.path))

@@ -40,7 +40,8 @@ _UPSERT = (
 )
 
 
-def _row_values(row: UsageRow, now: int) -> tuple:
+def row_values(row: UsageRow, now: int) -> tuple:
+    """A row as the upsert's parameters (CALL_COLUMNS, then ingested_at)."""
     return (
         row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
         row.input_tokens, row.output_tokens, row.reasoning_tokens, row.cache_read_tokens,
@@ -91,7 +92,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: rows and the cursor that produced them land together."""
+        """BEGIN IMMEDIATE ... COMMIT: rows and the cursor that produced them land together.
+        Inside another transaction (see bulk_load) it joins that one: the outer one commits."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -104,16 +109,44 @@ class Store:
         else:
             self.db.execute("COMMIT")
 
+    # Indexes a first ingest drops and builds again after loading (see bulk_load); the unique
+    # key stays, since the upsert needs it.
+    BULK_INDEXES = ("calls_ts", "calls_session", "calls_price_version", "calls_day_sums")
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[sqlite3.Connection]:
+        """One transaction for a load that at least doubles `calls` (a first ingest): the
+        secondary indexes are dropped inside it and built again, sorted, before it commits, which
+        costs far less than keeping them up to date row by row (and pricing every new row moves
+        it in two of them). Other readers never see the table without them (they read the last
+        commit); a crash rolls it all back, to be read again."""
+        with self.transaction() as db:
+            saved = db.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND name IN "
+                f"({', '.join('?' * len(self.BULK_INDEXES))})", self.BULK_INDEXES).fetchall()
+            for name, _ in saved:
+                db.execute(f"DROP INDEX {name}")
+            yield db
+            for _, sql in saved:
+                db.execute(sql)
+
+    def count_calls(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+
     def close(self) -> None:
         self.db.close()
 
     # -- rows -----------------------------------------------------------------------------------
-    def upsert_calls(self, rows: Iterable[UsageRow]) -> int:
+    def upsert_calls(self, rows: Iterable[UsageRow] | list[tuple]) -> int:
         """Insert calls; a call already present is replaced only by a better copy (higher rank).
+        `rows` are UsageRows, or a list of row_values tuples (what ingest's workers send).
         Returns how many rows were inserted or replaced. Call inside transaction()."""
-        now = int(time.time() * 1000)
         before = self.db.total_changes
-        self.db.executemany(_UPSERT, (_row_values(r, now) for r in rows))
+        if type(rows) is list and rows and type(rows[0]) is tuple:
+            self.db.executemany(_UPSERT, rows)
+        else:
+            now = int(time.time() * 1000)
+            self.db.executemany(_UPSERT, (row_values(r, now) for r in rows))
         return self.db.total_changes - before
 
     # -- cursors --------------------------------------------------------------------------------
@@ -135,6 +168,12 @@ class Store:
         for r in self.db.execute(sql, args):
             out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
         return out
+
+    def cursor_stats(self) -> dict[tuple[str, str], tuple[int, int, int | None]]:
+        """(agent, path) -> (size, mtime_ns, inode) of every cursor: what a warm run compares each
+        file's stat with, without decoding thousands of full cursors."""
+        return {(r[0], r[1]): (r[2], r[3], r[4])
+                for r in self.db.execute("SELECT agent, path, size, mtime_ns, inode FROM sources")}
 
     def put_cursor(self, c: Cursor) -> None:
         self.db.execute(
