@@ -407,6 +407,37 @@ def test_page_and_vendored_chart_library_are_served(empty):
         assert client.request("GET", path)[0] == 404
 
 
+def test_the_page_starts_the_default_overview_and_its_request_takes_it_once(full, monkeypatch):
+    """Serving index.html starts the default overview (what the page's head asks for next); the
+    page's request takes that answer, once; any other request drops it, later ones compute anew."""
+    from token_roi.dashboard import api, server
+    client, _ = full
+    started = []
+
+    def marked(ctx, q):
+        started.append(dict(q))
+        return {**api.GET["overview"](ctx, q), "fromEarly": True}
+    monkeypatch.setattr(api, "overview", marked)
+    lib = _library_totals(dt.date(2026, 10, 22), fx.TODAY)
+    assert client.request("GET", "/")[0] == 200
+    first = client.ok("overview", period="30d", stack="agent")
+    assert first.get("fromEarly") and started == [server.EARLY_QUERY]
+    assert first["totals"]["calls"] == lib.calls and first["totals"]["cost"] == pytest.approx(lib.cost, abs=1e-5)
+    again = client.ok("overview", period="30d", stack="agent")
+    assert "fromEarly" not in again and {**first, "fromEarly": None} == {**again, "fromEarly": None}
+    client.request("GET", "/")
+    assert "fromEarly" not in client.ok("overview", period="7d", stack="agent")   # not what was started
+    assert "fromEarly" not in client.ok("overview", period="30d", stack="agent")  # the 7d request dropped it
+    client.request("GET", "/")
+    client.ok("meta")
+    assert "fromEarly" not in client.ok("overview", period="30d", stack="agent")  # so does any other
+    client.request("HEAD", "/")
+    assert "fromEarly" not in client.ok("overview", period="30d", stack="agent")
+    monkeypatch.setattr(server, "EARLY_WAIT_S", 0.0)
+    client.request("GET", "/")
+    assert "fromEarly" not in client.ok("overview", period="30d", stack="agent")  # too old to be taken
+
+
 def test_the_inline_head_script_is_the_one_the_csp_allows():
     """index.html's one inline script (the early overview request) runs only if its sha256 is in
     the Content-Security-Policy: editing the script without the hash would silently drop it."""
