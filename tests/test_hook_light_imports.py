@@ -1,5 +1,7 @@
 """The PostToolUse hook's import diet: the modules it runs on every tool call import neither
-dataclasses, sqlite3, hashlib (OpenSSL) nor typing, and the hand-written record types that
+dataclasses, sqlite3, hashlib (OpenSSL), typing nor contextlib, the hook's body comes from cached
+bytecode (hooks/_hook_main.py) and the guard's messages load only when there is something to
+say; and the hand-written record types that
 replaced the dataclasses behave as the dataclasses did. Cursors written before the change
 (blake2b fingerprints made through hashlib) stay valid; a cursor whose fingerprint does not match
 costs one re-read and never a double count."""
@@ -14,10 +16,11 @@ import subprocess
 
 import pytest
 
-from test_hooks_support import Transcript, hook_argv, hook_env, post_tool, session_start, state_of, stop
+from test_hooks_support import (Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of,
+                                stop)
 
 SID = "8c2d1f0e-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
-HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing"}
+HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing", "contextlib"}
 
 
 @pytest.fixture
@@ -59,6 +62,19 @@ def test_post_tool_use_reads_the_transcript_without_the_heavy_modules(transcript
     assert state["tool_calls"] == {"Read": 1}
     assert state["unpriced_tokens"] == 0 and state["cost_usd"] > 0
     assert names & HEAVY == set()
+    assert "_hook_main" in names and "token_roi.guard.messages" not in names
+
+
+def test_the_guard_messages_load_when_there_is_a_warning(transcript):
+    imported_by_hook(session_start(SID, transcript.path))
+    for n in range(1, 3):
+        imported_by_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "make"}, "Exit code 2", n=n))
+    argv = hook_argv("PostToolUseFailure")
+    argv[2:2] = ["-X", "importtime"]
+    proc = subprocess.run(argv, capture_output=True, env=hook_env(), timeout=60, input=json.dumps(
+        post_tool_failure(SID, transcript.path, "Bash", {"command": "make"}, "Exit code 2", n=3)).encode())
+    assert "3 times in a row" in json.loads(proc.stdout)["hookSpecificOutput"]["additionalContext"]
+    assert "| token_roi.guard.messages" in proc.stderr.decode()
 
 
 def test_stop_still_writes_the_ledger_through_sqlite3(transcript):

@@ -130,7 +130,7 @@ def _tag_feature(session_id: str) -> None:
 
 def on_tool_result(payload: dict) -> dict | None:
     """PostToolUse and PostToolUseFailure: count the call, detect loops, parse test outcomes."""
-    from . import budget, loops, messages, settings
+    from . import budget, loops, settings
     event = payload["hook_event_name"]
     tool = _tool_name(payload)
     failed = event == "PostToolUseFailure"
@@ -146,6 +146,8 @@ def on_tool_result(payload: dict) -> dict | None:
         info = loops.record_call(state, tool, payload.get("tool_input"), failed)
         verdict = loops.decide(state, tool, info, limits)
         attempt = info["attempt"]
+        if verdict["block"] or verdict["warn"] or verdict["token_warn"]:
+            from . import messages       # only when there is something to say
         if verdict["block"]:
             block_reason = messages.fast_tier_block(tool, attempt, info, state)
             state["fast_tier_triggered"] = True
@@ -168,6 +170,7 @@ def on_tool_result(payload: dict) -> dict | None:
                 if summary:
                     outcomes.record_run(state, command, summary)
         for scope, spent, budget_usd, percent in budget.alerts(state, limits):
+            from . import messages
             text = messages.budget_alert(scope, spent, budget_usd, percent)
             notes.append(text)
             user_notes.append(text)
