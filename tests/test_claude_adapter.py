@@ -367,3 +367,31 @@ def test_no_claude_dirs_means_no_sources(store):
     assert ADAPTER.roots() == []
     stats = run(store)
     assert (stats.sources, stats.rows, stats.warnings) == (0, 0, [])
+
+
+def test_a_call_glued_after_a_cut_off_user_line_is_not_passed_over(tmp_path):
+    # User lines (prompts, tool results) are passed over without being searched, unless their last
+    # bytes hold a usage: a crash that cut a tool result after `"message":{"role":"user"` and
+    # glued the next assistant record onto it must still give that call.
+    w = build.Writer(SESSION)
+    w.tool_result("toolu_1", "x" * 50_000, {"stdout": "y" * 50_000, "stderr": "", "interrupted": False})
+    w.assistant("msg_glued", "req_glued", "claude-sonnet-4-6", [build.text("ok")], build.usage(3, 30, 0, 0, 9))
+    w.tool_result("toolu_2", "fine", {"stdout": "fine", "stderr": "", "interrupted": False})
+    w.assistant("msg_next", "req_next", "claude-sonnet-4-6", [build.text("ok")], build.usage(1, 1, 0, 0, 1))
+    cut = w.lines[0][: len(w.lines[0]) // 2]
+    assert '"message":{"role":"user"' in cut[:1024]           # the shape the fast path passes over
+    buf = (cut + w.lines[1] + "\n" + w.lines[2] + "\n" + w.lines[3] + "\n").encode()
+    rows, bad = ADAPTER.parse(buf, Source("claude", tmp_path / "s.jsonl"), {})
+    assert [(r.dedupe_key, r.output_tokens) for r in rows] == [("msg_glued", 9), ("msg_next", 1)]
+    assert bad == 1
+
+
+def test_a_user_line_holding_a_subagent_usage_is_read_and_counts_nothing(tmp_path):
+    # A Task tool's result carries the subagent's usage inside toolUseResult: not a call of this
+    # session (the subagent's own file holds it), and not a bad line.
+    w = build.Writer(SESSION)
+    w.tool_result("toolu_1", "done", {"status": "completed", "totalTokens": 1234,
+                                      "usage": {"input_tokens": 5, "output_tokens": 7}})
+    w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("ok")], build.usage(2, 20, 0, 0, 4))
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    assert [(r.dedupe_key, r.output_tokens) for r in rows] == [("msg_1", 4)] and bad == 0
