@@ -191,6 +191,24 @@ def test_the_cache_sits_in_token_roi_state_dir(transcript, shim, tmp_path, where
         assert state == user / ".local" / "state" / "token-roi"
 
 
+@pytest.mark.parametrize("home", ["relative-home", "~nobody-such/x", "~/x without HOME"])
+def test_no_cache_where_the_state_folder_would_be_relative(transcript, shim, tmp_path, home):
+    """A relative folder would be relative to the project Claude Code runs the hook in."""
+    folder, calls = shim
+    project = tmp_path / "project"
+    project.mkdir()
+    env = env_with(f"{folder}:/usr/bin:/bin", TOKEN_ROI_HOME=home.split(" ")[0])
+    if "without HOME" in home:
+        del env["HOME"]
+    payload = post_tool(SID, transcript.path, "Read", {"file_path": "/src/a.py"})
+    for _ in range(2):
+        proc = subprocess.run(["/bin/sh", "-c", hook_command("PostToolUse")], input=json.dumps(payload).encode(),
+                              capture_output=True, env=env, timeout=120, cwd=project)
+        ok(proc)
+    assert shim_calls(calls) == 2
+    assert [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("hook-python*")] == []
+
+
 def test_a_plugin_folder_with_spaces_and_a_quote(transcript, shim, tmp_path):
     folder, calls = shim
     plugin = tmp_path / "my plugins" / "token-roi's (copy)"
