@@ -144,7 +144,36 @@ def time_api(base: str, runs: int, endpoints: list[str]) -> dict:
     return out
 
 
-def time_browser(base: str, runs: int) -> dict | None:
+TIMELINE = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const res = performance.getEntriesByType('resource');
+    const find = s => res.find(r => r.name.includes(s));
+    const api = find('/api/overview'), chart = find('chart.umd'), app = find('app.js');
+    const mark = n => (performance.getEntriesByName(n)[0] || {}).startTime;
+    return {html: nav.responseEnd, apiStart: api && api.startTime, apiEnd: api && api.responseEnd,
+            appJs: app && app.responseEnd, chartJs: chart && chart.responseEnd,
+            dom: nav.domContentLoadedEventEnd, data: mark('overview-data'), lib: mark('chart-library'),
+            first: mark('first-render'), painted: mark('first-render-painted')};
+}"""
+
+
+def load_once(page, base: str) -> tuple[float, float, dict]:
+    """(s to body[data-first] and to body[data-ready] as Playwright sees them, the page's timeline)."""
+    t = time.perf_counter()
+    page.goto(base + "#/dashboard")
+    page.wait_for_selector("body[data-first]", timeout=120_000)
+    a = time.perf_counter() - t
+    page.wait_for_selector("body[data-ready]", timeout=120_000)
+    b = time.perf_counter() - t
+    assert page.query_selector("#cost-chart"), "the chart did not render"
+    assert not page.query_selector_all("main .error"), page.inner_text("main")
+    return a, b, page.evaluate(TIMELINE)
+
+
+def time_browser(base: str, runs: int, warm: bool = False) -> dict | None:
+    """Cold: a new browser context (empty HTTP and code caches) per run, the first load not counted.
+    Warm: one context for every run (a returning user: Chart.js from the HTTP cache, its compiled
+    code from V8's cache), three loads first that are not counted."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -153,52 +182,39 @@ def time_browser(base: str, runs: int) -> dict | None:
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     first_render, ready, in_page, painted, timelines = [], [], [], [], []
+    skip = 3 if warm else 1
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        for i in range(runs + 1):
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            t = time.perf_counter()
-            page.goto(base + "#/dashboard")
-            page.wait_for_selector("body[data-first]", timeout=120_000)
-            a = time.perf_counter() - t
-            page.wait_for_selector("body[data-ready]", timeout=120_000)
-            b = time.perf_counter() - t
-            assert page.query_selector("#cost-chart"), "the chart did not render"
-            timeline = page.evaluate("""() => {
-                const nav = performance.getEntriesByType('navigation')[0];
-                const res = performance.getEntriesByType('resource');
-                const find = s => res.find(r => r.name.includes(s));
-                const api = find('/api/overview'), chart = find('chart.umd'), app = find('app.js');
-                const mark = n => (performance.getEntriesByName(n)[0] || {}).startTime;
-                return {html: nav.responseEnd, apiStart: api && api.startTime, apiEnd: api && api.responseEnd,
-                        appJs: app && app.responseEnd, chartJs: chart && chart.responseEnd,
-                        dom: nav.domContentLoadedEventEnd, data: mark('overview-data'), lib: mark('chart-library'),
-                        first: mark('first-render'), painted: mark('first-render-painted')};
-            }""")
-            timelines.append(timeline)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}) if warm else None
+        for i in range(runs + skip):
+            ctx = context or browser.new_context(viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            a, b, timeline = load_once(page, base)
             print("    in the page (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in timeline.items() if v))
-            assert not page.query_selector_all("main .error"), page.inner_text("main")
-            context.close()
-            label = "first load (not in the medians)" if i == 0 else f"run {i}"
+            page.close()
+            if not warm:
+                ctx.close()
+            label = "warm-up (not in the medians)" if i < skip else f"run {i - skip + 1}"
             print(f"  {label:<34} first render {ms(a)}   all cards {ms(b)}", flush=True)
-            if i:
+            if i >= skip:
+                timelines.append(timeline)
                 first_render.append(a)
                 ready.append(b)
                 in_page.append(timeline["first"] / 1000)
                 painted.append(timeline["painted"] / 1000)
         browser.close()
-    steps = {k: statistics.median(t[k] for t in timelines[1:] if t.get(k) is not None)
-             for k in timelines[-1] if any(t.get(k) is not None for t in timelines[1:])}
+    steps = {k: statistics.median(t[k] for t in timelines if t.get(k) is not None)
+             for k in timelines[-1] if any(t.get(k) is not None for t in timelines)}
     print("  median timeline (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()))
-    print(f"  median of the runs: first render {ms(statistics.median(in_page)).strip()} from navigation "
-          f"(page timeline), painted {ms(statistics.median(painted)).strip()} (p95 "
-          f"{ms(statistics.quantiles(painted, n=20)[-1]).strip()}), {ms(statistics.median(first_render)).strip()} "
-          f"as Playwright sees it; all cards {ms(statistics.median(ready)).strip()}")
+    p95 = statistics.quantiles(painted, n=20)[-1] if len(painted) > 1 else painted[0]
+    print(f"  {'warm' if warm else 'cold'}, median of {runs} runs: first render {ms(statistics.median(in_page)).strip()} "
+          f"from navigation (page timeline), painted {ms(statistics.median(painted)).strip()} (p95 {ms(p95).strip()}), "
+          f"{ms(statistics.median(first_render)).strip()} as Playwright sees it; all cards {ms(statistics.median(ready)).strip()}")
     return {"first_render_in_page_median_s": round(statistics.median(in_page), 4),
             "first_paint_in_page_median_s": round(statistics.median(painted), 4),
+            "first_paint_in_page_p95_s": round(p95, 4),
             "first_render_median_s": round(statistics.median(first_render), 4),
-            "all_cards_median_s": round(statistics.median(ready), 4)}
+            "all_cards_median_s": round(statistics.median(ready), 4), "timeline_median_ms": steps}
 
 
 def main() -> int:
@@ -229,7 +245,10 @@ def main() -> int:
         try:
             url = proc.stdout.readline().strip()
             fetch(url + "api/meta")     # its warm-up, as above
-            browser = time_browser(url, args.runs)
+            print(f"\nIn the browser, cold (a new context per run), {args.runs} runs:")
+            browser = {"cold": time_browser(url, args.runs)}
+            print(f"\nIn the browser, warm (one context: HTTP and code caches kept), {args.runs} runs:")
+            browser["warm"] = time_browser(url, args.runs, warm=True)
         finally:
             proc.terminate()
             proc.wait()

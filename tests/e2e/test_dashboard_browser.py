@@ -88,6 +88,22 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
         assert dash.page.evaluate("performance.getEntriesByName('first-render').length") == 1
         dash.wait()
         dash.assert_clean()                                                    # no CSP refusal either
+    # The page groups digits by hand (no ICU on the first render's path): Intl's text, always.
+    mismatches = dash.page.evaluate("""() => {
+        const values = [0, 0.004, 0.005, 0.015, 1.005, 2.5, 9.995, 999.995, 1000, 1234.5678, 99999.999, 1e6 + 0.125,
+                        123456789.987, 7.881267125, -0.004, -1.5, -1234.567, -1000000];
+        for (let i = 0; i < 3000; i++) values.push(Math.round(Math.random() * 10 ** (1 + i % 12)) / [1, 8, 100, 1000][i % 4] * (i % 7 ? 1 : -1));
+        const int = new Intl.NumberFormat("en-US"), out = [];
+        for (const v of values.map(x => x || 0)) {     // -0: Intl writes "$-0", we "$0"
+            const n = Math.round(v) || 0;           // counts are whole, and never -0 (Intl writes "-0")
+            if (intFmt.format(n) !== int.format(n)) out.push(["int", n, intFmt.format(n)]);
+            const m = (v < 0 && Math.round(v * 100) !== 0 ? "-$" : "$") + Math.abs(v).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+            if (money(v) !== m) out.push(["money", v, money(v), m]);
+            const t = "$" + Number(v).toLocaleString("en-US", {maximumFractionDigits: 2});
+            if (moneyTick(v) !== t) out.push(["tick", v, moneyTick(v), t]);
+        }
+        return out; }""")
+    assert mismatches == [], mismatches[:5]
     # Another page asks for no overview at all.
     dash.requests.clear()
     dash.page.goto("about:blank")

@@ -36,10 +36,29 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 
-const intFmt = new Intl.NumberFormat("en-US");
+/* Numbers are grouped by hand, en-US style: a page's first Intl.NumberFormat (or toLocaleString)
+   loads ICU's data, ~35 ms on the first render's path. Rounded as Intl rounds: the shortest
+   decimal that reads back as the number (String(x)), half away from zero (0.015 -> 0.02, where
+   toFixed gives 0.01); the e2e tests compare the two on thousands of values. */
+function grouped(x, digits) {
+  let s = String(Math.abs(x));
+  if (s.includes("e")) s = Math.abs(x).toFixed(20).replace(/0+$/, "");    // < 1e-6 (or >= 1e21: not money)
+  let [whole, frac = ""] = s.split(".");
+  if (frac.length > digits) {
+    const up = frac[digits] >= "5";
+    frac = frac.slice(0, digits);
+    if (up) {
+      const n = String(BigInt(whole + frac) + 1n).padStart(whole.length + digits, "0");
+      [whole, frac] = [n.slice(0, n.length - digits) || "0", n.slice(n.length - digits)];
+    }
+  }
+  frac = frac.padEnd(digits, "0");
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (digits ? "." + frac : "");
+}
+const intFmt = {format: n => (n < 0 ? "-" : "") + grouped(n, 0)};
 function money(x) {
   if (x === null || x === undefined) return "–";
-  const s = Math.abs(x).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  const s = grouped(x, 2);
   return (x < 0 && Math.round(x * 100) !== 0 ? "-$" : "$") + s;
 }
 /* Cost of a usage object: '*' when some calls have no price (a lower bound), 'n/a*' when none
@@ -132,7 +151,7 @@ function newChart(canvas, config) {
   charts.push(c);
   return c;
 }
-const moneyTick = v => "$" + Number(v).toLocaleString("en-US", {maximumFractionDigits: 2});
+const moneyTick = v => "$" + (v < 0 ? "-" : "") + grouped(Number(v), 2).replace(/\.?0+$/, "");
 /* A page's first chart costs ~80 ms more than the next one (the library's code compiles on first
    use): while the figures are still on their way, draw a small stacked bar chart off the page
    and drop it, so the real one draws at once when they arrive. */
