@@ -64,8 +64,8 @@ def test_a_crash_between_batches_loses_and_doubles_nothing(tree, monkeypatch):
 
 
 def _indexes(store: Store) -> list:
-    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' "
-                            "ORDER BY name").fetchall()
+    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                            "AND tbl_name = 'calls' ORDER BY name").fetchall()
 
 
 def _calls(store: Store) -> list:
@@ -97,6 +97,10 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
     assert strip(_calls(bulk)) == strip(_calls(batched)) and _totals(bulk) == _truth(tree)
     assert bulk.db.execute("SELECT count(*) FROM calls WHERE price_version IS NULL").fetchone() == (0,)
     assert len(bulk.cursors("claude")) == tree.files
+    # the quarter-hour sums were built at the end (the triggers that keep them were away)
+    buckets = "SELECT * FROM call_buckets ORDER BY bucket, agent, model"
+    assert batched.refresh_buckets() and bulk.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    assert bulk.db.execute(buckets).fetchall() == batched.db.execute(buckets).fetchall() != []
 
 
 def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, monkeypatch):

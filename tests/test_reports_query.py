@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reports_data import call, make_store, ms
+from token_roi.rows import UsageRow
+from token_roi.store import Store
 from token_roi.reports import query
 from token_roi.reports.query import Filters
 
@@ -215,3 +217,49 @@ def test_day_rows_from_index_ranges_equal_the_grouped_query():
             assert a[3:9] == b[3:9] and a[10:] == b[10:]          # tokens, counts, first/last: exact
             assert a[9] == pytest.approx(b[9], rel=1e-12)        # cost: the same sum, another order
             # (columns: day, agent, model, 6 token sums, cost, calls, unpriced calls, unpriced tokens, min, max)
+
+
+def test_quarter_hour_sums_follow_every_change_to_the_calls(tmp_path):
+    # call_buckets serve daily/weekly/monthly; triggers note what changed, refresh_buckets sums it
+    # again: after each kind of write the report must equal the grouped query over the calls.
+    calls = [call(f"2026-03-{d:02d}T{h:02d}:{m:02d}:00Z", inp=d * h + 1, out=m + 1, cr=7, cost=0.01 * d)
+             for d in (1, 2, 28, 29, 30) for h in (0, 1, 23) for m in (0, 14, 15, 59)]
+    store = make_store(calls, tmp_path / "l.sqlite3")
+    tz = ZoneInfo("Europe/Berlin")                       # DST on 2026-03-29
+
+    def check():
+        ranged = query.day_rows(store, Filters(), tz)
+        assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+        grouped = list(query.day_rows(store, Filters(project="/"), tz))
+        assert [r[:9] + r[10:] for r in ranged] == [r[:9] + r[10:] for r in grouped]
+        assert [r[9] for r in ranged] == pytest.approx([r[9] for r in grouped], rel=1e-12)
+
+    check()
+    extra, _ = call("2026-03-29T01:30:00Z", inp=500, out=5)           # a new call, priced later
+    with store.transaction():
+        store.upsert_calls([extra])
+    check()
+    better = UsageRow(*extra._values())
+    better.output_tokens = 900
+    with store.transaction():
+        store.upsert_calls([better])                                   # a better copy replaces it
+    check()
+    with store.transaction():
+        store.db.execute("UPDATE calls SET cost = 0.5, price_version = 'v2' WHERE dedupe_key = ?", (extra.dedupe_key,))
+        store.db.execute("UPDATE calls SET ts = ts + 86400000 WHERE output_tokens = 15")   # moved to the next day
+        store.db.execute("DELETE FROM calls WHERE input_tokens = 24")
+    check()
+
+
+def test_readonly_ledger_with_stale_sums_and_odd_offsets_still_sum_the_calls(tmp_path):
+    calls = [call(f"2026-05-0{d}T{h:02d}:07:00Z", inp=d + h, cost=0.1) for d in (1, 2, 3) for h in (0, 12, 23)]
+    path = tmp_path / "l.sqlite3"
+    make_store(calls, path).close()                      # its quarter hours are still to be summed
+    ro = Store(path, readonly=True)
+    assert not ro.refresh_buckets()
+    expected = {"2026-05-01": 3, "2026-05-02": 3, "2026-05-03": 3}
+    assert {g.key: g.calls for g in query.usage_by_period(ro, "daily", Filters(), dt.timezone.utc)} == expected
+    # an offset that is no whole quarter hour (a 1900s local mean time) cannot use the sums
+    lmt = dt.timezone(dt.timedelta(minutes=-8))          # 00:07Z is 23:59 the day before
+    assert {g.key: g.input_tokens for g in query.usage_by_period(Store(path), "daily", Filters(), lmt)} == {
+        "2026-04-30": 1, "2026-05-01": 13 + 24 + 2, "2026-05-02": 14 + 25 + 3, "2026-05-03": 15 + 26}

@@ -251,17 +251,57 @@ def day_rows(store, filters: Filters, tz: dt.tzinfo) -> list[tuple] | sqlite3.Cu
         where, params = where_clause(filters, tz)
         sql = f"SELECT {day_expr} AS d, agent, model, {_SUMS} FROM calls{where} GROUP BY d, agent, model ORDER BY d"
         return store.db.execute(sql, day_params + params)
+    rows = _day_rows_from_buckets(store, filters, tz, lo, hi)
+    if rows is not None:
+        return rows
     ranges = day_ranges(tz, lo, hi)
-    sql = f"SELECT {_SUMS} FROM calls INDEXED BY calls_day_sums WHERE agent = ? AND model IS ? AND ts >= ? AND ts < ?"
+    where = "FROM calls INDEXED BY calls_day_sums WHERE agent = ? AND model IS ? AND ts >= ? AND ts < ?"
+    # _SUMS without its priciest column: the tokens of unpriced calls are summed apart, only for
+    # a range that has both priced and unpriced calls (all unpriced: they are all its tokens).
+    sql = ("SELECT SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
+           "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), COUNT(*), COUNT(cost), "
+           f"MIN(ts), MAX(ts) {where}")
+    unpriced_sql = (f"SELECT TOTAL(input_tokens + output_tokens + reasoning_tokens + cache_read_tokens "
+                    f"+ cache_write_5m_tokens + cache_write_1h_tokens) {where} AND cost IS NULL")
     acc: dict[tuple, list] = {}
     execute = store.db.execute
     for agent, model in agent_models(store, filters.agents):
         for day, a, b in ranges:
             r = execute(sql, (agent, model, a, b)).fetchone()
-            if r[7]:
-                merge_sums(acc, (day, agent, model), r, 0)
+            if not r[7]:
+                continue
+            unpriced = r[7] - r[8]
+            if not unpriced:
+                unpriced_tokens = 0
+            elif unpriced == r[7]:
+                unpriced_tokens = r[0] + r[1] + r[2] + r[3] + r[4] + r[5]
+            else:
+                unpriced_tokens = execute(unpriced_sql, (agent, model, a, b)).fetchone()[0]
+            merge_sums(acc, (day, agent, model), (*r[:8], unpriced, unpriced_tokens, r[9], r[10]), 0)
     # The grouped query's order (day, agent, model; NULL first).
     return [(*k, *acc[k]) for k in sorted(acc, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ""))]
+
+
+def _day_rows_from_buckets(store, filters: Filters, tz: dt.tzinfo, lo: int, hi: int):
+    """day_rows from the quarter-hour sums (call_buckets): a local day is a whole number of
+    quarter hours wherever every UTC offset met is one (all zones today; not some historical
+    ones, nor times before 1970). None when they cannot serve (such an offset, or a read-only
+    ledger whose sums are behind): then the caller sums the calls."""
+    segs = offset_segments(tz, lo, hi)
+    if lo < 0 or any(off % BUCKET_MS for _, off in segs) or not store.refresh_buckets():
+        return None
+    day_expr, day_params = local_day_sql(tz, lo, hi, column=f"(bucket * {BUCKET_MS})")
+    sql = (f"SELECT {day_expr} AS d, agent, model, SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), "
+           "SUM(cache_read_tokens), SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), "
+           "SUM(calls), SUM(unpriced_calls), SUM(unpriced_tokens), MIN(first_ts), MAX(last_ts) "
+           "FROM call_buckets WHERE bucket >= ? AND bucket <= ?")
+    params = [*day_params, lo // BUCKET_MS, hi // BUCKET_MS]
+    if filters.agents:
+        sql += f" AND agent IN ({', '.join('?' * len(filters.agents))})"
+        params += filters.agents
+    # (lo and hi are the first and last matching calls, and since/until are local midnights,
+    # themselves quarter hours: the buckets from lo's to hi's hold exactly the calls between)
+    return store.db.execute(sql + " GROUP BY d, agent, model ORDER BY d, agent, model", params).fetchall()
 
 
 def day_ranges(tz: dt.tzinfo, lo: int, hi: int) -> list[tuple[int, int, int]]:

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 from .. import paths
 from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
 from ..rows import UsageRow
-from .migrations import MIGRATIONS
+from .migrations import BUCKET_TRIGGERS, MIGRATIONS
 
 
 class StoreError(TokenRoiError):
@@ -109,9 +109,9 @@ class Store:
         else:
             self.db.execute("COMMIT")
 
-    # Indexes a first ingest drops and builds again after loading (see bulk_load); the unique
-    # key stays, since the upsert needs it.
-    BULK_INDEXES = ("calls_ts", "calls_session", "calls_price_version", "calls_day_sums")
+    # Indexes and triggers a first ingest drops and builds again after loading (see bulk_load);
+    # the unique key stays, since the upsert needs it.
+    BULK_INDEXES = ("calls_ts", "calls_session", "calls_price_version", "calls_day_sums", *BUCKET_TRIGGERS)
 
     @contextmanager
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
@@ -122,13 +122,50 @@ class Store:
         commit); a crash rolls it all back, to be read again."""
         with self.transaction() as db:
             saved = db.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND name IN "
-                f"({', '.join('?' * len(self.BULK_INDEXES))})", self.BULK_INDEXES).fetchall()
-            for name, _ in saved:
-                db.execute(f"DROP INDEX {name}")
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'calls' "
+                f"AND name IN ({', '.join('?' * len(self.BULK_INDEXES))})", self.BULK_INDEXES).fetchall()
+            for kind, name, _ in saved:
+                db.execute(f"DROP {kind.upper()} {name}")
             yield db
-            for _, sql in saved:
+            for _, _, sql in saved:
                 db.execute(sql)
+            # (the triggers were away: every quarter hour is summed again, from the index just built)
+            self.refresh_buckets(everything=True)
+
+    _BUCKET_SUMS = (
+        "SELECT ts / 900000 AS b, agent, model, SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), "
+        "SUM(cache_read_tokens), SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), COUNT(*), "
+        "SUM(cost IS NULL), SUM(CASE WHEN cost IS NULL THEN input_tokens + output_tokens + reasoning_tokens "
+        "+ cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens ELSE 0 END), MIN(ts), MAX(ts) FROM calls")
+
+    def refresh_buckets(self, *, everything: bool = False) -> bool:
+        """Sum again the quarter hours of call_buckets whose calls changed (call_buckets_dirty, kept
+        by triggers), or all of them. False when they cannot be brought up to date here (a
+        read-only ledger): then readers must sum `calls` themselves."""
+        db = self.db
+        if not everything and db.execute("SELECT 1 FROM call_buckets_dirty LIMIT 1").fetchone() is None:
+            return True
+        if self.readonly:
+            return False
+        with self.transaction():
+            dirty = [r[0] for r in db.execute("SELECT bucket FROM call_buckets_dirty ORDER BY bucket")]
+            runs: list[list[int]] = []
+            for b in dirty:
+                if runs and runs[-1][1] + 1 == b:
+                    runs[-1][1] = b
+                else:
+                    runs.append([b, b])
+            if everything or len(runs) > 256:
+                db.execute("DELETE FROM call_buckets")
+                db.execute(f"INSERT INTO call_buckets {self._BUCKET_SUMS} GROUP BY agent, model, b")
+                db.execute("DELETE FROM call_buckets_dirty")
+                return True
+            for a, b in runs:
+                db.execute("DELETE FROM call_buckets WHERE bucket BETWEEN ? AND ?", (a, b))
+                db.execute(f"INSERT INTO call_buckets {self._BUCKET_SUMS} INDEXED BY calls_ts "
+                           "WHERE ts >= ? AND ts < ? GROUP BY agent, model, b", (a * 900000, (b + 1) * 900000))
+                db.execute("DELETE FROM call_buckets_dirty WHERE bucket BETWEEN ? AND ?", (a, b))
+        return True
 
     def count_calls(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]

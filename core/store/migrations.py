@@ -176,10 +176,62 @@ def m005_day_sums(db: sqlite3.Connection) -> None:
     )
 
 
+BUCKET_MS = 15 * 60 * 1000   # every UTC offset in use is a whole number of quarter hours
+
+
+def m006_call_buckets(db: sqlite3.Connection) -> None:
+    """Per quarter hour, agent and model, the sums every period report adds up (call_buckets),
+    so a report over a big ledger reads thousands of rows, not millions: a local day is a whole
+    number of quarter hours in any zone. Triggers on `calls` only note which quarter hours
+    changed (call_buckets_dirty); store.refresh_buckets sums those again from `calls` before a
+    report reads them, so the sums are always exactly those of the rows."""
+    _run(
+        db,
+        """
+        CREATE TABLE call_buckets (
+            bucket INTEGER NOT NULL,             -- ts / 900000 (quarter hours since the epoch, UTC)
+            agent TEXT NOT NULL,
+            model TEXT,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL,
+            cache_write_5m_tokens INTEGER NOT NULL,
+            cache_write_1h_tokens INTEGER NOT NULL,
+            cost REAL NOT NULL,                  -- of the priced calls
+            calls INTEGER NOT NULL,
+            unpriced_calls INTEGER NOT NULL,
+            unpriced_tokens INTEGER NOT NULL,
+            first_ts INTEGER NOT NULL,
+            last_ts INTEGER NOT NULL
+        );
+        CREATE INDEX call_buckets_bucket ON call_buckets (bucket, agent);
+        CREATE TABLE call_buckets_dirty (bucket INTEGER PRIMARY KEY);
+        INSERT INTO call_buckets_dirty SELECT DISTINCT ts / 900000 FROM calls
+        """,
+    )
+    for sql in BUCKET_TRIGGERS.values():
+        db.execute(sql)
+
+
+_SUMMED = ("ts, agent, model, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens, "
+           "cache_write_5m_tokens, cache_write_1h_tokens, cost")
+# (not INSERT OR IGNORE: the statement that fires a trigger imposes its own conflict policy on it)
+_MARK = ("INSERT INTO call_buckets_dirty SELECT {0}.ts / 900000 "
+         "WHERE NOT EXISTS (SELECT 1 FROM call_buckets_dirty WHERE bucket = {0}.ts / 900000)")
+BUCKET_TRIGGERS = {
+    "calls_bucket_insert": f"CREATE TRIGGER calls_bucket_insert AFTER INSERT ON calls BEGIN {_MARK.format('NEW')}; END",
+    "calls_bucket_delete": f"CREATE TRIGGER calls_bucket_delete AFTER DELETE ON calls BEGIN {_MARK.format('OLD')}; END",
+    "calls_bucket_update": f"CREATE TRIGGER calls_bucket_update AFTER UPDATE OF {_SUMMED} ON calls BEGIN "
+                           f"{_MARK.format('OLD')}; {_MARK.format('NEW')}; END",
+}
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
     m003_value,
     m004_speed,
     m005_day_sums,
+    m006_call_buckets,
 ]
