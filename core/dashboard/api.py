@@ -206,6 +206,21 @@ def _day_range_sums(store, f: Filters, tz: dt.tzinfo, lo: int, hi: int) -> list[
     return [(*k, *acc[k]) for k in sorted(acc, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ""))]
 
 
+def day_groups(parts) -> dict[str, query.Group]:
+    """daily_parts folded into a Group per day (usage_by_period's daily rows)."""
+    days: dict[str, query.Group] = {}
+    for day, agent, model, u in parts:
+        days.setdefault(day, query.Group(key=day)).add_part(model, agent, u)
+    return days
+
+
+def period_total(store, f: Filters, tz: dt.tzinfo) -> query.Group:
+    """The period's totals per model and overall, as query.totals(usage_by_period(...)) gives
+    them, from daily_parts' index ranges."""
+    days = day_groups(daily_parts(store, f, tz))
+    return query.totals([days[d] for d in sorted(days)])
+
+
 def session_group(store, agent: str, sid: str | None, f: Filters = Filters(),
                   tz: dt.tzinfo = dt.timezone.utc) -> query.SessionGroup:
     """One session's usage within the filters, as usage_by_session builds it (per-model split,
@@ -247,9 +262,7 @@ def overview(ctx: Context, q: dict) -> dict:
     if stack not in ("agent", "model"):
         raise BadRequest(f"stack {stack!r}: expected agent or model")
     parts = daily_parts(ctx.store, f, ctx.tz)
-    days: dict[str, query.Group] = {}
-    for day, agent, model, u in parts:
-        days.setdefault(day, query.Group(key=day)).add_part(model, agent, u)
+    days = day_groups(parts)
     total = query.totals([days[d] for d in sorted(days)])
     if days:
         first, last = min(days), max(days)
@@ -386,7 +399,7 @@ def session_detail(ctx: Context, q: dict) -> dict:
 def models(ctx: Context, q: dict) -> dict:
     """Spend, tokens and cache hit rate per model over the period."""
     f, period = period_filters(ctx, q)
-    total = query.totals(query.usage_by_period(ctx.store, "monthly", f, ctx.tz))
+    total = period_total(ctx.store, f, ctx.tz)
     rows = []
     for m in sorted(total.models, key=lambda m: (-total.models[m].cost, -total.models[m].total_tokens, m)):
         u = total.models[m]
@@ -447,7 +460,7 @@ def prices(ctx: Context, q: dict) -> dict:
         override_error = None
     except pricing.PricingError as exc:
         overrides, override_error = {}, str(exc)
-    total = query.totals(query.usage_by_period(ctx.store, "monthly", Filters(), ctx.tz))
+    total = period_total(ctx.store, Filters(), ctx.tz)
     rows = []
     for m in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
         u = total.models[m]
