@@ -168,7 +168,7 @@ def reprice(store) -> int:
     # Looking the rates up imported genai-prices: if that failed, the snapshot priced them, and
     # the version must say so.
     version = current_version(raw)
-    before = db.total_changes
+    count = 0     # rows priced (cursor rowcounts: total_changes would add the triggers' rows)
     with store.transaction():
         # ... and the stale set is read again under it: another process may have moved on.
         full = store.get_meta(_META_KEY) != version
@@ -183,18 +183,17 @@ def reprice(store) -> int:
             group = priced[i:i + _CHUNK]
             cost_sql, source_sql, cost_params, source_params = _case_for(group)
             marks = ", ".join("?" * len(group))
-            db.execute(f"UPDATE calls SET cost = {cost_sql}, price_source = {source_sql}, price_version = ? "
-                       f"WHERE model IN ({marks}) AND {stale}",
-                       (*cost_params, *source_params, version, *(m for m, _ in group), *stale_params))
+            count += db.execute(f"UPDATE calls SET cost = {cost_sql}, price_source = {source_sql}, price_version = ? "
+                                f"WHERE model IN ({marks}) AND {stale}",
+                                (*cost_params, *source_params, version, *(m for m, _ in group), *stale_params)).rowcount
         for i in range(0, len(unpriced), _CHUNK * 8):
             group = unpriced[i:i + _CHUNK * 8]
-            db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
-                       f"WHERE model IN ({', '.join('?' * len(group))}) AND {stale}",
-                       (version, *group, *stale_params))
-        db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
-                   f"WHERE model IS NULL AND {stale}", (version, *stale_params))
+            count += db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
+                                f"WHERE model IN ({', '.join('?' * len(group))}) AND {stale}",
+                                (version, *group, *stale_params)).rowcount
+        count += db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
+                            f"WHERE model IS NULL AND {stale}", (version, *stale_params)).rowcount
         store.set_meta(_META_KEY, version)
-    count = db.total_changes - before - 1     # minus the meta row
     _refresh_cache(list(schedules.items()), version)
     return count
 

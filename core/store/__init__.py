@@ -178,13 +178,11 @@ class Store:
         """Insert calls; a call already present is replaced only by a better copy (higher rank).
         `rows` are UsageRows, or a list of row_values tuples (what ingest's workers send).
         Returns how many rows were inserted or replaced. Call inside transaction()."""
-        before = self.db.total_changes
+        # (rowcount, not total_changes: the rows the triggers touch are not calls)
         if type(rows) is list and rows and type(rows[0]) is tuple:
-            self.db.executemany(_UPSERT, rows)
-        else:
-            now = int(time.time() * 1000)
-            self.db.executemany(_UPSERT, (row_values(r, now) for r in rows))
-        return self.db.total_changes - before
+            return max(self.db.executemany(_UPSERT, rows).rowcount, 0)
+        now = int(time.time() * 1000)
+        return max(self.db.executemany(_UPSERT, (row_values(r, now) for r in rows)).rowcount, 0)
 
     # -- cursors --------------------------------------------------------------------------------
     def get_cursor(self, agent: str, path: str) -> Cursor | None:
