@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -395,3 +396,67 @@ def test_a_user_line_holding_a_subagent_usage_is_read_and_counts_nothing(tmp_pat
     w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("ok")], build.usage(2, 20, 0, 0, 4))
     rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.dedupe_key, r.output_tokens) for r in rows] == [("msg_1", 4)] and bad == 0
+
+
+def _one_call_file(folder: Path, name: str) -> Path:
+    w = build.Writer(SESSION)
+    w.assistant(f"msg_{name}", f"req_{name}", "claude-sonnet-4-6", [build.text("ok")], build.usage(1, 2, 0, 0, 3))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.jsonl"
+    w.write(path)
+    return path
+
+
+def _age(path: Path, seconds: int = 3600) -> None:
+    old = time.time_ns() - seconds * 10**9
+    os.utime(path, ns=(old, old))
+
+
+def test_settled_folders_are_listed_once_and_again_when_they_change(tmp_path, monkeypatch):
+    from token_roi.adapters import claude as claude_mod
+    root = tmp_path / "cfg"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    monkeypatch.setenv("TOKEN_ROI_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    proj = root / "projects" / "-home-u-p"
+    _one_call_file(proj, "a")
+    _one_call_file(proj / SESSION / "subagents", "agent-1")
+    fresh = root / "projects" / "-home-u-fresh"
+    _one_call_file(fresh, "f")
+    for folder in (root / "projects", proj, proj / SESSION, proj / SESSION / "subagents"):
+        _age(folder)
+    listed = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(claude_mod.os, "scandir", lambda p: listed.append(os.path.basename(p)) or real_scandir(p))
+    names = lambda: sorted(os.path.basename(s.path) for s in ADAPTER.sources())
+    assert names() == ["a.jsonl", "agent-1.jsonl", "f.jsonl"] and len(listed) == 5
+    listed.clear()
+    # settled folders come from the cache; one changed seconds ago is listed again (a file added
+    # within the same clock tick would not move its mtime)
+    assert names() == ["a.jsonl", "agent-1.jsonl", "f.jsonl"] and listed == ["-home-u-fresh"]
+    listed.clear()
+    _one_call_file(proj, "b")                                   # a new session: the folder's mtime moves
+    (proj / SESSION / "subagents" / "agent-1.jsonl").unlink()
+    assert names() == ["a.jsonl", "b.jsonl", "f.jsonl"]
+    assert sorted(listed) == ["-home-u-fresh", "-home-u-p", "subagents"]
+    # an unreadable cache is no cache
+    (tmp_path / "home" / claude_mod.FolderCache.NAME).write_bytes(b"\x00garbage")
+    assert names() == ["a.jsonl", "b.jsonl", "f.jsonl"]
+
+
+def test_folders_with_symlinks_are_always_listed_again(tmp_path, monkeypatch):
+    from token_roi.adapters import claude as claude_mod
+    root = tmp_path / "cfg"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    monkeypatch.setenv("TOKEN_ROI_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    _one_call_file(elsewhere, "linked")
+    proj = root / "projects" / "-home-u-p"
+    proj.mkdir(parents=True)
+    (proj / "moved").symlink_to(elsewhere, target_is_directory=True)
+    for folder in (root / "projects", proj, elsewhere):
+        _age(folder)
+    assert [os.path.basename(s.path) for s in ADAPTER.sources()] == ["linked.jsonl"]
+    cache = claude_mod.FolderCache.load()
+    assert str(proj) not in cache.known and str(root / "projects") in cache.known

@@ -20,8 +20,10 @@ output, ~420 MB/s on a generated tree where a quarter of the bytes are usage lin
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
+import time
 from pathlib import Path
 
 from ..rows import UsageRow
@@ -129,6 +131,71 @@ def _recover(line: memoryview) -> tuple[dict | None, bool]:
     return None, True
 
 
+DIR, FILE, LINK, OTHER = 0, 1, 2, 3
+
+
+class FolderCache:
+    """What each transcript folder held when last listed, so that a warm run lists again only
+    the folders whose mtime moved (a file added, removed or renamed in it). A folder is kept only
+    once its mtime is SETTLED_NS old: file system clocks tick coarsely (a jiffy), and a change
+    within the tick of the listing would leave the mtime as it was. Folders holding symlinks are
+    always listed again. A derived file (data dir, `claude-folders.cache`): lost or unreadable,
+    every folder is listed again, nothing else."""
+
+    SETTLED_NS = 10 * 10**9
+    NAME = "claude-folders.cache"
+
+    def __init__(self, path: str | None, known: dict):
+        self.path, self.known, self.now = path, known, time.time_ns()
+        self.listed: dict = {}              # folder -> (mtime_ns, inode, entries), for the next run
+
+    @classmethod
+    def load(cls) -> "FolderCache":
+        from .. import paths
+        path = os.path.join(str(paths.data_dir()), cls.NAME)
+        try:
+            with open(path, "rb") as f:
+                known = marshal.loads(f.read())    # (load(f) reads it in thousands of small calls)
+            if type(known) is not dict:
+                known = {}
+        except (OSError, ValueError, EOFError, TypeError):
+            known = {}
+        return cls(path, known)
+
+    def entries(self, folder: str, st: os.stat_result) -> list:
+        """(name, DIR|FILE|LINK|OTHER, inode) of the folder's entries, by name."""
+        got = self.known.get(folder)
+        if got is not None and got[0] == st.st_mtime_ns and got[1] == st.st_ino:
+            self.listed[folder] = got
+            return got[2]
+        entries = []
+        with os.scandir(folder) as it:
+            for e in it:
+                try:
+                    kind = LINK if e.is_symlink() else DIR if e.is_dir() else FILE if e.is_file() else OTHER
+                    entries.append((e.name, kind, e.inode()))
+                except OSError:
+                    continue                      # gone meanwhile
+        entries.sort()
+        if st.st_mtime_ns < self.now - self.SETTLED_NS and not any(k == LINK for _, k, _ in entries):
+            self.listed[folder] = (st.st_mtime_ns, st.st_ino, entries)
+        return entries
+
+    def save(self) -> None:
+        if self.listed == self.known or self.path is None:
+            return
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                marshal.dump(self.listed, f)
+            os.replace(tmp, self.path)
+        except OSError:                           # (no data dir yet, read-only): list them next time
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
 class ClaudeAdapter(JsonlAdapter):
     name = "claude"
     title = "Claude Code"
@@ -139,54 +206,62 @@ class ClaudeAdapter(JsonlAdapter):
 
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
+        folders = FolderCache.load()
         for root in self.roots():
-            for path, ident, meta in self._walk(str(root), set(), None):
+            for path, ident, meta in self._walk(str(root), folders):
                 if ident in seen:
                     continue                      # the same file through another root or link
                 seen.add(ident)
                 yield Source(self.name, path, "jsonl", meta)   # a str: a warm run makes thousands
+        folders.save()
 
-    def _walk(self, folder: str, visited: set, ident: tuple[int, int] | None
-              ) -> Iterator[tuple[str, tuple[int, int], dict]]:
-        """(path, (device, inode), meta) of every `*.jsonl` below `folder`, whose own (device,
-        inode) the caller's directory entry gave (None: stat it). Plain strings and the directory
-        entries' own type and inode: a warm run walks thousands of files in as many folders."""
-        try:
-            if ident is None:
-                st = os.stat(folder)
-                ident = (st.st_dev, st.st_ino)
-            if ident in visited:
-                return                            # a symlink loop
-            visited.add(ident)
-            dev = ident[0]
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except FileNotFoundError:
-            return                                # removed while we looked: nothing to read
-        except OSError as exc:
-            self.warn(f"{folder}: {exc.strerror or exc}, skipped")
-            return
-        in_subagents = os.path.basename(folder) == "subagents"
-        subdirs = []
-        for entry in entries:
+    def _walk(self, root: str, folders: "FolderCache") -> Iterator[tuple[str, tuple[int, int], dict]]:
+        """(path, (device, inode), meta) of every `*.jsonl` below `root`, each folder's files by
+        name before its subfolders. A folder unchanged since it was last listed (see
+        FolderCache) costs one stat: a warm run walks thousands of them."""
+        visited: set = set()
+        todo: list[tuple[str, tuple[int, int] | None]] = [(root, None)]
+        while todo:
+            folder, ident = todo.pop()
             try:
-                if entry.is_symlink():            # follow it, identify the target
-                    est = os.stat(entry.path)
-                    is_dir, is_file, ident = stat.S_ISDIR(est.st_mode), stat.S_ISREG(est.st_mode), (est.st_dev, est.st_ino)
+                st = os.stat(folder)
+                ident = ident or (st.st_dev, st.st_ino)
+                if ident in visited:
+                    continue                      # a symlink loop
+                visited.add(ident)
+                entries = folders.entries(folder, st)
+            except FileNotFoundError:
+                continue                          # removed while we looked: nothing to read
+            except OSError as exc:
+                self.warn(f"{folder}: {exc.strerror or exc}, skipped")
+                continue
+            dev = ident[0]
+            prefix = folder + os.sep
+            sub_meta = None
+            subdirs = []
+            for name, kind, inode in entries:
+                path = prefix + name
+                if kind == LINK:                  # follow it, identify the target
+                    try:
+                        est = os.stat(path)
+                    except OSError:
+                        continue                  # a dangling link or a file gone meanwhile
+                    kind = DIR if stat.S_ISDIR(est.st_mode) else FILE if stat.S_ISREG(est.st_mode) else None
+                    entry_ident = (est.st_dev, est.st_ino)
                 else:
-                    is_dir, is_file, ident = entry.is_dir(), entry.is_file(), (dev, entry.inode())
-            except OSError:
-                continue                          # a dangling link or a file gone meanwhile
-            if is_dir:
-                subdirs.append((entry.path, ident))
-            elif is_file and entry.name.endswith(".jsonl"):
-                meta = {}
-                if entry.name.startswith("agent-"):
-                    meta = ({"is_subagent": True, "parent_session": os.path.basename(os.path.dirname(folder))}
-                            if in_subagents else {"is_subagent": True})
-                yield entry.path, ident, meta
-        for sub, sub_ident in subdirs:
-            yield from self._walk(sub, visited, sub_ident)
+                    entry_ident = (dev, inode)
+                if kind == DIR:
+                    subdirs.append((path, entry_ident))
+                elif kind == FILE and name.endswith(".jsonl"):
+                    meta = {}
+                    if name.startswith("agent-"):
+                        if sub_meta is None:
+                            parent, here = os.path.split(folder)
+                            sub_meta = ({"is_subagent": True, "parent_session": os.path.basename(parent)}
+                                        if here == "subagents" else {"is_subagent": True})
+                        meta = sub_meta
+                    yield path, entry_ident, meta
+            todo.extend(reversed(subdirs))
 
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
         meta = source.meta if "is_subagent" in source.meta else subagent_meta(Path(source.path))
