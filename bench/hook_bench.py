@@ -212,6 +212,10 @@ def measure(python: str | None, root: Path, sizes: list[int], runs: int, seed: i
                       file=sys.stderr)
             return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
 
+        os.sync()         # the copies' dirty pages are written back now, not during the timed runs
+        for i in range(-3, 0):        # untimed: the first runs after the set-up are the slowest
+            for size in sizes:
+                timed(work[size], i)
         for i in range(runs):
             for size in sizes:
                 wall, cpu = timed(work[size], i)
