@@ -219,6 +219,15 @@ def test_custom_range_and_agent_filter(full):
     assert d["chart"]["labels"] == [f"2026-11-0{i}" for i in range(1, 6)]
 
 
+def test_meta_names_the_agents_the_library_knows(full):
+    client, _ = full
+    store = Store()
+    try:
+        assert client.ok("meta")["agentsInLedger"] == query.known_agents(store) == ["claude", "codex", "gemini"]
+    finally:
+        store.close()
+
+
 # -- value, sessions, models ----------------------------------------------------------------------
 
 def test_value_figures_come_from_the_value_report(full):

@@ -520,7 +520,7 @@ def meta(ctx: Context, q: dict) -> dict:
     return {"version": __version__, "ledger": str(store.path), "pricesFile": str(pricing.overrides_path()),
             "configFile": str(config_path()[0]), "log": str(paths.log_path()),
             "timezone": str(getattr(ctx.tz, "key", None) or ctx.tz), "today": ctx.today.isoformat(),
-            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": query.known_agents(store),
+            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": sorted({a for a, _ in agent_models(store, None)}),   # known_agents, by seeks
             "firstCall": _iso(first, ctx.tz), "lastCall": _iso(last, ctx.tz),
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 
