@@ -14,26 +14,31 @@ import os
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 
 from . import adapters
 from .adapters import jsonl
 from .adapters.base import JsonlAdapter, ReadResult
 from .progress import Progress
+from .record import Record
 from .store import Store, row_values
 
 BATCH_SOURCES = 400
 BATCH_BYTES = 64 * 1024 * 1024
 
 
-@dataclass
-class IngestStats:
-    sources: int = 0
-    sources_read: int = 0
-    rows: int = 0                    # rows inserted or replaced by a better copy
-    bytes_read: int = 0
-    bad_lines: int = 0
-    warnings: list[str] = field(default_factory=list)   # one line each: what and where
+class IngestStats(Record):
+    __slots__ = ("sources", "sources_read", "rows", "bytes_read", "bad_lines", "warnings")
+
+    def __init__(self, sources: int = 0, sources_read: int = 0,
+                 rows: int = 0,                  # rows inserted or replaced by a better copy
+                 bytes_read: int = 0, bad_lines: int = 0,
+                 warnings: list[str] | None = None):   # one line each: what and where
+        self.sources = sources
+        self.sources_read = sources_read
+        self.rows = rows
+        self.bytes_read = bytes_read
+        self.bad_lines = bad_lines
+        self.warnings = [] if warnings is None else warnings
 
 
 def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:

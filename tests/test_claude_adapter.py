@@ -283,14 +283,15 @@ def test_chunk_boundaries_and_lines_longer_than_a_chunk(config_dir, store, monke
 
 
 def test_reader_works_without_orjson(config_dir):
+    # (the codec is bound at the first parse, not at import: a warm report never imports orjson)
     code = (
         "import sys; sys.modules['orjson'] = None\n"
         "from pathlib import Path\n"
         "from token_roi.adapters import jsonl\n"
         "from token_roi.adapters.base import Source\n"
-        "from token_roi.adapters.claude import ADAPTER, _loads\n"
-        "assert _loads.__module__ == 'token_roi.adapters.claude'\n"
-        f"r = jsonl.read_incremental(ADAPTER, Source('claude', Path({str(config_dir / MAIN)!r})), None)\n"
+        "from token_roi.adapters import claude\n"
+        f"r = jsonl.read_incremental(claude.ADAPTER, Source('claude', Path({str(config_dir / MAIN)!r})), None)\n"
+        "assert claude._loads.__module__ == 'token_roi.adapters.claude'\n"
         "print(len(r.rows), sum(x.output_tokens for x in r.rows), r.bad_lines)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == [str(MAIN_TOTALS["calls"]), str(MAIN_TOTALS["output"]), str(MAIN_BAD)]

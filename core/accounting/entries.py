@@ -7,7 +7,6 @@ from ..errors import TokenRoiError
 import datetime as dt
 import json
 import os
-import uuid
 from pathlib import Path
 
 from ..rows import UsageRow
@@ -20,6 +19,7 @@ class LedgerError(TokenRoiError):
 
 
 def new_id() -> str:
+    import uuid
     return uuid.uuid4().hex[:16]
 
 

@@ -15,12 +15,12 @@ project's file. A file that disappears (branch switch, deleted checkout) keeps i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..digest import blake2b
+from ..record import Record
 from ..store import Cursor, Store
 from . import entries
 
@@ -46,14 +46,18 @@ _UPSERT = (
 )
 
 
-@dataclass
-class SyncResult:
-    files: int = 0
-    changed: int = 0
-    written: int = 0
-    removed: int = 0
-    errors: list[str] = field(default_factory=list)     # malformed lines, one line each
-    warnings: list[str] = field(default_factory=list)   # unreadable files
+class SyncResult(Record):
+    __slots__ = ("files", "changed", "written", "removed", "errors", "warnings")
+
+    def __init__(self, files: int = 0, changed: int = 0, written: int = 0, removed: int = 0,
+                 errors: list[str] | None = None,       # malformed lines, one line each
+                 warnings: list[str] | None = None):    # unreadable files
+        self.files = files
+        self.changed = changed
+        self.written = written
+        self.removed = removed
+        self.errors = [] if errors is None else errors
+        self.warnings = [] if warnings is None else warnings
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -101,7 +105,7 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
     except OSError as exc:
         result.warnings.append(f"{path}: {exc.strerror or exc}, skipped")
         return result
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = blake2b(data, digest_size=16).hexdigest()
     if cursor is not None and cursor.fingerprint == digest:
         with store.transaction():               # touched, same bytes: remember the new stat only
             cursor.size, cursor.mtime_ns, cursor.inode = st.st_size, st.st_mtime_ns, st.st_ino

@@ -34,20 +34,28 @@ TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-try:  # a C decoder when installed; the stdlib one otherwise (hooks may run without it)
-    from orjson import dumps as _dumps
-    from orjson import loads as _loads
-    from orjson import JSONDecodeError as _DecodeError
-except ImportError:  # pragma: no cover - exercised only where orjson is missing
-    import json as _json
+# The JSON codec, bound by _codec() at the first parse: orjson (a C decoder) when installed, the
+# standard library's otherwise (the hooks run without site-packages). Not at import: importing
+# orjson costs ~25 ms (it loads dataclasses, uuid, json, datetime), and a warm report parses nothing.
+_loads = _dumps = None
+_DecodeError: type = ValueError
 
-    _DecodeError = ValueError
 
-    def _loads(data):
-        return _json.loads(bytes(data))
+def _codec() -> None:
+    global _loads, _dumps, _DecodeError
+    try:
+        from orjson import JSONDecodeError, dumps, loads
+        _loads, _dumps, _DecodeError = loads, dumps, JSONDecodeError
+    except ImportError:  # pragma: no cover - exercised only where orjson is missing
+        import json
 
-    def _dumps(obj) -> bytes:
-        return _json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        def _loads(data):
+            return json.loads(bytes(data))
+
+        def _dumps(obj) -> bytes:
+            return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+        _DecodeError = ValueError
 
 USAGE_KEY = b'"usage":'
 # A user line: `"message":{"role":"user"` before any other `{` of the line (so it is the
@@ -264,6 +272,8 @@ class ClaudeAdapter(JsonlAdapter):
             todo.extend(reversed(subdirs))
 
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
+        if _loads is None:
+            _codec()
         meta = source.meta if "is_subagent" in source.meta else subagent_meta(Path(source.path))
         is_subagent = bool(meta.get("is_subagent"))
         parent_session = meta.get("parent_session")

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
-from typing import Iterator
+
+from ..record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator
 
 BUCKET_MS = 15 * 60 * 1000        # a quarter hour: every offset in use today is a whole quarter
 DAY_MS = 86_400_000
@@ -26,14 +30,28 @@ PERIODS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@dataclass(frozen=True)
-class Filters:
+# The records below are written out by hand (see record.py): @dataclass costs a report ~20 ms
+# of imports (inspect, ast, dis), a fifth of a warm run.
+
+class Filters(Record):
     """What to include. since/until are local calendar days (inclusive) in the report's zone;
-    project is a substring of the project path; agents an explicit list (None = all)."""
-    since: dt.date | None = None
-    until: dt.date | None = None
-    project: str | None = None
-    agents: tuple[str, ...] | None = None
+    project is a substring of the project path; agents an explicit list (None = all).
+    Immutable and hashable, as a frozen dataclass."""
+    __slots__ = ("since", "until", "project", "agents")
+
+    def __init__(self, since: dt.date | None = None, until: dt.date | None = None,
+                 project: str | None = None, agents: tuple[str, ...] | None = None):
+        set_ = object.__setattr__
+        set_(self, "since", since)
+        set_(self, "until", until)
+        set_(self, "project", project)
+        set_(self, "agents", agents)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Filters is immutable: cannot set {name!r}")
+
+    def __hash__(self) -> int:
+        return hash(self._values())
 
 
 def day_start_ms(day: dt.date, tz: dt.tzinfo) -> int:
@@ -104,21 +122,37 @@ def local_day_sql(tz: dt.tzinfo, lo_ms: int, hi_ms: int, column: str = "ts") -> 
     return f"(({column} + CASE {' '.join(whens)} ELSE ? END) / {DAY_MS})", params
 
 
-@dataclass
-class Usage:
+class Usage(Record):
     """Summed counters of some set of calls, each kept apart."""
-    input_tokens: int = 0           # uncached input
-    output_tokens: int = 0          # excluding reasoning
-    reasoning_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_5m_tokens: int = 0
-    cache_write_1h_tokens: int = 0
-    cost: float = 0.0               # USD of the priced calls only
-    calls: int = 0
-    unpriced_calls: int = 0         # calls with no price (cost NULL): tokens counted, cost unknown
-    unpriced_tokens: int = 0
-    first_ts: int | None = None     # epoch ms of the first / last call
-    last_ts: int | None = None
+    __slots__ = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+                 "cache_write_5m_tokens", "cache_write_1h_tokens", "cost", "calls", "unpriced_calls",
+                 "unpriced_tokens", "first_ts", "last_ts")
+
+    def __init__(self,
+                 input_tokens: int = 0,           # uncached input
+                 output_tokens: int = 0,          # excluding reasoning
+                 reasoning_tokens: int = 0,
+                 cache_read_tokens: int = 0,
+                 cache_write_5m_tokens: int = 0,
+                 cache_write_1h_tokens: int = 0,
+                 cost: float = 0.0,               # USD of the priced calls only
+                 calls: int = 0,
+                 unpriced_calls: int = 0,         # calls with no price (cost NULL): tokens counted, cost unknown
+                 unpriced_tokens: int = 0,
+                 first_ts: int | None = None,     # epoch ms of the first / last call
+                 last_ts: int | None = None):
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.cache_read_tokens = cache_read_tokens
+        self.cache_write_5m_tokens = cache_write_5m_tokens
+        self.cache_write_1h_tokens = cache_write_1h_tokens
+        self.cost = cost
+        self.calls = calls
+        self.unpriced_calls = unpriced_calls
+        self.unpriced_tokens = unpriced_tokens
+        self.first_ts = first_ts
+        self.last_ts = last_ts
 
     @property
     def cache_creation_tokens(self) -> int:
@@ -155,12 +189,16 @@ class Usage:
             self.last_ts = o.last_ts
 
 
-@dataclass
 class Group(Usage):
     """Usage of one report row (a day, week, month, session or block) with its per-model split."""
-    key: str = ""
-    models: dict[str, Usage] = field(default_factory=dict)   # in first-use order
-    agents: list[str] = field(default_factory=list)          # in first-use order
+    __slots__ = ("key", "models", "agents")
+
+    def __init__(self, *args, key: str = "", models: dict[str, Usage] | None = None,
+                 agents: list[str] | None = None, **counters):
+        super().__init__(*args, **counters)
+        self.key = key
+        self.models = {} if models is None else models   # in first-use order
+        self.agents = [] if agents is None else agents   # in first-use order
 
     @property
     def models_used(self) -> list[str]:
@@ -376,11 +414,14 @@ def _groups(acc: dict, make) -> list:
     return [groups[k] for k in sorted(groups)]
 
 
-@dataclass
 class SessionGroup(Group):
-    agent: str = ""
-    session_id: str = ""
-    project: str | None = None      # the session's working directory (the one most calls ran in)
+    __slots__ = ("agent", "session_id", "project")
+
+    def __init__(self, *args, agent: str = "", session_id: str = "", project: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agent = agent
+        self.session_id = session_id
+        self.project = project      # the session's working directory (the one most calls ran in)
 
 
 def usage_by_session(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc) -> list[SessionGroup]:

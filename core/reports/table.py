@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+
+from ..record import Record
+
+TYPE_CHECKING = False   # (dataclasses and typing cost every report ~20 ms of imports)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 # -- number formats -------------------------------------------------------------------------------
 
@@ -47,15 +51,23 @@ def fmt_money(x: float | None) -> str:
 # -- the table ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Column:
-    title: str
-    align: str = "right"                     # 'left' | 'right'
-    fmt: Callable[[Any, bool], str] | None = None  # (value, compact) -> text; None = str(value)
-    drop: int = 0                            # > 0: may be dropped when too wide (highest first)
-    shrink: bool = False                     # text column that may be cut with '…' when too wide
-    optional: bool = False                   # droppable even before numbers turn compact
-    min_width: int = 6
+class Column(Record):
+    __slots__ = ("title", "align", "fmt", "drop", "shrink", "optional", "min_width")
+
+    def __init__(self, title: str,
+                 align: str = "right",                      # 'left' | 'right'
+                 fmt: Callable[[Any, bool], str] | None = None,  # (value, compact) -> text; None = str(value)
+                 drop: int = 0,                             # > 0: may be dropped when too wide (highest first)
+                 shrink: bool = False,                      # text column that may be cut with '…' when too wide
+                 optional: bool = False,                    # droppable even before numbers turn compact
+                 min_width: int = 6):
+        self.title = title
+        self.align = align
+        self.fmt = fmt
+        self.drop = drop
+        self.shrink = shrink
+        self.optional = optional
+        self.min_width = min_width
 
     def text(self, value: Any, compact: bool) -> str:
         if isinstance(value, str) or value is None:
@@ -63,10 +75,12 @@ class Column:
         return self.fmt(value, compact) if self.fmt else str(value)
 
 
-@dataclass
-class Row:
-    values: Sequence[Any]
-    style: str = ""                          # '' | 'dim' | 'bold' | 'warn'
+class Row(Record):
+    __slots__ = ("values", "style")
+
+    def __init__(self, values: Sequence[Any], style: str = ""):   # style: '' | 'dim' | 'bold' | 'warn'
+        self.values = values
+        self.style = style
 
 
 def int_column(title: str, drop: int = 0) -> Column:
