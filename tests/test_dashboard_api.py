@@ -269,6 +269,37 @@ def test_sessions_sort_filter_and_page(full):
     assert status == 400
 
 
+def test_sessions_default_order_from_the_time_index_is_the_librarys(full):
+    """The default Sessions page (newest first, no search) walks the time index instead of
+    grouping every session: its count, totals and every page must be usage_by_session's, sorted
+    as the other orders are (ties on the last call by agent and id; two sessions made to tie)."""
+    from token_roi.rows import UsageRow
+    client, _ = full
+    store = Store()
+    try:
+        last = store.db.execute("SELECT MAX(ts) FROM calls").fetchone()[0]
+        with store.transaction():
+            store.upsert_calls([UsageRow(agent=a, dedupe_key=f"tie-{a}-{i}", ts=last - 60_000 * i, session_id=f"tie-{a}",
+                                         project="/home/dev/tie", model="gpt-5", input_tokens=100 + i, output_tokens=5)
+                                for a in ("claude", "codex") for i in range(3)])   # codex: walked first
+        for period, since in (("all", None), ("30d", dt.date(2026, 10, 22)), ("7d", dt.date(2026, 11, 14))):
+            lib = query.usage_by_session(store, query.Filters(since, fx.TODAY if since else None), fx.TZ)
+            total = query.totals(lib)
+            lib.sort(key=lambda s: s.last_ts or 0, reverse=True)         # the page's own sort of the library rows
+            want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project, s.models_used) for s in lib]
+            for offset, limit in ((0, 50), (0, 1), (1, 3), (7, 5), (len(lib) - 2, 10)):
+                d = client.ok("sessions", period=period, offset=offset, limit=limit)
+                assert d["count"] == len(lib)
+                assert d["totals"]["calls"] == total.calls and d["totals"]["totalTokens"] == total.total_tokens
+                assert d["totals"]["cost"] == pytest.approx(total.cost, abs=1e-6)
+                got = [(s["agent"], s["sessionId"], s["calls"], s["totalTokens"], s["cost"], s["project"], s["models"])
+                       for s in d["sessions"]]
+                assert got == want[offset:offset + limit], (period, offset, limit)
+        assert [s["sessionId"] for s in client.ok("sessions", period="all", limit=2)["sessions"]] == ["tie-claude", "tie-codex"]
+    finally:
+        store.close()
+
+
 def test_session_detail_tokens_by_kind_loops_category_and_value(full):
     client, facts = full
     agent, sid = facts["loop_session"]

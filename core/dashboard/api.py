@@ -20,6 +20,7 @@ DEFAULT_PERIOD = "30d"
 RECENT_SESSIONS = 10
 SESSION_SORTS = ("last", "first", "cost", "tokens", "calls", "agent", "project")
 MAX_PAGE = 500
+NEWEST_PAGES = 2000     # the Sessions page's default order is read from the time index this deep
 
 
 class BadRequest(Exception):
@@ -255,6 +256,28 @@ def recent_sessions(store, f: Filters, tz: dt.tzinfo, n: int = RECENT_SESSIONS) 
     return [session_group(store, agent, sid, f, tz) for agent, sid in found]
 
 
+def newest_sessions(store, f: Filters, tz: dt.tzinfo, offset: int, limit: int) -> tuple[int, list[query.SessionGroup]]:
+    """(how many sessions the filters hold, those from offset to offset + limit in the Sessions
+    page's default order): usage_by_session's rows sorted by last call, newest first, ties by
+    agent and id. Found by walking the time index backwards, a session at its last call, and
+    summed by session_group: a few thousand index rows, not a grouped scan of the period."""
+    where, params = query.where_clause(f, tz)
+    count = store.db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM calls{where} GROUP BY agent, session_id)",
+                             params).fetchone()[0]
+    found: dict[tuple, int] = {}        # (agent, session) -> its last call's ts, newest first
+    cur = store.db.execute(f"SELECT ts, agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC", params)
+    oldest = None                       # the last call of the last session found (walking back)
+    for ts, agent, sid in cur:
+        if (agent, sid) in found:
+            continue
+        if len(found) >= offset + limit and ts < oldest:
+            break                       # past the page, and no later session ties the last one in it
+        found[(agent, sid)] = oldest = ts
+    cur.close()
+    order = sorted(found, key=lambda k: (-found[k], k[0], k[1] or ""))[offset:offset + limit]
+    return count, [session_group(store, agent, sid, f, tz) for agent, sid in order]
+
+
 def overview(ctx: Context, q: dict) -> dict:
     """KPI figures, the daily cost chart (stacked by agent or model) and the recent sessions."""
     f, period = period_filters(ctx, q)
@@ -350,9 +373,14 @@ def sessions(ctx: Context, q: dict) -> dict:
         offset = max(int(q.get("offset") or 0), 0)
     except ValueError:
         raise BadRequest("limit and offset must be whole numbers") from None
+    text = (q.get("q") or "").lower()
+    if sort == "last" and desc and not text and offset + limit <= NEWEST_PAGES:
+        count, page = newest_sessions(ctx.store, f, ctx.tz, offset, limit)
+        return {**period, "sort": sort, "dir": "desc", "count": count, "offset": offset, "limit": limit,
+                "totals": usage_json(period_total(ctx.store, f, ctx.tz)),
+                "sessions": [session_row(s, ctx.tz) for s in page]}
     rows = query.usage_by_session(ctx.store, f, ctx.tz)
     total = query.totals(rows)
-    text = (q.get("q") or "").lower()
     if text:
         rows = [s for s in rows if text in (s.session_id or "").lower() or text in (s.project or "").lower()]
     keys = {"last": lambda s: s.last_ts or 0, "first": lambda s: s.first_ts or 0, "cost": lambda s: s.cost,
