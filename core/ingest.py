@@ -140,6 +140,10 @@ def _read_all(todo: list):
         return
     try:
         results = pool.imap(_work, [i for i, item in enumerate(todo) if item[3]], chunksize=4)
+        # While the workers parse, this process has time to spare: load the price tables that
+        # pricing the new rows will want, rather than after the workers, on one core.
+        from .pricing import catalog
+        catalog.prepare()
         for adapter, source, cursor, parallel in todo:
             if not parallel:
                 yield adapter, source, cursor, _read_one(adapter, source, cursor)

@@ -46,6 +46,16 @@ def _genai():
     return data_snapshot, types
 
 
+def prepare() -> None:
+    """Import genai-prices and load its snapshot now (~0.2 s), e.g. while other processes parse,
+    so that pricing later does not wait for it. Nothing happens where it cannot be imported."""
+    try:
+        data_snapshot, _ = _genai()
+        data_snapshot.get_snapshot()
+    except Unavailable:
+        pass
+
+
 def genai_present() -> bool:
     """Whether genai-prices is there to import, answered without importing it (~0.2 s, which a
     report with nothing to price should not pay). An import that already failed in this process

@@ -227,6 +227,18 @@ BUCKET_TRIGGERS = {
 }
 
 
+def m007_unpriced_index(db: sqlite3.Connection) -> None:
+    """Pricing looks only for rows not priced yet (price_version NULL): a partial index holds
+    just those, where the full one on price_version held every row and moved each one it priced."""
+    _run(
+        db,
+        """
+        DROP INDEX calls_price_version;
+        CREATE INDEX calls_unpriced ON calls (model) WHERE price_version IS NULL
+        """,
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -234,4 +246,5 @@ MIGRATIONS = [
     m004_speed,
     m005_day_sums,
     m006_call_buckets,
+    m007_unpriced_index,
 ]
