@@ -147,11 +147,11 @@ def test_recent_sessions_newest_first(full):
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Beirut"])
-def test_daily_sums_from_the_index_are_the_grouped_querys_own(zone):
-    """The overview sums each (agent, model, local day) as one range of calls_day_sums; it must
-    give the grouped query's sums (usage_by_period, per agent) bit for bit: across DST changes,
-    a half-hour DST (Lord Howe), +05:45 (Kathmandu), a clock going back at midnight (Beirut),
-    NULL models, an agent filter."""
+def test_daily_sums_are_the_grouped_query_over_the_calls(zone):
+    """The overview's (day, agent, model) sums come from the library's day_rows (quarter-hour
+    sums or index ranges); they must be the plain grouped query over the calls themselves:
+    across DST changes, a half-hour DST (Lord Howe), +05:45 (Kathmandu), a clock going back at
+    midnight (Beirut), NULL models, an agent filter; counts exact, cost to the last bits."""
     from zoneinfo import ZoneInfo
     from token_roi.dashboard import api
     from token_roi.rows import UsageRow
@@ -170,26 +170,28 @@ def test_daily_sums_from_the_index_are_the_grouped_querys_own(zone):
     try:
         with store.transaction():
             store.upsert_calls(rows)
-            # Prices by hand (no price table for these names): thirds of a cent, so sums carry bits.
+            # Prices by hand (no price table knows these names): thirds of a cent, so sums carry bits.
             store.db.execute("UPDATE calls SET cost = (input_tokens + output_tokens) / 3e5 WHERE model IS NOT NULL")
         for f in (query.Filters(), query.Filters(dt.date(2026, 3, 20), dt.date(2026, 4, 10)),
                   query.Filters(dt.date(2026, 10, 1), dt.date(2026, 11, 5), None, ("codex", "gemini"))):
-            fast = {(day, agent, model): u for day, agent, model, u in api.daily_parts(store, f, tz)}
-            lib = {}
-            for agent in f.agents or ("claude", "codex", "gemini"):
-                for g in query.usage_by_period(store, "daily", query.Filters(f.since, f.until, None, (agent,)), tz):
-                    for model, u in g.models.items():
-                        lib[(g.key, agent, model)] = u
-            assert fast.keys() == lib.keys() and len(fast) > 100
-            for k, u in lib.items():
-                v = fast[k]
+            got = {(day, agent, model): u for day, agent, model, u in api.daily_parts(store, f, tz)}
+            lo, hi = query.first_call_ts(store, f, tz), query.first_call_ts(store, f, tz, last=True)
+            day_expr, day_params = query.local_day_sql(tz, lo, hi)
+            where, params = query.where_clause(f, tz)
+            want = {((query.EPOCH_DAY + dt.timedelta(days=r[0])).isoformat(), r[1], r[2] or query.UNKNOWN_MODEL):
+                    query.usage_from_sums(r, 3) for r in store.db.execute(
+                        f"SELECT {day_expr} AS d, agent, model, {query._SUMS} FROM calls{where} GROUP BY d, agent, model",
+                        day_params + params)}
+            assert got.keys() == want.keys() and len(got) > 100
+            for k, u in want.items():
+                v = got[k]
                 assert (v.calls, v.total_tokens, v.input_tokens, v.output_tokens, v.reasoning_tokens,
                         v.cache_read_tokens, v.cache_write_5m_tokens, v.cache_write_1h_tokens, v.unpriced_calls,
                         v.unpriced_tokens, v.first_ts, v.last_ts) == (
                         u.calls, u.total_tokens, u.input_tokens, u.output_tokens, u.reasoning_tokens,
                         u.cache_read_tokens, u.cache_write_5m_tokens, u.cache_write_1h_tokens, u.unpriced_calls,
                         u.unpriced_tokens, u.first_ts, u.last_ts), k
-                assert v.cost == u.cost, k
+                assert v.cost == pytest.approx(u.cost, rel=1e-13, abs=1e-15), k
     finally:
         store.close()
 

@@ -121,90 +121,11 @@ def session_row(s, tz: dt.tzinfo) -> dict:
 # -- endpoints ------------------------------------------------------------------------------------
 
 def daily_parts(store, f: Filters, tz: dt.tzinfo) -> list[tuple[str, str, str, Usage]]:
-    """(local day, agent, model, usage) of the filtered calls: the sums usage_by_period groups
-    by (local_day_sql, where_clause, _SUMS), read before it folds the agents together so the
-    chart can stack by agent or by model.
-
-    Without a project filter every (agent, model, local day) is one range of the calls_day_sums
-    index, summed with query._SUMS and no GROUP BY: the same rows and sums as the grouped
-    query, without its table reads and its sort (on a million calls, 30 days: 47 ms of CPU, not
-    134). A
-    project filter needs the table: then it is usage_by_period's own grouped query."""
-    lo = query.first_call_ts(store, f, tz)
-    if lo is None:
-        return []
-    hi = query.first_call_ts(store, f, tz, last=True)
-    if f.project:
-        day_expr, day_params = query.local_day_sql(tz, lo, hi)
-        where, params = query.where_clause(f, tz)
-        sql = f"SELECT {day_expr} AS d, agent, model, {query._SUMS} FROM calls{where} GROUP BY d, agent, model"
-        rows = store.db.execute(sql, day_params + params)
-    else:
-        rows = _day_range_sums(store, f, tz, lo, hi)
+    """(local day, agent, model, usage) of the filtered calls: the library's day_rows (what
+    usage_by_period folds), read before the agents are folded together so the chart can stack
+    by agent or by model."""
     return [((query.EPOCH_DAY + dt.timedelta(days=r[0])).isoformat(), r[1], r[2] or query.UNKNOWN_MODEL,
-             query.usage_from_sums(r, 3)) for r in rows]
-
-
-def day_ranges(tz: dt.tzinfo, lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(local day number, from ms, to ms) covering [lo, hi]: the inverse of local_day_sql, so a
-    call between from (inclusive) and to (exclusive) is on that day by local_day_sql's own
-    reckoning. A day the offset changes in is still one range (one sum, as the grouped query
-    adds it), unless a change took the clock back from after midnight into the day before."""
-    segs = query.offset_segments(tz, lo, hi)
-    out = []
-    for i, (start, off) in enumerate(segs):
-        start = lo if i == 0 else start
-        end = segs[i + 1][0] if i + 1 < len(segs) else hi + 1
-        day = (start + off) // query.DAY_MS
-        while start < end:
-            stop = min((day + 1) * query.DAY_MS - off, end)
-            if out and out[-1][0] == day and out[-1][2] == start:
-                out[-1] = (day, out[-1][1], stop)
-            else:
-                out.append((day, start, stop))
-            start, day = stop, day + 1
-    return out
-
-
-def agent_models(store, agents: tuple[str, ...] | None) -> list[tuple[str, str | None]]:
-    """Every (agent, model) in the ledger, by a few seeks on calls_day_sums (not a scan)."""
-    idx = "calls INDEXED BY calls_day_sums"
-    names: list[str] = []
-    if agents:
-        names = sorted(agents)
-    else:
-        row = store.db.execute(f"SELECT agent FROM {idx} ORDER BY agent LIMIT 1").fetchone()
-        while row:
-            names.append(row[0])
-            row = store.db.execute(f"SELECT agent FROM {idx} WHERE agent > ? ORDER BY agent LIMIT 1", (row[0],)).fetchone()
-    out: list[tuple[str, str | None]] = []
-    for a in names:
-        if store.db.execute(f"SELECT 1 FROM {idx} WHERE agent = ? AND model IS NULL LIMIT 1", (a,)).fetchone():
-            out.append((a, None))
-        row = store.db.execute(f"SELECT model FROM {idx} WHERE agent = ? AND model IS NOT NULL ORDER BY model LIMIT 1",
-                               (a,)).fetchone()
-        while row:
-            out.append((a, row[0]))
-            row = store.db.execute(f"SELECT model FROM {idx} WHERE agent = ? AND model > ? ORDER BY model LIMIT 1",
-                                   (a, row[0])).fetchone()
-    return out
-
-
-def _day_range_sums(store, f: Filters, tz: dt.tzinfo, lo: int, hi: int) -> list[tuple]:
-    """(day, agent, model, *_SUMS) rows of the filtered calls, one range sum per (agent, model,
-    day range); a day in two ranges is folded with merge_sums, as the reports fold."""
-    ranges = day_ranges(tz, lo, hi)
-    sql = (f"SELECT {query._SUMS} FROM calls INDEXED BY calls_day_sums "
-           "WHERE agent = ? AND model IS ? AND ts >= ? AND ts < ?")
-    acc: dict[tuple, list] = {}
-    execute = store.db.execute
-    for agent, model in agent_models(store, f.agents):
-        for day, a, b in ranges:
-            r = execute(sql, (agent, model, a, b)).fetchone()
-            if r[7]:
-                query.merge_sums(acc, (day, agent, model), r, 0)
-    # In the grouped query's order (day, agent, model; NULL first), which the page's lists keep.
-    return [(*k, *acc[k]) for k in sorted(acc, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ""))]
+             query.usage_from_sums(r, 3)) for r in query.day_rows(store, f, tz)]
 
 
 def day_groups(parts) -> dict[str, query.Group]:
@@ -548,7 +469,7 @@ def meta(ctx: Context, q: dict) -> dict:
     return {"version": __version__, "ledger": str(store.path), "pricesFile": str(pricing.overrides_path()),
             "configFile": str(config_path()[0]), "log": str(paths.log_path()),
             "timezone": str(getattr(ctx.tz, "key", None) or ctx.tz), "today": ctx.today.isoformat(),
-            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": sorted({a for a, _ in agent_models(store, None)}),   # known_agents, by seeks
+            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": sorted({a for a, _ in query.agent_models(store, None)}),   # known_agents, by seeks
             "firstCall": _iso(first, ctx.tz), "lastCall": _iso(last, ctx.tz),
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 
