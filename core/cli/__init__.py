@@ -55,7 +55,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p = sub.add_parser(name, help=help_text, description=help_text)
             module.add_arguments(p, name)
             p.set_defaults(_module=module)
-        else:
+        elif only is None:
+            # (the list `token-roi --help` shows; running one command needs no parser of the
+            # others: two dozen of them cost a report ~5 ms)
             sub.add_parser(name, help=help_text)
     return parser
 
