@@ -50,8 +50,27 @@ except ImportError:       # not installed: import the package from core/ under i
 CCUSAGE_VERSION = "20.0.24"
 FIELDS = (("input", "inputTokens"), ("output", "outputTokens"), ("cache_creation", "cacheCreationTokens"),
           ("cache_read", "cacheReadTokens"), ("total", "totalTokens"))
-OURS = [sys.executable, "-c", "import sys; from token_roi.cli import main; sys.exit(main())",
-        "daily", "--json", "-z", "UTC", "--agent", "claude"]
+REPORT_ARGS = ["daily", "--json", "-z", "UTC", "--agent", "claude"]
+# Set by main(): the installed `token-roi` (see install_ours), or this interpreter on the checkout.
+OURS = [sys.executable, "-c", "import sys; from token_roi.cli import main; sys.exit(main())", *REPORT_ARGS]
+
+
+def install_ours(cache: Path) -> list[str]:
+    """token-roi as a user has it: `pip install .` of this checkout (not editable) into a virtual
+    environment of its own, run through its `token-roi` script. This is what the README's first
+    command does, and it keeps the interpreter this bench runs under out of the figures (its
+    site-packages may hold .pth files that import things at every start: on the bench machine a
+    sandbox's certificate hook and an editable install's finder cost ~35 ms per process)."""
+    venv = cache / "venv"
+    script = venv / "bin" / "token-roi"
+    if not script.exists():
+        print(f"installing token-roi into {venv} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(HERE.parent)], check=True)
+    else:       # this checkout's code, as it is now
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--force-reinstall",
+                        str(HERE.parent)], check=True)
+    return [str(script), *REPORT_ARGS]
 
 
 # -- set-up -------------------------------------------------------------------------------------
@@ -433,13 +452,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big-file", metavar="SIZE",
                     help="also time both tools on a tree holding one transcript of SIZE (e.g. 400MB)")
     ap.add_argument("--out", help="write all results as JSON here")
+    ap.add_argument("--in-place", action="store_true",
+                    help="run token-roi from this checkout with this interpreter, not installed in bench/.cache/venv")
     args = ap.parse_args(argv)
 
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     size = parse_size(args.size)
     ccusage = None if args.no_ccusage else find_ccusage(cache, args.ccusage)
+    global OURS
+    if not args.in_place:
+        OURS = install_ours(cache)
     results = {"machine": machine(), "size": size, "seed": args.seed, "runs": args.runs,
+               "token_roi": "in place (this interpreter, the checkout)" if args.in_place else
+                            "pip install . into bench/.cache/venv, its token-roi script",
                "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "trees": {}}
     problems = []
     with tempfile.TemporaryDirectory(dir=cache, prefix="work-") as work_dir:
