@@ -461,3 +461,34 @@ def test_folders_with_symlinks_are_always_listed_again(tmp_path, monkeypatch):
     assert [os.path.basename(s.path) for s in ADAPTER.sources()] == ["linked.jsonl"]
     cache = claude_mod.FolderCache.load()
     assert str(proj) not in cache.known and str(root / "projects") in cache.known
+
+
+def test_content_is_cut_out_only_where_certain(tmp_path):
+    # Assistant lines are decoded with message.content cut out; look-alikes inside the content and
+    # other field orders must give exactly what decoding the whole line gives.
+    w = build.Writer(SESSION)
+    tricky = {"type": "tool_use", "id": "toolu_1", "name": "mcp__x__y",
+              "input": {"a": [1], "stop_reason": "nested", "msg": {"role": "assistant", "content": [{"id": "msg_fake"}]},
+                        "usage": {"input_tokens": 999999}}}
+    w.assistant("msg_T1", "req_T1", "claude-sonnet-4-6", [tricky], build.usage(1, 2, 3, 0, 4))
+    w.assistant("msg_T2", "req_T2", "claude-sonnet-4-6", [build.text("x")], build.usage(5, 6, 7, 0, 8))
+    # an older build's order: id and model after the content, no stop_reason
+    old = json.loads(w.lines[-1])
+    m = old["message"]
+    old["message"] = {"role": "assistant", "content": [{"type": "text", "text": "],\"stop_reason\":"}],
+                      "usage": m["usage"], "id": "msg_T3", "model": "claude-haiku-4-5-20251001"}
+    old["requestId"] = "req_T3"
+    lines = w.lines + [json.dumps(old, separators=(",", ":"))]
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    assert [(r.dedupe_key, r.model, r.input_tokens, r.cache_read_tokens, r.output_tokens) for r in rows] == [
+        ("msg_T1", "claude-sonnet-4-6", 1, 2, 4), ("msg_T2", "claude-sonnet-4-6", 5, 6, 8),
+        ("msg_T3", "claude-haiku-4-5-20251001", 5, 6, 8)]
+    assert bad == 0
+    # and the cut itself: taken on the usual shape, refused on another one
+    from token_roi.adapters import claude as claude_mod
+    claude_mod._codec()
+    line = lines[1].encode()
+    got = claude_mod._without_content(line, 0, line.find(b'"usage":'), len(line))
+    assert got["message"]["content"] == [] and got["message"]["id"] == "msg_T2"
+    line = lines[2].encode()
+    assert claude_mod._without_content(line, 0, line.find(b'"usage":'), len(line)) is None

@@ -314,11 +314,15 @@ class ClaudeAdapter(JsonlAdapter):
                 # same chain. Decoding it would change nothing (see `seen` below), so skip it.
                 continue
             line = view[start:end]
-            try:
-                obj = _loads(line)
-                damaged = type(obj) is not dict
-            except _DecodeError:
-                obj, damaged = _recover(line)
+            obj = _without_content(buf, start, hit, end)
+            if obj is not None:
+                damaged = False
+            else:
+                try:
+                    obj = _loads(line)
+                    damaged = type(obj) is not dict
+                except _DecodeError:
+                    obj, damaged = _recover(line)
             if damaged:
                 # A line not shaped "{...}" was already counted by _shape_bad: count it once.
                 if buf[start] == 123 and buf[end - 1] == 125:
@@ -380,6 +384,37 @@ class ClaudeAdapter(JsonlAdapter):
                 speed=None if speed is None or speed == "standard" else _speed(speed),
             )
         return list(best.values()), bad
+
+
+# An assistant line is mostly its message's content (text, thinking, tool input), which counts
+# for nothing here: where the line has the shape Claude Code writes, `..."role":"assistant",
+# "content":[ ... ],"stop_reason":...,"usage":{...}}...`, it is decoded with that array cut out.
+CONTENT_OPEN = b'"role":"assistant","content":['
+CONTENT_CLOSE = b'],"stop_reason":'
+
+
+def _without_content(buf: bytes, start: int, hit: int, end: int) -> dict | None:
+    """The line's object with message.content emptied, or None when that cannot be done with
+    certainty (then the whole line is decoded). The cut runs from the array's opening, found
+    right after the role near the line's start, to the last `],"stop_reason":` before the usage;
+    what is kept must decode to a message holding that empty array, its id, model and usage, so a
+    cut anywhere else (another field order, a nested look-alike) is never taken."""
+    c = buf.find(CONTENT_OPEN, start, min(hit, start + HEAD))
+    if c < 0:
+        return None
+    c += len(CONTENT_OPEN) - 1
+    e = buf.rfind(CONTENT_CLOSE, c, hit)
+    if e < 0:
+        return None
+    try:
+        obj = _loads(buf[start:c] + b"[]" + buf[e + 1:end])
+    except _DecodeError:
+        return None
+    message = obj.get("message") if type(obj) is dict else None
+    if (type(message) is dict and message.get("content") == [] and "usage" in message and "id" in message
+            and "model" in message):
+        return obj
+    return None
 
 
 def _counts(usage: dict) -> tuple[int, int, int, int, int] | None:
