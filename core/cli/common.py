@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-import traceback
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -30,6 +29,7 @@ def log_exception(exc: BaseException) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
             f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
+            import traceback    # (only here: it costs every command ~3 ms of imports)
             f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     except OSError:
         return "(log unavailable)"
