@@ -215,6 +215,7 @@ def time_browser(base: str, runs: int, warm: bool = False) -> dict | None:
              for k in timelines[-1] if any(t.get(k) is not None for t in timelines)}
     print("  median timeline (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()))
     p95 = statistics.quantiles(painted, n=20)[-1] if len(painted) > 1 else painted[0]
+    print(f"  load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min; 2 cores)")
     print(f"  {'warm' if warm else 'cold'}, median of {runs} runs: first render {ms(statistics.median(in_page)).strip()} "
           f"from navigation (page timeline), painted {ms(statistics.median(painted)).strip()} (p95 {ms(p95).strip()}), "
           f"{ms(statistics.median(first_render)).strip()} as Playwright sees it; all cards {ms(statistics.median(ready)).strip()}")
