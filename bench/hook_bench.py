@@ -58,8 +58,7 @@ IMPORT_STEPS = (
     ("+ json", "import json"),
     ("+ pathlib (token_roi.paths)", "import json, pathlib"),
     # (dataclasses, sqlite3, hashlib and typing are no longer on this path: see core/record.py)
-    ("+ datetime, contextlib, fcntl (adapters.fields, guard.state)",
-     "import json, pathlib, datetime, contextlib, fcntl"),
+    ("+ datetime, fcntl (adapters.fields, guard.state)", "import json, pathlib, datetime, fcntl"),
     ("+ every module the PostToolUse hook loads", _HOOK_IMPORTS),
 )
 
