@@ -65,6 +65,45 @@ def test_a_warm_reprice_does_not_import_genai_prices():
     assert warm == ["0", first[2], "False"]        # nothing new: same version, no import
 
 
+_MORE = """
+import sys
+from token_roi import pricing
+from token_roi.rows import UsageRow
+from token_roi.store import Store
+store = Store()
+with store.transaction():
+    store.upsert_calls([UsageRow('claude', 'b', 1777859422000, model='claude-sonnet-4-5-20250929',
+                                 input_tokens=300_000, output_tokens=100, cache_write_1h_tokens=10)])
+print(pricing.reprice(store), 'genai_prices' in sys.modules)
+for r in store.db.execute('SELECT dedupe_key, cost, price_source, price_version FROM calls ORDER BY dedupe_key'):
+    print(*r)
+"""
+
+
+def test_new_calls_of_a_known_model_are_priced_without_importing_genai_prices(tmp_path, monkeypatch):
+    # The schedules the last reprice worked out are kept beside the hooks' rates: a few new calls
+    # of a model seen before (what most reports meet) are priced from them, to the same cost.
+    first = _run(_RUN)
+    assert first[0] == "1 True"
+    more = _run(_MORE)
+    assert more[0] == "1 False"
+    cached_cost = more[2].split()[1]
+    # the same row priced by genai-prices itself (no cache) costs exactly the same
+    import os
+    from token_roi import paths
+    os.unlink(paths.state_dir() / "rates-cache.json")
+    from token_roi.store import Store
+    with Store().transaction() as db:
+        db.execute("UPDATE calls SET cost = NULL, price_source = NULL, price_version = NULL")
+    fresh = _run(_MORE.replace("'b'", "'c'"))
+    assert fresh[0].split()[1] == "True" and fresh[2].split()[1] == cached_cost
+    # another price table (here prices.yaml) is another version: its cached schedules are not used
+    (paths.config_dir() / "prices.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (paths.config_dir() / "prices.yaml").write_text("claude-sonnet-4-5-20250929:\n  input: 1\n  output: 2\n")
+    changed = _run(_MORE.replace("'b'", "'d'"))
+    assert changed[0].split()[1] == "False" and changed[4].split()[2] == "override"
+
+
 def test_an_installed_genai_prices_that_fails_to_import_prices_from_the_snapshot(tmp_path):
     # A copy that is found but breaks on import (e.g. a dependency went missing) shadows the real one.
     broken = tmp_path / "shadow" / "genai_prices"

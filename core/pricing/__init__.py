@@ -22,6 +22,7 @@ import time
 from . import overrides as _overrides
 from .overrides import PricingError, load_overrides, overrides_path
 from .overrides import remove_override as _remove_override, save_override as _save_override
+from . import quick as quick_cache
 from .quick import quick_rates
 from .rates import Rates, cost_of
 
@@ -163,18 +164,27 @@ def reprice(store) -> int:
     models = _stale_models(db, version, full)
     if not models:
         return 0
-    # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s) ...
-    schedules = {model: _schedule(model, overrides) for model in models}
+    # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s), from the
+    # schedules the last reprice under this same price table left in the rates cache when it
+    # has them all (the usual case: a few new calls of models seen before), so that pricing
+    # them does not load genai-prices at all ...
+    known = quick_cache.cached_schedules(version)
+    if all(model in known for model in models):
+        schedules = {model: known[model] for model in models}
+    else:
+        schedules = {model: _schedule(model, overrides) for model in models}
     # Looking the rates up imported genai-prices: if that failed, the snapshot priced them, and
     # the version must say so.
     version = current_version(raw)
+    if any(model not in known for model in models):
+        known = {}
     count = 0     # rows priced (cursor rowcounts: total_changes would add the triggers' rows)
     with store.transaction():
         # ... and the stale set is read again under it: another process may have moved on.
         full = store.get_meta(_META_KEY) != version
         for model in _stale_models(db, version, full):
             if model not in schedules:
-                schedules[model] = _schedule(model, overrides)
+                schedules[model] = known[model] if model in known else _schedule(model, overrides)
         stale = _STALE if full else "price_version IS NULL"
         stale_params = (version,) if full else ()
         priced = [(m, s) for m, s in schedules.items() if s is not None and m is not None]
@@ -204,7 +214,8 @@ def _refresh_cache(plans, version: str) -> None:
     entries = {model: (catalog.pick(s, now) if s is not None else None) for model, s in plans if model}
     cache = quick._load(quick.cache_path()) or {}
     try:
-        quick.update_cache(entries, version, replace_all=cache.get("version") != version)
+        quick.update_cache(entries, version, replace_all=cache.get("version") != version,
+                           schedules={model: s for model, s in plans if model})
     except OSError:
         pass    # the cache only speeds the hooks up; the snapshot still answers them
 

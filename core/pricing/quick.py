@@ -131,20 +131,44 @@ def quick_rates(model: str | None) -> Rates | None:
     return snapshot_rates(model)
 
 
-def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all: bool = False) -> None:
-    """Merge `entries` into the cache file (atomically: write a temp file, then rename)."""
+def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all: bool = False,
+                 schedules: dict[str, tuple | None] | None = None) -> None:
+    """Merge `entries` (and the models' whole `schedules`, see pricing.reprice) into the cache
+    file (atomically: write a temp file, then rename)."""
     path = cache_path()
-    old = {} if replace_all else ((_load(path) or {}).get("models") or {})
-    models = dict(old)
+    cached = {} if replace_all else (_load(path) or {})
+    models = dict(cached.get("models") or {})
     for name, rates in entries.items():
         models[name] = rates.to_dict() if rates is not None else None
-    payload = {"version": version, "models": dict(sorted(models.items()))}
+    known = dict(cached.get("schedules") or {})
+    for name, schedule in (schedules or {}).items():
+        known[name] = None if schedule is None else [[cond, rates.to_dict()] for cond, rates in schedule]
+    payload = {"version": version, "models": dict(sorted(models.items())), "schedules": dict(sorted(known.items()))}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(payload, f, indent=1, sort_keys=False)
         f.write("\n")
     os.replace(tmp, path)
+
+
+def cached_schedules(version: str) -> dict[str, tuple | None]:
+    """The schedules (condition, Rates) the cache holds, when it was written under `version`
+    (the price table's fingerprint: the same genai-prices, prices.yaml and rules), else none."""
+    cache = _load(cache_path()) or {}
+    if cache.get("version") != version:
+        return {}
+    out: dict[str, tuple | None] = {}
+    for name, entry in (cache.get("schedules") or {}).items():
+        try:
+            out[name] = None if entry is None else tuple((_as_tuple(c), Rates.from_dict(r)) for c, r in entry)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _as_tuple(cond):
+    return tuple(_as_tuple(c) for c in cond) if isinstance(cond, list) else cond
 
 
 def cached_models() -> list[str]:
