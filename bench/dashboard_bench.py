@@ -9,13 +9,16 @@ dashboard server starts in this process (not timed) and we measure, for the defa
 (Dashboard, last 30 days):
 
 - each API call the page makes (overview, value, subscriptions): first call and median of runs;
-- in headless Chromium (/usr/bin/chromium via Playwright; a new context, so an empty cache and
-  no compiled-code cache, per run), from navigation start (the page's time origin) to the first
+- in headless Chromium (/usr/bin/chromium via Playwright), against a server in its own process
+  as `token-roi dashboard` runs, from navigation start (the page's time origin) to the first
   render: the Tokens and Spend cards and the daily cost chart hold the period's figures and
   Chart.js has drawn the canvas (the page's `first-render` mark); `painted` is the frame after
   (a task after the next animation frame: the browser has painted it); also body[data-first]
-  as Playwright sees it, and every card filled (value/ROI/NVA, plans: body[data-ready]);
-- the other pages' API calls, for reference.
+  as Playwright sees it, and every card filled (value/ROI/NVA, plans: body[data-ready]).
+  Cold: a new browser context per run (empty HTTP cache, no compiled code). Warm: one browser
+  profile on disk (a returning user). The medians come with the page's own timeline (when the
+  overview was asked for and answered, when Chart.js arrived and ran) and the load average;
+- the other pages' API calls, for reference (--no-others skips them: value over a year is ~9 s).
 """
 
 from __future__ import annotations
