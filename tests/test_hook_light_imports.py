@@ -1,5 +1,7 @@
 """The PostToolUse hook's import diet: the modules it runs on every tool call import neither
-dataclasses, sqlite3, hashlib (OpenSSL), typing nor contextlib, the hook's body comes from cached
+dataclasses, sqlite3, hashlib (OpenSSL), typing, contextlib, json (re, enum), pathlib (urllib.parse,
+ipaddress) nor datetime (token_roi.fastjson, str paths and timestamp arithmetic stand in; their
+equivalence is tested in test_hook_fastjson.py), the hook's body comes from cached
 bytecode (hooks/_hook_main.py) and the guard's messages load only when there is something to
 say; and the hand-written record types that
 replaced the dataclasses behave as the dataclasses did. Cursors written before the change
@@ -20,7 +22,9 @@ from test_hooks_support import (Transcript, hook_argv, hook_env, post_tool, post
                                 stop)
 
 SID = "8c2d1f0e-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
-HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing", "contextlib"}
+HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing", "contextlib",
+         "json", "json.decoder", "json.scanner", "json.encoder", "re", "enum", "pathlib", "fnmatch", "urllib",
+         "urllib.parse", "ipaddress", "datetime", "_datetime"}
 
 
 @pytest.fixture
@@ -61,7 +65,8 @@ def test_post_tool_use_reads_the_transcript_without_the_heavy_modules(transcript
     assert state["total_tokens_used"] == 3 + 120 + 12342 + 576 + 5 + 300 + 12918 + 1200
     assert state["tool_calls"] == {"Read": 1}
     assert state["unpriced_tokens"] == 0 and state["cost_usd"] > 0
-    assert names & HEAVY == set()
+    assert names & HEAVY == set(), sorted(names & HEAVY)
+    assert "token_roi.fastjson" in names and "_json" in names
     assert "_hook_main" in names and "token_roi.guard.messages" not in names
 
 

@@ -10,7 +10,6 @@ implement `read` themselves.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..cursor import Cursor
 from ..record import Record
@@ -21,6 +20,7 @@ from .fields import json_object
 TYPE_CHECKING = False   # typing costs the hooks ~3 ms; the annotations are never evaluated
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 class Source(Record):

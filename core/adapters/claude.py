@@ -24,7 +24,6 @@ import marshal
 import os
 import stat
 import time
-from pathlib import Path
 
 from ..rows import UsageRow
 from .base import JsonlAdapter, Source
@@ -33,6 +32,7 @@ from .fields import epoch_ms, tokens
 TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 # The JSON codec, bound by _codec() at the first parse: orjson (a C decoder) when installed, the
 # standard library's otherwise (the hooks run without site-packages). Not at import: importing
@@ -47,13 +47,13 @@ def _codec() -> None:
         from orjson import JSONDecodeError, dumps, loads
         _loads, _dumps, _DecodeError = loads, dumps, JSONDecodeError
     except ImportError:  # pragma: no cover - exercised only where orjson is missing
-        import json
+        from .. import fastjson    # json's C codec without json's ~7 ms import (the hooks)
 
         def _loads(data):
-            return json.loads(bytes(data))
+            return fastjson.loads(bytes(data))
 
         def _dumps(obj) -> bytes:
-            return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+            return fastjson.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
         _DecodeError = ValueError
 
@@ -69,6 +69,7 @@ TAIL = 4096
 
 def transcript_roots() -> list[Path]:
     """Existing `projects/` folders: each CLAUDE_CONFIG_DIR entry's, else both default ones."""
+    from pathlib import Path     # not at import: ~4 ms of every hook, which never lists roots
     env = os.environ.get("CLAUDE_CONFIG_DIR", "")
     if env.strip():
         candidates = [Path(p.strip()).expanduser() / "projects" for p in env.split(",") if p.strip()]
@@ -91,10 +92,12 @@ def subagent_meta(path: Path) -> dict:
     """Subagent transcripts: `<session>/subagents/agent-<id>.jsonl` (current builds) or
     `agent-<id>.jsonl` beside the session files (older builds). The parent session comes from
     the folder name when the layout gives it, else from the lines' own `sessionId`."""
-    if not path.name.startswith("agent-"):
+    path = os.fspath(path)            # a str or a Path (os.path: no pathlib on the hooks' path)
+    if not os.path.basename(path).startswith("agent-"):
         return {}
-    if path.parent.name == "subagents":
-        return {"is_subagent": True, "parent_session": path.parent.parent.name}
+    parent = os.path.dirname(path)
+    if os.path.basename(parent) == "subagents":
+        return {"is_subagent": True, "parent_session": os.path.basename(os.path.dirname(parent))}
     return {"is_subagent": True}
 
 
@@ -274,7 +277,7 @@ class ClaudeAdapter(JsonlAdapter):
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
         if _loads is None:
             _codec()
-        meta = source.meta if "is_subagent" in source.meta else subagent_meta(Path(source.path))
+        meta = source.meta if "is_subagent" in source.meta else subagent_meta(source.path)
         is_subagent = bool(meta.get("is_subagent"))
         parent_session = meta.get("parent_session")
         bad = _shape_bad(buf)

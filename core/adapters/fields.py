@@ -3,11 +3,8 @@ agents write them (ISO strings, epoch seconds or milliseconds; counts that may b
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from .. import fastjson
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MS = timedelta(milliseconds=1)
 _MS_THRESHOLD = 100_000_000_000     # epoch seconds stay below this until the year 5138
 
 
@@ -24,6 +21,11 @@ def epoch_ms(value) -> int | None:
     text = value.strip()
     if text.isdigit():
         return epoch_ms(int(text))
+    fast = _utc_z_ms(text)
+    if fast is not None:
+        return fast
+    # Any other shape: datetime (~1.6 ms to import), which the hooks' Claude lines never need.
+    from datetime import datetime, timedelta, timezone
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"        # fromisoformat accepts "Z" only from 3.11
     try:
@@ -32,12 +34,49 @@ def epoch_ms(value) -> int | None:
         return None
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
-    return (t - _EPOCH) // _MS
+    return (t - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+
+
+_DIGITS = frozenset("0123456789")
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _utc_z_ms(text: str) -> int | None:
+    """Epoch ms of `YYYY-MM-DDTHH:MM:SSZ` with no, 3 or 6 fraction digits (what Claude Code and
+    most agents write), by arithmetic; None for anything else, including invalid dates (the
+    datetime path then decides). Equal to the datetime path wherever it answers."""
+    n = len(text)
+    if n == 20:
+        frac = ""
+    elif (n == 24 or n == 27) and text[19] == ".":
+        frac = text[20:n - 1]
+    else:
+        return None
+    if (text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or text[16] != ":"
+            or text[n - 1] != "Z"):
+        return None
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + frac
+    if not _DIGITS.issuperset(digits):
+        return None
+    y, mo, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if y < 1 or not 1 <= mo <= 12 or d < 1 or h > 23 or mi > 59 or s > 59:
+        return None
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    if d > _MONTH_DAYS[mo] + (mo == 2 and leap):
+        return None
+    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    yy = y - (mo <= 2)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * (mo + (-3 if mo > 2 else 9)) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + (int(frac[:3]) if frac else 0)
 
 
 def json_object(text: bytes | str) -> dict:
     """One JSON object; ValueError (the caller's bad line) for bad JSON or any other JSON value."""
-    obj = json.loads(text)
+    obj = fastjson.loads(text)
     if not isinstance(obj, dict):
         raise ValueError("not an object")
     return obj

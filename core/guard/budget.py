@@ -7,10 +7,10 @@ its share to `daily/<day>.json` (only when a daily budget is set).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
+from .. import fastjson
 from . import state as st
 
 DAYS_KEPT = 7
@@ -34,8 +34,8 @@ def session_cost_today(state: dict) -> float:
     return max(0.0, state["cost_usd"] - state["cost_by_day"].get(today(), state["cost_usd"]))
 
 
-def _daily_path(day: str):
-    return st.sessions_dir().parent / "daily" / f"{day}.json"
+def _daily_path(day: str) -> str:
+    return os.path.join(os.path.dirname(st.sessions_dir_str()), "daily", f"{day}.json")
 
 
 def daily_spend(state: dict) -> float:
@@ -44,15 +44,15 @@ def daily_spend(state: dict) -> float:
     with st.locked(path):
         try:
             with open(path, encoding="utf-8") as f:
-                shares = json.load(f)
+                shares = fastjson.loads(f.read())
             if not isinstance(shares, dict):
                 shares = {}
         except (OSError, ValueError):
             shares = {}
         shares[state["session_id"]] = round(session_cost_today(state), 6)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = st.sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(shares))
+            f.write(fastjson.dumps(shares))
         os.replace(tmp, path)
     return sum(v for v in shares.values() if isinstance(v, (int, float)))
 

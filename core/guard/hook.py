@@ -8,10 +8,10 @@ counts and times.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
+from .. import fastjson
 from . import state as st
 
 
@@ -23,8 +23,8 @@ def log(message: str) -> None:
     """One line in our log; never raises."""
     try:
         from .. import paths
-        path = paths.log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = paths.log_path_str()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
             line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
             f.write(f"{st.iso_now()} hook {line}\n")
@@ -50,7 +50,7 @@ def parse(raw: bytes) -> dict:
     if not raw or not raw.strip():
         raise BadInput("empty stdin")
     try:
-        payload = json.loads(raw)
+        payload = fastjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadInput(f"stdin is not JSON ({exc})") from None
     if not isinstance(payload, dict):
@@ -85,7 +85,7 @@ def _catch_up(state: dict, payload: dict) -> None:
     budget.note_day(state)
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
-    usage.catch_up(state, payload.get("transcript_path"), st.session_path(state["session_id"]), log,
+    usage.catch_up(state, payload.get("transcript_path"), st.session_file(state["session_id"]), log,
                    # These fire before Claude Code writes a new session's first transcript line.
                    missing_ok=payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit"))
 
@@ -271,7 +271,7 @@ def handle(payload: dict) -> str:
     if handler is None:
         raise BadInput(f"unknown event {payload['hook_event_name'][:60]!r}")
     out = handler(payload)
-    return json.dumps(out, ensure_ascii=False) if out else ""
+    return fastjson.dumps(out, ensure_ascii=False) if out else ""
 
 
 def run(raw: bytes) -> str:

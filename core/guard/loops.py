@@ -12,8 +12,7 @@ ends (a novel successful call).
 
 from __future__ import annotations
 
-import json
-
+from .. import fastjson
 from ..digest import blake2b
 
 INPUTS_KEPT = 200
@@ -32,7 +31,7 @@ def _normalise(value):
 
 
 def input_hash(tool_input) -> str:
-    text = json.dumps(_normalise(tool_input), sort_keys=True, separators=(",", ":"),
+    text = fastjson.dumps(_normalise(tool_input), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, default=str)
     return blake2b(text.encode("utf-8", "replace"), digest_size=8).hexdigest()
 

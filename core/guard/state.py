@@ -8,10 +8,14 @@ loses another's update. The file holds counts, names and times only, never conte
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from pathlib import Path
+
+from .. import fastjson
+
+TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
+if TYPE_CHECKING:
+    from pathlib import Path
 
 try:
     import fcntl
@@ -26,9 +30,14 @@ IDLE_TTL_S = 7 * 24 * 3600   # a session never seen to end is removed after a we
 _SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
-def sessions_dir() -> Path:
+def sessions_dir_str() -> str:
     from .. import paths
-    return paths.state_dir() / "sessions"
+    return os.path.join(paths.state_dir_str(), "sessions")
+
+
+def sessions_dir() -> Path:
+    from pathlib import Path
+    return Path(sessions_dir_str())
 
 
 def file_name(session_id: str) -> str:
@@ -40,11 +49,36 @@ def file_name(session_id: str) -> str:
     return "id-" + blake2b(session_id.encode("utf-8", "replace"), digest_size=12).hexdigest() + ".json"
 
 
-def session_path(session_id: str) -> Path:
+def session_file(session_id: str) -> str:
+    """session_path() as a string (the hooks' path: no pathlib)."""
     override = os.environ.get("TOKEN_ROI_BUDGET_FILE")
     if override:
-        return Path(override).expanduser()
-    return sessions_dir() / file_name(session_id)
+        return os.path.expanduser(override)
+    return os.path.join(sessions_dir_str(), file_name(session_id))
+
+
+def session_path(session_id: str) -> Path:
+    from pathlib import Path
+    return Path(session_file(session_id))
+
+
+def _make_parent(path) -> None:
+    """path.parent.mkdir(parents=True, exist_ok=True) for a str or Path."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+
+
+def sibling(path, name: str) -> str:
+    """path.with_name(name) for a str or Path, as a str."""
+    return os.path.join(os.path.dirname(path), name)
+
+
+def with_suffix(path, suffix: str) -> str:
+    """path.with_suffix(suffix) for a str or Path (pathlib's rule for what a suffix is), as a str."""
+    folder, name = os.path.split(os.fspath(path))
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        name = name[:dot]
+    return os.path.join(folder, name + suffix)
 
 
 def iso_now(now: float | None = None) -> str:
@@ -121,7 +155,7 @@ def load(path: Path) -> dict | None:
     except FileNotFoundError:
         return None
     try:
-        state = json.loads(data)
+        state = fastjson.loads(data)
     except ValueError as exc:
         raise StateCorrupt(f"{path}: not JSON ({exc})") from None
     if not isinstance(state, dict) or not isinstance(state.get("session_id"), str):
@@ -162,10 +196,10 @@ def upgrade(state: dict, session_id: str) -> dict:
 
 def save(path: Path, state: dict) -> None:
     """Atomic replace: readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _make_parent(path)
+    tmp = sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        text = json.dumps(state, separators=(",", ":"))   # dumps, not dump: the C encoder
+        text = fastjson.dumps(state, separators=(",", ":"))   # dumps, not dump: the C encoder
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -196,7 +230,7 @@ class locked:
         self._file = None
 
     def __enter__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(self.path)
         lock_file = open(str(self.path) + ".lock", "a+b")
         try:
             if fcntl is not None:
@@ -235,7 +269,7 @@ class session:
         self.log = log
 
     def __enter__(self) -> dict:
-        self.path = session_path(self.session_id)
+        self.path = session_file(self.session_id)
         self._lock = locked(self.path)
         self._lock.__enter__()
         try:
@@ -288,7 +322,7 @@ def latest_state() -> dict | None:
     override = os.environ.get("TOKEN_ROI_BUDGET_FILE")
     if override:
         try:
-            state = load(Path(override).expanduser())
+            state = load(os.path.expanduser(override))
         except (StateCorrupt, OSError):
             return None
         return upgrade(state, state["session_id"]) if state else None
@@ -327,6 +361,7 @@ def sweep(now: float | None = None) -> int:
             continue
         ended = iso_ms(state.get("ended_at"))
         if (ended is not None and now - ended // 1000 > ENDED_TTL_S) or now - mtime > IDLE_TTL_S:
+            from pathlib import Path
             for p in (path, Path(str(path) + ".lock"), path.with_suffix(".keys"),
                       path.with_suffix(".subagents.json")):
                 try:

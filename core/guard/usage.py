@@ -11,9 +11,13 @@ from the start is recounted from zero (its own totals are dropped first), never 
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
+
+from .. import fastjson
+
+TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning")
 WINDOW = 64                  # calls kept for merging streaming copies (they are adjacent in the file)
@@ -23,6 +27,7 @@ _rates: dict = {}
 
 def transcript_files(transcript_path: str) -> list[Path]:
     """The session transcript and its subagents' (`<session>/subagents/agent-*.jsonl`)."""
+    from pathlib import Path
     main = Path(transcript_path)
     return [main] + [Path(p) for p, _ in _scan(subagent_dir(transcript_path))]
 
@@ -152,7 +157,7 @@ class _Books:
             if self.side_path is not None:
                 try:
                     with open(self.side_path, "rb") as f:
-                        loaded = json.loads(f.read())
+                        loaded = fastjson.loads(f.read())
                     if isinstance(loaded, dict):
                         self._side = loaded
                 except (OSError, ValueError):
@@ -167,9 +172,9 @@ class _Books:
 
     def save_side(self) -> None:
         if self.side_dirty and self.side_path is not None and self._side is not None:
-            tmp = self.side_path.with_name(f".{self.side_path.name}.{os.getpid()}.tmp")
+            tmp = os.path.join(os.path.dirname(self.side_path), f".{os.path.basename(self.side_path)}.{os.getpid()}.tmp")
             with open(tmp, "w", encoding="utf-8") as f:
-                f.write(json.dumps(self._side, separators=(",", ":")))
+                f.write(fastjson.dumps(self._side, separators=(",", ":")))
             os.replace(tmp, self.side_path)
 
 
@@ -184,8 +189,9 @@ def catch_up(state: dict, transcript_path: str | None, base: Path | None = None,
     subs = state.get("subagents")
     if not isinstance(subs, dict):
         subs = state["subagents"] = {"sig": None, "files": 0, "totals": _empty_file_entry()}
-    books = _Books(state, base.with_suffix(".subagents.json") if base else None)
-    keys = _Keys(base.with_suffix(".keys") if base else None)
+    from .state import with_suffix
+    books = _Books(state, with_suffix(base, ".subagents.json") if base else None)
+    keys = _Keys(with_suffix(base, ".keys") if base else None)
     work: list[tuple[str, bool]] = [(transcript_path, False)]
     scan = _scan(subagent_dir(transcript_path))
     sig = [len(scan), max((st.st_mtime_ns for _, st in scan), default=0), sum(st.st_size for _, st in scan)]
@@ -248,7 +254,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
         except TypeError:
             cursor = None
     try:
-        result = read_incremental(ADAPTER, Source("claude", Path(key)), cursor)
+        result = read_incremental(ADAPTER, Source("claude", key), cursor)
     except OSError as exc:
         # (Before a new session's first line the transcript does not exist yet: no log line.)
         if log and not (missing_ok and isinstance(exc, FileNotFoundError)):

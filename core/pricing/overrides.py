@@ -12,17 +12,30 @@ yaml and jsonschema are imported only here, when the file exists.
 
 from __future__ import annotations
 
-from ..errors import TokenRoiError
-import json
 import os
-import re
-from pathlib import Path
 
 from .. import paths
+from ..errors import TokenRoiError
 from .rates import RATE_FIELDS, Rates, fill_missing, is_claude
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "prices.schema.json"
-_DATE_SUFFIX = re.compile(r"(?:[-@]20\d{6}|-20\d{2}-\d{2}-\d{2})$")
+# The hooks import this module (through token_roi.pricing) but never read prices.yaml: json, re
+# and pathlib (~10 ms together) are imported where they are used, not here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "schema",
+                           "prices.schema.json")
+_date_suffix = None
+
+
+def _strip_date(name: str) -> str:
+    """`name` without a date suffix (`-20250929`, `@20250929`, `-2025-09-29`)."""
+    global _date_suffix
+    if _date_suffix is None:
+        import re
+        _date_suffix = re.compile(r"(?:[-@]20\d{6}|-20\d{2}-\d{2}-\d{2})$")
+    return _date_suffix.sub("", name)
 _RATE_HELP = "a number >= 0 (USD per million tokens)"
 
 
@@ -32,7 +45,7 @@ class PricingError(TokenRoiError):
 
 
 def overrides_path() -> Path:
-    return paths.config_dir() / "prices.yaml"
+    return paths.config_dir() / "prices.yaml"       # (a Path: pathlib loaded by paths, when asked)
 
 
 def file_bytes() -> bytes:
@@ -122,7 +135,9 @@ def validate(data: dict, where: Path) -> None:
     except ImportError:
         raise PricingError(f"{where}: jsonschema is not installed, cannot check price overrides "
                            "(pip install jsonschema)") from None
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    import json
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        schema = json.loads(f.read())
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(data))
     if errors:
@@ -172,10 +187,10 @@ def match(model: str, overrides: dict[str, Rates], genai_id: "callable | None" =
     if not overrides or not model:
         return None
     name = model.lower()
-    candidates = [name, _DATE_SUFFIX.sub("", name)]
+    candidates = [name, _strip_date(name)]
     if "/" in name:
         tail = name.rsplit("/", 1)[1]
-        candidates += [tail, _DATE_SUFFIX.sub("", tail)]
+        candidates += [tail, _strip_date(tail)]
     for c in candidates:
         if c in overrides:
             return overrides[c]

@@ -1,0 +1,86 @@
+"""json.loads / json.dumps for the guard hook, on the C accelerator `_json` itself.
+
+`import json` costs ~6-8 ms of a ~40 ms hook: json.decoder compiles regular expressions, which
+loads re and enum. The C scanner and encoder that json uses underneath need neither, so this
+module drives them directly with the settings json's defaults give them: the same objects out of
+loads, the same text out of dumps. Anything unusual (an error to raise with json's message, bytes
+that are not plain UTF-8, an interpreter without `_json`) goes to the standard library, which is
+imported then and only then.
+"""
+
+from __future__ import annotations
+
+try:
+    from _json import encode_basestring, encode_basestring_ascii, make_encoder, make_scanner
+except ImportError:          # an interpreter without the accelerator: the standard library, as is
+    make_scanner = make_encoder = None
+
+_WS = " \t\n\r"             # JSON's whitespace (json.decoder's WHITESPACE)
+
+
+def _stdlib():
+    import json
+    return json
+
+
+class _Context:
+    """The attributes the C scanner reads from json.JSONDecoder(), with json.loads' defaults."""
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict = {}
+
+    def __init__(self):
+        nan, inf = float("nan"), float("inf")
+        self.parse_constant = {"-Infinity": -inf, "Infinity": inf, "NaN": nan}.__getitem__
+        self.memo = {}
+
+
+_scan = make_scanner(_Context()) if make_scanner is not None else None
+
+
+def loads(s: str | bytes | bytearray):
+    """json.loads(s): the same value, or the same exception (raised by json itself)."""
+    if _scan is None:
+        return _stdlib().loads(s)
+    text = s
+    if not isinstance(s, str):
+        # json.loads sniffs UTF-16/32 and BOMs from the first bytes; plain UTF-8 is all we write.
+        if not isinstance(s, (bytes, bytearray)) or s[:1] in (b"\xef", b"\xfe", b"\xff") or b"\x00" in s[:4]:
+            return _stdlib().loads(s)
+        text = s.decode("utf-8", "surrogatepass")
+    elif text.startswith("\ufeff"):
+        return _stdlib().loads(s)
+    start = len(text) - len(text.lstrip(_WS))
+    try:
+        value, end = _scan(text, start)
+    except (StopIteration, ValueError, RecursionError, SystemError):
+        # Bad JSON: json raises its own error (message, position). (Before json.decoder is
+        # imported, the C scanner cannot build that error and fails with a SystemError.)
+        return _stdlib().loads(s)
+    if end != len(text) and len(text.rstrip(_WS)) != end:
+        return _stdlib().loads(s)            # "Extra data"
+    return value
+
+
+def _default(o):
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+def dumps(obj, *, ensure_ascii: bool = True, separators: tuple[str, str] | None = None,
+          sort_keys: bool = False, default=None) -> str:
+    """json.dumps(obj, ensure_ascii=, separators=, sort_keys=, default=): the same text (no indent)."""
+    if make_encoder is not None:
+        quote = encode_basestring_ascii if ensure_ascii else encode_basestring
+        if isinstance(obj, str):
+            return quote(obj)
+        item_sep, key_sep = separators or (", ", ": ")
+        try:
+            # A new encoder per call, as json makes one: its circular-reference markers start empty.
+            return "".join(make_encoder({}, default or _default, quote, None, key_sep, item_sep, sort_keys, False, True)(obj, 0))
+        except (TypeError, ValueError, RecursionError):
+            pass      # json's own exception and message (unserialisable object, circular reference, ...)
+    return _stdlib().dumps(obj, ensure_ascii=ensure_ascii, separators=separators, sort_keys=sort_keys,
+                           default=default)
