@@ -187,7 +187,7 @@ def test_sql_local_day_equals_zoneinfo_for_every_call(zone):
     for row, _ in calls:
         day = dt.datetime.fromtimestamp(row.ts / 1000, tz).date().isoformat()
         expected[day] = expected.get(day, 0) + 1
-    # Without a project filter days are ranges of the calls_day_sums index; with one, the
+    # Without a project filter days are summed from the quarter-hour sums; with one, the
     # grouped query over the table: both must put every call on its zoneinfo day.
     assert {g.key: g.calls for g in query.usage_by_period(store, "daily", Filters(), tz)} == expected
     assert {g.key: g.calls for g in query.usage_by_period(store, "daily", Filters(project="/proj"), tz)} == expected
@@ -198,7 +198,7 @@ def query_iso(ms_: int) -> str:
     return iso_ms(ms_)
 
 
-def test_day_rows_from_index_ranges_equal_the_grouped_query():
+def test_day_rows_from_quarter_hour_sums_equal_the_grouped_query():
     import random
     rnd = random.Random(7)
     lo, hi = ms("2026-03-01T00:00:00Z"), ms("2026-04-15T00:00:00Z")
@@ -210,7 +210,7 @@ def test_day_rows_from_index_ranges_equal_the_grouped_query():
     store = make_store(calls)
     for zone in ("Europe/Berlin", "Asia/Kathmandu"):
         tz = ZoneInfo(zone)
-        ranged = query.day_rows(store, Filters(), tz)            # index ranges
+        ranged = query.day_rows(store, Filters(), tz)            # quarter-hour sums
         grouped = list(query.day_rows(store, Filters(project="/"), tz))   # the grouped query
         assert [r[:3] for r in ranged] == [r[:3] for r in grouped]
         for a, b in zip(ranged, grouped):

@@ -276,48 +276,23 @@ def day_rows(store, filters: Filters, tz: dt.tzinfo) -> list[tuple] | sqlite3.Cu
     """(local day number, agent, model, *_SUMS) of the filtered calls, one row per (day, agent,
     model), days ascending.
 
-    Without a project filter every (agent, model, local day) is one range of the calls_day_sums
-    index, summed with no GROUP BY: no table reads and no sort (the grouped query costs ~1.7 µs a
-    call, which a warm report over a big ledger cannot afford). A project filter needs the table:
-    then it is the grouped query over local_day_sql."""
+    Without a project filter they are summed from the quarter-hour sums (call_buckets: thousands
+    of rows where the calls are millions; the grouped query costs ~1.7 µs a call, which a warm
+    report over a big ledger cannot afford). A project filter, an offset that is no whole quarter
+    hour or a read-only ledger whose sums are behind: the grouped query over the calls."""
     lo = first_call_ts(store, filters, tz)
     if lo is None:
         return []
     hi = first_call_ts(store, filters, tz, last=True)
-    if filters.project:
-        day_expr, day_params = local_day_sql(tz, lo, hi)
-        where, params = where_clause(filters, tz)
-        sql = f"SELECT {day_expr} AS d, agent, model, {_SUMS} FROM calls{where} GROUP BY d, agent, model ORDER BY d"
-        return store.db.execute(sql, day_params + params)
-    rows = _day_rows_from_buckets(store, filters, tz, lo, hi)
-    if rows is not None:
-        return rows
-    ranges = day_ranges(tz, lo, hi)
-    where = "FROM calls INDEXED BY calls_day_sums WHERE agent = ? AND model IS ? AND ts >= ? AND ts < ?"
-    # _SUMS without its priciest column: the tokens of unpriced calls are summed apart, only for
-    # a range that has both priced and unpriced calls (all unpriced: they are all its tokens).
-    sql = ("SELECT SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
-           "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), COUNT(*), COUNT(cost), "
-           f"MIN(ts), MAX(ts) {where}")
-    unpriced_sql = (f"SELECT TOTAL(input_tokens + output_tokens + reasoning_tokens + cache_read_tokens "
-                    f"+ cache_write_5m_tokens + cache_write_1h_tokens) {where} AND cost IS NULL")
-    acc: dict[tuple, list] = {}
-    execute = store.db.execute
-    for agent, model in agent_models(store, filters.agents):
-        for day, a, b in ranges:
-            r = execute(sql, (agent, model, a, b)).fetchone()
-            if not r[7]:
-                continue
-            unpriced = r[7] - r[8]
-            if not unpriced:
-                unpriced_tokens = 0
-            elif unpriced == r[7]:
-                unpriced_tokens = r[0] + r[1] + r[2] + r[3] + r[4] + r[5]
-            else:
-                unpriced_tokens = execute(unpriced_sql, (agent, model, a, b)).fetchone()[0]
-            merge_sums(acc, (day, agent, model), (*r[:8], unpriced, unpriced_tokens, r[9], r[10]), 0)
-    # The grouped query's order (day, agent, model; NULL first).
-    return [(*k, *acc[k]) for k in sorted(acc, key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ""))]
+    if not filters.project:
+        rows = _day_rows_from_buckets(store, filters, tz, lo, hi)
+        if rows is not None:
+            return rows
+    day_expr, day_params = local_day_sql(tz, lo, hi)
+    where, params = where_clause(filters, tz)
+    sql = (f"SELECT {day_expr} AS d, agent, model, {_SUMS} FROM calls{where} "
+           "GROUP BY d, agent, model ORDER BY d, agent, model")
+    return store.db.execute(sql, day_params + params)
 
 
 def _day_rows_from_buckets(store, filters: Filters, tz: dt.tzinfo, lo: int, hi: int):
@@ -342,51 +317,17 @@ def _day_rows_from_buckets(store, filters: Filters, tz: dt.tzinfo, lo: int, hi: 
     return store.db.execute(sql + " GROUP BY d, agent, model ORDER BY d, agent, model", params).fetchall()
 
 
-def day_ranges(tz: dt.tzinfo, lo: int, hi: int) -> list[tuple[int, int, int]]:
-    """(local day number, from ms, to ms) covering [lo, hi]: the inverse of local_day_sql, so a
-    call between from (inclusive) and to (exclusive) is on that day by local_day_sql's own
-    reckoning. A day the offset changes in is still one range (one sum, as the grouped query
-    adds it), unless a change took the clock back from after midnight into the day before."""
-    segs = offset_segments(tz, lo, hi)
-    out: list[tuple[int, int, int]] = []
-    for i, (start, off) in enumerate(segs):
-        start = lo if i == 0 else start
-        end = segs[i + 1][0] if i + 1 < len(segs) else hi + 1
-        day = (start + off) // DAY_MS
-        while start < end:
-            stop = min((day + 1) * DAY_MS - off, end)
-            if out and out[-1][0] == day and out[-1][2] == start:
-                out[-1] = (day, out[-1][1], stop)
-            else:
-                out.append((day, start, stop))
-            start, day = stop, day + 1
-    return out
-
-
 def agent_models(store, agents: tuple[str, ...] | None) -> list[tuple[str, str | None]]:
-    """Every (agent, model) in the ledger (of `agents` when given), by a few seeks on
-    calls_day_sums (a skip scan, not a scan of the calls)."""
-    idx = "calls INDEXED BY calls_day_sums"
-    execute = store.db.execute
-    names: list[str] = []
+    """Every (agent, model) in the ledger (of `agents` when given), in (agent, model) order with
+    no model first: from the quarter-hour sums (a few thousand rows), or the calls when those
+    cannot be brought up to date (a read-only ledger)."""
+    table = "call_buckets" if store.refresh_buckets() else "calls"
+    sql = f"SELECT DISTINCT agent, model FROM {table}"
+    params: tuple = ()
     if agents:
-        names = sorted(agents)
-    else:
-        row = execute(f"SELECT agent FROM {idx} ORDER BY agent LIMIT 1").fetchone()
-        while row:
-            names.append(row[0])
-            row = execute(f"SELECT agent FROM {idx} WHERE agent > ? ORDER BY agent LIMIT 1", (row[0],)).fetchone()
-    out: list[tuple[str, str | None]] = []
-    for a in names:
-        if execute(f"SELECT 1 FROM {idx} WHERE agent = ? AND model IS NULL LIMIT 1", (a,)).fetchone():
-            out.append((a, None))
-        row = execute(f"SELECT model FROM {idx} WHERE agent = ? AND model IS NOT NULL ORDER BY model LIMIT 1",
-                      (a,)).fetchone()
-        while row:
-            out.append((a, row[0]))
-            row = execute(f"SELECT model FROM {idx} WHERE agent = ? AND model > ? ORDER BY model LIMIT 1",
-                          (a, row[0])).fetchone()
-    return out
+        sql += f" WHERE agent IN ({', '.join('?' * len(agents))})"
+        params = tuple(agents)
+    return store.db.execute(sql + " ORDER BY agent, model IS NOT NULL, model", params).fetchall()
 
 
 def merge_sums(acc: dict, k: tuple, r: tuple, start: int) -> None:

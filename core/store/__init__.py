@@ -114,7 +114,7 @@ class Store:
 
     # Indexes and triggers a first ingest drops and builds again after loading (see bulk_load);
     # the unique key stays, since the upsert needs it.
-    BULK_INDEXES = ("calls_ts", "calls_session", "calls_unpriced", "calls_day_sums", *BUCKET_TRIGGERS)
+    BULK_INDEXES = ("calls_ts", "calls_session", "calls_unpriced", *BUCKET_TRIGGERS)
 
     @contextmanager
     def bulk_load(self) -> Iterator[sqlite3.Connection]:

@@ -239,6 +239,12 @@ def m007_unpriced_index(db: sqlite3.Connection) -> None:
     )
 
 
+def m008_no_day_sums_index(db: sqlite3.Connection) -> None:
+    """Reports sum days from call_buckets (m006); the covering index of m005 served the same
+    sums the slow way and cost every insert and every pricing a move in a 10-column index."""
+    _run(db, "DROP INDEX IF EXISTS calls_day_sums")
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -247,4 +253,5 @@ MIGRATIONS = [
     m005_day_sums,
     m006_call_buckets,
     m007_unpriced_index,
+    m008_no_day_sums_index,
 ]
