@@ -51,29 +51,31 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
 
 def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
     """(adapter, source, cursor or None, skips_by_stat) of every source with something to read."""
-    work = []
-    for adapter in adapters.available(agents):
-        try:
-            for source in adapter.sources():
-                work.append((adapter, source))
-        except OSError as exc:
-            stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
-        stats.warnings.extend(adapter.take_warnings())
     # A warm run has thousands of unchanged files: each costs one stat against a light index of
     # the cursors; full cursors (JSON state and all) are decoded only for the files that changed.
     known = store.cursor_stats()
-    stat_skips: dict = {}
     changed = []
-    for adapter, source in work:
-        stats.sources += 1
-        key = (adapter.name, source.key)
-        skips = stat_skips.get(adapter)
-        if skips is None:
-            skips = stat_skips[adapter] = _skips_by_stat(adapter)
-        seen = known.get(key)
-        if skips and seen is not None and _unchanged(source, seen):
-            continue
-        changed.append((adapter, source, key, skips, seen is not None))
+    stat = os.stat
+    for adapter in adapters.available(agents):
+        name, skips = adapter.name, _skips_by_stat(adapter)
+        try:
+            for source in adapter.sources():
+                stats.sources += 1
+                key = (name, source.key)
+                seen = known.get(key)
+                if skips and seen is not None:
+                    try:
+                        st = stat(source.path)
+                    except OSError:
+                        pass             # let the read meet the error and report it as it does
+                    else:
+                        if (seen[0] == st.st_size and seen[1] == st.st_mtime_ns
+                                and (seen[2] is None or seen[2] == st.st_ino)):
+                            continue     # what its cursor recorded: nothing new
+                changed.append((adapter, source, key, skips, seen is not None))
+        except OSError as exc:
+            stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
+        stats.warnings.extend(adapter.take_warnings())
     if sum(1 for item in changed if item[4]) > 64:
         cursors = store.cursors()
         return [(a, s, cursors.get(k), sk) for a, s, k, sk, _ in changed]
@@ -200,18 +202,10 @@ def _work(i: int):
 
 
 def _skips_by_stat(adapter) -> bool:
-    """Whether the adapter reads through jsonl.read_incremental, whose first test is _unchanged's:
-    then an unchanged source costs one stat here, and no read call (a warm run has thousands)."""
+    """Whether the adapter reads through jsonl.read_incremental, whose first test is the one
+    _plan makes (size, mtime, inode as the cursor recorded): then an unchanged source costs one
+    stat there, and no read call (a warm run has thousands)."""
     return isinstance(adapter, JsonlAdapter) and type(adapter).read is JsonlAdapter.read
-
-
-def _unchanged(source, seen: tuple) -> bool:
-    """Whether the file still has the (size, mtime_ns, inode) its cursor recorded."""
-    try:
-        st = os.stat(source.path)
-    except OSError:
-        return False                 # let the read meet the error and report it as it does
-    return seen[0] == st.st_size and seen[1] == st.st_mtime_ns and (seen[2] is None or seen[2] == st.st_ino)
 
 
 def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
