@@ -157,6 +157,25 @@ def test_every_page_renders_on_the_full_ledger(full_dashboard):
     assert dash.page.query_selector("[data-table=overlap]")
 
 
+def test_every_chart_draws_offline(full_dashboard):
+    """Chart.js is a trimmed build (core/dashboard/vendor/build-chartjs.sh): each page's chart must
+    find its controllers, scales and elements in it and draw every dataset, with nothing but the
+    dashboard's own server reachable (no CDN, no network)."""
+    dash = full_dashboard
+    dash.page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(dash.url) else r.abort())
+    drawn = """id => { const c = Chart.getChart(id);
+        return [c.options.indexAxis, c.data.datasets.map((d, i) => [d.type || c.config.type, c.getDatasetMeta(i).data.length])]; }"""
+    for page, canvas, axis, types in (("dashboard", "cost-chart", "x", {"bar"}), ("projects", "projects-chart", "x", {"bar"}),
+                                      ("models", "models-chart", "y", {"bar"}), ("budget", "budget-chart", "x", {"bar", "line"})):
+        dash.open(page)
+        dash.assert_clean()
+        index_axis, sets = dash.page.evaluate(drawn, canvas)
+        assert index_axis == axis and {t for t, _ in sets} == types, (page, index_axis, sets)
+        assert all(n > 0 for _, n in sets), (page, sets)
+    # The budget line is dashed and drawn without points (the line and point elements are in the build).
+    assert dash.page.evaluate("Chart.getChart('budget-chart').getDatasetMeta(2).dataset.options.borderDash") == [6, 4]
+
+
 def test_sessions_sort_filter_and_detail(full_dashboard):
     dash = full_dashboard.open("sessions?period=all")
     count = api(dash, "sessions?period=all")["count"]
