@@ -263,3 +263,25 @@ def test_readonly_ledger_with_stale_sums_and_odd_offsets_still_sum_the_calls(tmp
     lmt = dt.timezone(dt.timedelta(minutes=-8))          # 00:07Z is 23:59 the day before
     assert {g.key: g.input_tokens for g in query.usage_by_period(Store(path), "daily", Filters(), lmt)} == {
         "2026-04-30": 1, "2026-05-01": 13 + 24 + 2, "2026-05-02": 14 + 25 + 3, "2026-05-03": 15 + 26}
+
+
+def test_a_price_change_sums_the_quarter_hours_once_with_the_triggers_back(tmp_path):
+    # Pricing every row again (a new price table) runs with the bucket triggers off, then sums
+    # every quarter hour once: the sums must equal a fresh build, and the triggers must be back.
+    from token_roi import pricing
+    calls = [call(f"2026-04-{d:02d}T{h:02d}:30:00Z", inp=1000 * d, out=10 * h, model=m, cost=None)
+             for d in (1, 2, 3) for h in (0, 9, 23) for m in ("claude-sonnet-4-5", "some-unknown-model")]
+    store = make_store(calls, tmp_path / "l.sqlite3")
+    with store.transaction():
+        store.db.execute("UPDATE calls SET price_version = NULL")   # as ingest leaves new rows
+    assert pricing.reprice(store) == len(calls)
+    triggers = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert triggers == {"calls_bucket_insert", "calls_bucket_delete", "calls_bucket_update"}
+    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    fresh = store.db.execute(f"{Store._BUCKET_SUMS} GROUP BY agent, model, b ORDER BY b, agent, model").fetchall()
+    kept = store.db.execute("SELECT * FROM call_buckets ORDER BY bucket, agent, model").fetchall()
+    assert kept == fresh and any(r[9] > 0 for r in kept)        # priced: the sums hold the costs
+    # and the triggers work again afterwards
+    with store.transaction():
+        store.db.execute("UPDATE calls SET cost = cost + 1 WHERE cost IS NOT NULL")
+    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone()[0] > 0

@@ -179,7 +179,9 @@ def reprice(store) -> int:
     if any(model not in known for model in models):
         known = {}
     count = 0     # rows priced (cursor rowcounts: total_changes would add the triggers' rows)
-    with store.transaction():
+    # A new price table prices every row again: the quarter-hour sums are then summed once after,
+    # not noted row by row (Store.bucket_triggers_off).
+    with store.bucket_triggers_off() if full else store.transaction():
         # ... and the stale set is read again under it: another process may have moved on.
         full = store.get_meta(_META_KEY) != version
         for model in _stale_models(db, version, full):
