@@ -55,7 +55,7 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
     # the cursors; full cursors (JSON state and all) are decoded only for the files that changed.
     known = store.cursor_stats()
     changed = []
-    stat = os.stat
+    stat, same = os.stat, jsonl.same_stat
     for adapter in adapters.available(agents):
         name, skips = adapter.name, _skips_by_stat(adapter)
         try:
@@ -69,8 +69,7 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
                     except OSError:
                         pass             # let the read meet the error and report it as it does
                     else:
-                        if (seen[0] == st.st_size and seen[1] == st.st_mtime_ns
-                                and (seen[2] is None or seen[2] == st.st_ino)):
+                        if same(*seen, st):
                             continue     # what its cursor recorded: nothing new
                 changed.append((adapter, source, key, skips, seen is not None))
         except OSError as exc:
@@ -237,14 +236,7 @@ ROW_BYTES = 16 * 1024     # Claude Code transcripts hold about one API call per 
 
 
 def _doubles_the_ledger(store: Store, todo: list) -> bool:
-    """Whether the reads ahead will bring at least as many calls as the ledger holds. Only big
-    reads are sized (a stat per source); a few MB are never worth rebuilding indexes for."""
-    big = 0
-    for adapter, source, cursor, _ in todo:
-        big += adapter.size_hint(source, cursor)
-        if big >= PARALLEL_BYTES:
-            break
-    else:
-        return False
+    """Whether the reads ahead (a big read: a few MB are never worth rebuilding indexes for) will
+    bring at least as many calls as the ledger holds."""
     total = sum(a.size_hint(s, c) for a, s, c, _ in todo)
-    return store.count_calls() * ROW_BYTES <= total
+    return total >= PARALLEL_BYTES and store.count_calls() * ROW_BYTES <= total

@@ -163,7 +163,7 @@ class FolderCache:
     @classmethod
     def load(cls) -> "FolderCache":
         from .. import paths
-        path = os.path.join(str(paths.data_dir()), cls.NAME)
+        path = os.path.join(paths.data_dir_str(), cls.NAME)
         try:
             with open(path, "rb") as f:
                 known = marshal.loads(f.read())    # (load(f) reads it in thousands of small calls)
@@ -267,9 +267,7 @@ class ClaudeAdapter(JsonlAdapter):
                     meta = {}
                     if name.startswith("agent-"):
                         if sub_meta is None:
-                            parent, here = os.path.split(folder)
-                            sub_meta = ({"is_subagent": True, "parent_session": os.path.basename(parent)}
-                                        if here == "subagents" else {"is_subagent": True})
+                            sub_meta = subagent_meta(path)   # (the same for the whole folder)
                         meta = sub_meta
                     yield path, entry_ident, meta
             todo.extend(reversed(subdirs))

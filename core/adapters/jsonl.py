@@ -38,9 +38,13 @@ def fingerprint(f, offset: int) -> str:
     return h.hexdigest()
 
 
+def same_stat(size: int, mtime_ns: int, inode: int | None, st: os.stat_result) -> bool:
+    """Whether the file still has the size, mtime and inode (None: not recorded) a cursor holds."""
+    return size == st.st_size and mtime_ns == st.st_mtime_ns and (inode is None or inode == st.st_ino)
+
+
 def _same(cursor: Cursor, st: os.stat_result) -> bool:
-    return (cursor.size == st.st_size and cursor.mtime_ns == st.st_mtime_ns
-            and (cursor.inode is None or cursor.inode == st.st_ino))
+    return same_stat(cursor.size, cursor.mtime_ns, cursor.inode, st)
 
 
 def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor | None) -> "ReadResult":

@@ -108,10 +108,12 @@ def offset_segments(tz: dt.tzinfo, lo_ms: int, hi_ms: int) -> list[tuple[int, in
     return segs
 
 
-def local_day_sql(tz: dt.tzinfo, lo_ms: int, hi_ms: int, column: str = "ts") -> tuple[str, list]:
+def local_day_sql(tz: dt.tzinfo, lo_ms: int, hi_ms: int, column: str = "ts", *,
+                  segs: list[tuple[int, int]] | None = None) -> tuple[str, list]:
     """An SQL expression (and its parameters) giving the local day number (days since
-    1970-01-01 in `tz`) of `column`, exact for calls between lo_ms and hi_ms."""
-    segs = offset_segments(tz, lo_ms, hi_ms)
+    1970-01-01 in `tz`) of `column`, exact for calls between lo_ms and hi_ms (`segs`: their
+    offset_segments, when the caller has them already)."""
+    segs = segs or offset_segments(tz, lo_ms, hi_ms)
     if len(segs) == 1:
         return f"(({column} + ?) / {DAY_MS})", [segs[0][1]]
     whens, params = [], []
@@ -303,7 +305,7 @@ def _day_rows_from_buckets(store, filters: Filters, tz: dt.tzinfo, lo: int, hi: 
     segs = offset_segments(tz, lo, hi)
     if lo < 0 or any(off % BUCKET_MS for _, off in segs) or not store.refresh_buckets():
         return None
-    day_expr, day_params = local_day_sql(tz, lo, hi, column=f"(bucket * {BUCKET_MS})")
+    day_expr, day_params = local_day_sql(tz, lo, hi, column=f"(bucket * {BUCKET_MS})", segs=segs)
     sql = (f"SELECT {day_expr} AS d, agent, model, SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), "
            "SUM(cache_read_tokens), SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), TOTAL(cost), "
            "SUM(calls), SUM(unpriced_calls), SUM(unpriced_tokens), MIN(first_ts), MAX(last_ts) "
