@@ -172,12 +172,11 @@ def reprice(store) -> int:
     if all(model in known for model in models):
         schedules = {model: known[model] for model in models}
     else:
+        known = {}    # (a model is new: genai-prices loads, and the version may change with it)
         schedules = {model: _schedule(model, overrides) for model in models}
     # Looking the rates up imported genai-prices: if that failed, the snapshot priced them, and
     # the version must say so.
     version = current_version(raw)
-    if any(model not in known for model in models):
-        known = {}
     count = 0     # rows priced (cursor rowcounts: total_changes would add the triggers' rows)
     # A new price table prices every row again: the quarter-hour sums are then summed once after,
     # not noted row by row (Store.bucket_triggers_off).
