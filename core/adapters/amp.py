@@ -11,7 +11,6 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlparse
@@ -19,16 +18,11 @@ from urllib.parse import unquote, urlparse
 from ..rows import UsageRow
 from ..store import Cursor
 from .base import Adapter, ReadResult, Source, read_whole_json
-from .fields import epoch_ms, tokens
+from .fields import agent_data_dir, epoch_ms, tokens
 
 
 def data_dir() -> Path:
-    env = os.environ.get("AMP_DATA_DIR", "").strip()
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    base = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".local/share"
-    return base / "amp"
+    return Path(agent_data_dir("AMP_DATA_DIR", "amp"))
 
 
 def _cwd(thread: dict) -> str | None:

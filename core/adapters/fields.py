@@ -3,6 +3,8 @@ agents write them (ISO strings, epoch seconds or milliseconds; counts that may b
 
 from __future__ import annotations
 
+import os
+
 from .. import fastjson
 
 _MS_THRESHOLD = 100_000_000_000     # epoch seconds stay below this until the year 5138
@@ -104,3 +106,14 @@ def tokens(record: dict | None, key: str) -> int:
     if type(v) is not int or v < 0:
         raise ValueError(f"bad token count in field {key!r}: {v!r}")
     return v
+
+
+def agent_data_dir(env_var: str, name: str) -> str:
+    """An agent's data folder: `$env_var` when set, else `$XDG_DATA_HOME/<name>` (an absolute
+    XDG_DATA_HOME only), else `~/.local/share/<name>`."""
+    env = os.environ.get(env_var, "").strip()
+    if env:
+        return os.path.expanduser(env)
+    xdg = os.path.expanduser(os.environ.get("XDG_DATA_HOME", "").strip())
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, name)

@@ -18,7 +18,6 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -26,16 +25,11 @@ from ..rows import UsageRow
 from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, json_object, tokens
+from .fields import agent_data_dir, epoch_ms, json_object, tokens
 
 
 def data_dir() -> Path:
-    env = os.environ.get("OPENCODE_DATA_DIR", "").strip()
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    base = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".local/share"
-    return base / "opencode"
+    return Path(agent_data_dir("OPENCODE_DATA_DIR", "opencode"))
 
 
 class OpenCodeAdapter(Adapter):
