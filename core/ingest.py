@@ -16,7 +16,7 @@ import sys
 import time
 from contextlib import nullcontext
 
-from . import adapters
+from . import adapters, tree_snapshot
 from .adapters import jsonl
 from .adapters.base import JsonlAdapter, ReadResult
 from .cursor import Cursor
@@ -45,23 +45,39 @@ class IngestStats(Record):
 
 def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
     stats = IngestStats()
-    _run(store, _plan(store, agents, stats), stats, show_progress)
+    walked: list = []
+    _run(store, _plan(store, agents, stats, walked), stats, show_progress)
+    tree_snapshot.save(store, walked)
     return stats
 
 
-def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
-    """(adapter, source, cursor or None, skips_by_stat) of every source with something to read."""
-    # A warm run has thousands of unchanged files: each costs one stat against a light index of
-    # the cursors; full cursors (JSON state and all) are decoded only for the files that changed.
-    known = store.cursor_stats()
+def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None) -> list:
+    """(adapter, source, cursor or None, skips_by_stat) of every source with something to read.
+    `walked` gets (adapter, [(key, path), ...]) of each adapter whose sources were all listed,
+    for tree_snapshot.save once the reads are committed."""
+    # A warm run has thousands of unchanged files. Where the tree snapshot holds, each costs one
+    # stat against it; else one stat against a light index of the cursors; full cursors (JSON
+    # state and all) are decoded only for the files that changed.
+    snap = tree_snapshot.load(store)
+    marks = store.source_marks() if snap else {}
+    known = None
     changed = []
     stat, same = os.stat, jsonl.same_stat
     for adapter in adapters.available(agents):
         name, skips = adapter.name, _skips_by_stat(adapter)
+        if skips and name in snap:
+            n = tree_snapshot.unchanged(snap[name], adapter, marks)
+            if n is not None:
+                stats.sources += n
+                continue
+        if known is None:
+            known = store.cursor_stats()
+        listed = []
         try:
             for source in adapter.sources():
-                stats.sources += 1
                 key = (name, source.key)
+                listed.append((key[1], source.path))
+                stats.sources += 1
                 seen = known.get(key)
                 if skips and seen is not None:
                     try:
@@ -74,6 +90,13 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats) -> list:
                 changed.append((adapter, source, key, skips, seen is not None))
         except OSError as exc:
             stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
+        else:
+            warnings = adapter.take_warnings()
+            if warnings:
+                stats.warnings.extend(warnings)
+            elif skips and walked is not None:
+                walked.append((adapter, listed))
+            continue
         stats.warnings.extend(adapter.take_warnings())
     if sum(1 for item in changed if item[4]) > 64:
         cursors = store.cursors()
@@ -212,7 +235,8 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     A load that at least doubles the ledger (a first ingest) runs as one bulk transaction,
     pricing included, with the secondary indexes built once at the end (Store.bulk_load)."""
     stats = IngestStats()
-    todo = _plan(store, agents, stats)
+    walked: list = []
+    todo = _plan(store, agents, stats, walked)
     from . import pricing
     from .accounting import ledger
     problem = None
@@ -229,6 +253,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
             ledger.pin_given_costs(store)
     if problem is not None:
         raise problem
+    tree_snapshot.save(store, walked)
     return stats
 
 

@@ -68,6 +68,12 @@ class Adapter:
         with warn() and go on."""
         raise NotImplementedError
 
+    def listing(self) -> tuple[list, dict] | None:
+        """After sources() ran to its end: (roots, {folder: (mtime_ns, inode)}) when those
+        folders' mtimes alone prove the same sources next time (every one settled, no links,
+        none unreadable), else None. Lets a warm run skip the walk (see tree_snapshot)."""
+        return None
+
     def warn(self, message: str) -> None:
         """Note a one-line problem met while scanning (what and where); ingest shows it."""
         self.__dict__.setdefault("_warnings", []).append(message)

@@ -218,22 +218,32 @@ class ClaudeAdapter(JsonlAdapter):
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
         folders = FolderCache.load()
-        for root in self.roots():
-            for path, ident, meta in self._walk(str(root), folders):
+        roots = self.roots()
+        walked: list[str] = []
+        self._listing = None
+        for root in roots:
+            for path, ident, meta in self._walk(str(root), folders, walked):
                 if ident in seen:
                     continue                      # the same file through another root or link
                 seen.add(ident)
                 yield Source(self.name, path, "jsonl", meta)   # a str: a warm run makes thousands
         folders.save()
+        listed = folders.listed
+        if all(f in listed for f in walked):      # all settled, no links, none unreadable
+            self._listing = (roots, {f: listed[f][:2] for f in walked})
 
-    def _walk(self, root: str, folders: "FolderCache") -> Iterator[tuple[str, tuple[int, int], dict]]:
+    def listing(self) -> tuple[list, dict] | None:
+        return getattr(self, "_listing", None)
+
+    def _walk(self, root: str, folders: "FolderCache", walked: list) -> Iterator[tuple[str, tuple[int, int], dict]]:
         """(path, (device, inode), meta) of every `*.jsonl` below `root`, each folder's files by
-        name before its subfolders. A folder unchanged since it was last listed (see
-        FolderCache) costs one stat: a warm run walks thousands of them."""
+        name before its subfolders; `walked` gets every folder visited. A folder unchanged since
+        it was last listed (see FolderCache) costs one stat: a warm run walks thousands of them."""
         visited: set = set()
         todo: list[tuple[str, tuple[int, int] | None]] = [(root, None)]
         while todo:
             folder, ident = todo.pop()
+            walked.append(folder)
             try:
                 st = os.stat(folder)
                 ident = ident or (st.st_dev, st.st_ino)

@@ -230,6 +230,20 @@ class Store:
         return {(r[0], r[1]): (r[2], r[3], r[4])
                 for r in self.db.execute("SELECT agent, path, size, mtime_ns, inode FROM sources")}
 
+    def source_marks(self) -> dict[str, bytes]:
+        """agent -> a random mark renewed whenever any of its cursors changes (m009)."""
+        return dict(self.db.execute("SELECT agent, mark FROM source_marks"))
+
+    def cursor_stats_marked(self) -> tuple[dict, dict[str, bytes]]:
+        """cursor_stats() and source_marks() of the same moment: one read transaction."""
+        if self.db.in_transaction:
+            return self.cursor_stats(), self.source_marks()
+        self.db.execute("BEGIN")
+        try:
+            return self.cursor_stats(), self.source_marks()
+        finally:
+            self.db.execute("COMMIT")
+
     def put_cursor(self, c: Cursor) -> None:
         self.db.execute(
             "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "

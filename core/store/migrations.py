@@ -245,6 +245,34 @@ def m008_no_day_sums_index(db: sqlite3.Connection) -> None:
     _run(db, "DROP INDEX IF EXISTS calls_day_sums")
 
 
+def m009_source_marks(db: sqlite3.Connection) -> None:
+    """A random mark per agent, new whenever any of its cursors is written or removed (triggers,
+    so no writer can forget): a warm run's tree snapshot (tree_snapshot.py) is valid only for the
+    cursors it was taken from. Random, not a counter, so a ledger restored from a backup or made
+    anew never matches a snapshot of another state."""
+    _run(
+        db,
+        """
+        CREATE TABLE source_marks (agent TEXT PRIMARY KEY, mark BLOB NOT NULL);
+        INSERT INTO source_marks SELECT agent, randomblob(8) FROM (SELECT DISTINCT agent FROM sources)
+        """,
+    )
+    for sql in SOURCE_MARK_TRIGGERS:
+        db.execute(sql)
+
+
+# (no OR REPLACE: the statement that fires a trigger imposes its own conflict policy on it)
+_NEW_MARK = ("UPDATE source_marks SET mark = randomblob(8) WHERE agent = {0}.agent; "
+             "INSERT INTO source_marks SELECT {0}.agent, randomblob(8) "
+             "WHERE NOT EXISTS (SELECT 1 FROM source_marks WHERE agent = {0}.agent)")
+SOURCE_MARK_TRIGGERS = (
+    f"CREATE TRIGGER sources_mark_insert AFTER INSERT ON sources BEGIN {_NEW_MARK.format('NEW')}; END",
+    f"CREATE TRIGGER sources_mark_delete AFTER DELETE ON sources BEGIN {_NEW_MARK.format('OLD')}; END",
+    f"CREATE TRIGGER sources_mark_update AFTER UPDATE ON sources BEGIN "
+    f"{_NEW_MARK.format('OLD')}; {_NEW_MARK.format('NEW')}; END",
+)
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -254,4 +282,5 @@ MIGRATIONS = [
     m006_call_buckets,
     m007_unpriced_index,
     m008_no_day_sums_index,
+    m009_source_marks,
 ]

@@ -1,0 +1,111 @@
+"""What the last ingest saw of each agent's log tree, so that a warm run proves nothing changed
+with one stat per folder and per file: no walk, no cursor index, no Source objects.
+
+An entry is written after a run that walked an adapter whose `listing()` proves its sources (for
+Claude: every folder settled and free of links, see FolderCache) and holds a cursor for every
+source: the adapter's roots, each folder's (mtime, inode), each source's (size, mtime, inode) as
+its cursor recorded them, and the agent's source mark (m009: a random value renewed by trigger
+whenever any of its cursors is written or removed). It stands while the mark is the same (the
+cursors are those it was taken from), the roots and the adapter's code are the same, and every
+stat matches: then a walk would list the same files and find every one as its cursor left it.
+Anything else and the run walks as before and writes a new entry. The file (`tree-snapshot`,
+beside the ledger) is derived: lost, stale or unreadable, nothing but a walk is lost.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+from . import __version__
+
+NAME = "tree-snapshot"
+FORMAT = (1, __version__)
+
+
+def _path(store) -> str:
+    return os.path.join(os.path.dirname(os.fspath(store.path)), NAME)
+
+
+def _code_stamp(adapter) -> int:
+    """The adapter module's mtime: an edited walk must not trust a listing made by the old one."""
+    try:
+        return os.stat(sys.modules[type(adapter).__module__].__file__).st_mtime_ns
+    except (KeyError, AttributeError, TypeError, OSError):
+        return -1
+
+
+def load(store) -> dict:
+    """agent -> entry; {} when there is none or it cannot be read."""
+    try:
+        with open(_path(store), "rb") as f:
+            snap = marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    if type(snap) is not dict or snap.get("format") != FORMAT:
+        return {}
+    return snap
+
+
+def unchanged(entry, adapter, marks: dict) -> int | None:
+    """How many sources the adapter has, when its tree and cursors are as `entry` saw them;
+    None when anything may differ."""
+    try:
+        stamp, mark, roots, folders, files = entry
+    except (TypeError, ValueError):
+        return None
+    if mark is None or marks.get(adapter.name) != mark or stamp != _code_stamp(adapter):
+        return None
+    if roots != tuple(os.fspath(r) for r in adapter.roots()):
+        return None              # a root came or went (e.g. CLAUDE_CONFIG_DIR changed)
+    stat = os.stat
+    try:
+        for path, mtime_ns, inode in folders:
+            st = stat(path)
+            if st.st_mtime_ns != mtime_ns or st.st_ino != inode:
+                return None      # a file added, removed or renamed in it
+        for path, size, mtime_ns, inode in files:
+            st = stat(path)
+            if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode is not None and st.st_ino != inode):
+                return None      # appended to, rewritten or replaced
+    except OSError:
+        return None
+    return len(files)
+
+
+def save(store, walked: list) -> None:
+    """Entries for the adapters this run walked in full, `walked` holding (adapter, [(cursor key,
+    path), ...]); called once the run's rows and cursors are committed. Best effort."""
+    eligible = [(a, sources, a.listing()) for a, sources in walked]
+    eligible = [item for item in eligible if item[2] is not None]
+    if not eligible:
+        return
+    stats, marks = store.cursor_stats_marked()
+    snap = load(store)
+    snap["format"] = FORMAT
+    for adapter, sources, (roots, folders) in eligible:
+        name = adapter.name
+        files = []
+        for key, path in sources:
+            st = stats.get((name, key))
+            if st is None:
+                break            # a source with no cursor (unreadable, vanished): walk next time
+            files.append((path, *st))
+        else:
+            if marks.get(name) is not None:
+                snap[name] = (_code_stamp(adapter), marks[name], tuple(os.fspath(r) for r in roots),
+                              [(f, m, i) for f, (m, i) in folders.items()], files)
+                continue
+        snap.pop(name, None)
+    path = _path(store)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(marshal.dumps(snap))
+        os.replace(tmp, path)
+    except OSError:              # (read-only data dir): the next run walks
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
