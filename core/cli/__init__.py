@@ -43,22 +43,34 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, told the width: left to itself it imports shutil (and with it bz2 and
+    lzma, ~2 ms of every command, since add_argument builds a formatter) to ask for it."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        if width is None:
+            from ..reports.table import terminal_width
+            width = terminal_width(default=80) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="token-roi",
+        prog="token-roi", formatter_class=HelpFormatter,
         description="Local-first ledger of AI coding agent work: what it cost and whether it paid off.")
     parser.add_argument("--version", action="version", version=f"token-roi {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if name == only:
             module = importlib.import_module(f"{__name__}.{module_name}")
-            p = sub.add_parser(name, help=help_text, description=help_text)
+            p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter)
             module.add_arguments(p, name)
             p.set_defaults(_module=module)
         elif only is None:
             # (the list `token-roi --help` shows; running one command needs no parser of the
             # others: two dozen of them cost a report ~5 ms)
-            sub.add_parser(name, help=help_text)
+            sub.add_parser(name, help=help_text, formatter_class=HelpFormatter)
     return parser
 
 

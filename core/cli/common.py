@@ -84,8 +84,8 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    # (dumps, one write: dump() writes each of its tens of thousands of pieces on its own)
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
