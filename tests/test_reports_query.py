@@ -276,7 +276,8 @@ def test_a_price_change_sums_the_quarter_hours_once_with_the_triggers_back(tmp_p
         store.db.execute("UPDATE calls SET price_version = NULL")   # as ingest leaves new rows
     assert pricing.reprice(store) == len(calls)
     triggers = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert triggers == {"calls_bucket_insert", "calls_bucket_delete", "calls_bucket_update"}
+    assert {t for t in triggers if t.startswith("calls_")} == {"calls_bucket_insert", "calls_bucket_delete",
+                                                                 "calls_bucket_update"}
     assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
     fresh = store.db.execute(f"{Store._BUCKET_SUMS} GROUP BY agent, model, b ORDER BY b, agent, model").fetchall()
     kept = store.db.execute("SELECT * FROM call_buckets ORDER BY bucket, agent, model").fetchall()

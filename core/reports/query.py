@@ -316,7 +316,7 @@ def _day_rows_from_buckets(store, filters: Filters, tz: dt.tzinfo, lo: int, hi: 
         params += filters.agents
     # (lo and hi are the first and last matching calls, and since/until are local midnights,
     # themselves quarter hours: the buckets from lo's to hi's hold exactly the calls between)
-    return store.db.execute(sql + " GROUP BY d, agent, model ORDER BY d, agent, model", params).fetchall()
+    return store.summed(sql + " GROUP BY d, agent, model ORDER BY d, agent, model", params)
 
 
 def agent_models(store, agents: tuple[str, ...] | None) -> list[tuple[str, str | None]]:

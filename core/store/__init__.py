@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import TokenRoiError
 import json
+import marshal
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -175,6 +176,7 @@ class Store:
                     runs[-1][1] = b
                 else:
                     runs.append([b, b])
+            db.execute("UPDATE meta SET value = hex(randomblob(8)) WHERE key = 'sums_mark'")   # (see summed)
             if everything or len(runs) > 256:
                 db.execute("DELETE FROM call_buckets")
                 db.execute(f"INSERT INTO call_buckets {self._BUCKET_SUMS} GROUP BY agent, model, b")
@@ -186,6 +188,39 @@ class Store:
                            "WHERE ts >= ? AND ts < ? GROUP BY agent, model, b", (a * 900000, (b + 1) * 900000))
                 db.execute("DELETE FROM call_buckets_dirty WHERE bucket BETWEEN ? AND ?", (a, b))
         return True
+
+    def summed(self, sql: str, params: list | tuple) -> list[tuple]:
+        """`sql`'s rows, for a query that reads call_buckets and nothing else: kept in sums_cache
+        under the sums' mark, so asking again before any quarter hour is summed anew reads
+        them back (a warm daily report over a month: ~15 ms of grouping -> ~0.1 ms). The mark
+        and the rows are read in one transaction, and kept only if the mark still holds."""
+        db = self.db
+        if db.in_transaction or self.readonly:
+            return db.execute(sql, params).fetchall()
+        key = f"{sql}\x00{params!r}"
+        db.execute("BEGIN")
+        try:
+            got = db.execute("SELECT c.rows, m.value FROM meta m LEFT JOIN sums_cache c ON c.key = ? "
+                             "AND c.mark = m.value WHERE m.key = 'sums_mark'", (key,)).fetchone()
+            if got is not None and got[0] is not None:
+                return marshal.loads(got[0])
+            rows = db.execute(sql, params).fetchall()
+        finally:
+            db.execute("COMMIT")
+        if got is None:
+            return rows
+        mark = got[1]
+        db.execute("PRAGMA busy_timeout=0")      # never wait for a writer just to keep an answer
+        try:
+            with self.transaction():
+                db.execute("DELETE FROM sums_cache WHERE mark != ?", (mark,))
+                db.execute("INSERT OR REPLACE INTO sums_cache SELECT ?, value, ? FROM meta "
+                           "WHERE key = 'sums_mark' AND value = ?", (key, marshal.dumps(rows), mark))
+        except (StoreError, sqlite3.OperationalError):
+            pass                # (busy, read-only file): answered all the same, kept next time
+        finally:
+            db.execute("PRAGMA busy_timeout=10000")
+        return rows
 
     def count_calls(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
