@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+# The JSON schemas shipped in the package (config, prices, ledger entries).
+SCHEMA_DIR_STR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "schema")
+
+
 def _home_override() -> str | None:
     value = os.environ.get("TOKEN_ROI_HOME")
     return os.path.expanduser(value) if value else None
@@ -46,6 +50,10 @@ def log_path_str() -> str:
     return os.path.join(state_dir_str(), "token-roi.log")
 
 
+def db_path_str() -> str:
+    return os.path.join(data_dir_str(), "ledger.sqlite3")
+
+
 def data_dir() -> Path:
     from pathlib import Path
     return Path(data_dir_str())
@@ -62,7 +70,8 @@ def config_dir() -> Path:
 
 
 def db_path() -> Path:
-    return data_dir() / "ledger.sqlite3"
+    from pathlib import Path
+    return Path(db_path_str())
 
 
 def log_path() -> Path:

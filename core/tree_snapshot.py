@@ -25,7 +25,7 @@ FORMAT = (1, __version__)
 
 
 def _path(store) -> str:
-    return os.path.join(os.path.dirname(os.fspath(store.path)), NAME)
+    return os.path.join(os.path.dirname(store.path_str), NAME)
 
 
 def _code_stamp(adapter) -> int:
@@ -57,7 +57,7 @@ def unchanged(entry, adapter, marks: dict) -> int | None:
         return None
     if mark is None or marks.get(adapter.name) != mark or stamp != _code_stamp(adapter):
         return None
-    if roots != tuple(os.fspath(r) for r in adapter.roots()):
+    if roots != adapter.root_keys():
         return None              # a root came or went (e.g. CLAUDE_CONFIG_DIR changed)
     stat = os.stat
     try:
@@ -94,7 +94,7 @@ def save(store, walked: list) -> None:
             files.append((path, *st))
         else:
             if marks.get(name) is not None:
-                snap[name] = (_code_stamp(adapter), marks[name], tuple(os.fspath(r) for r in roots),
+                snap[name] = (_code_stamp(adapter), marks[name], tuple(roots),
                               [(f, m, i) for f, (m, i) in folders.items()], files)
                 continue
         snap.pop(name, None)

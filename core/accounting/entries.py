@@ -7,9 +7,12 @@ from ..errors import TokenRoiError
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
 from ..rows import UsageRow
+
+TYPE_CHECKING = False   # (no pathlib at import: every report syncs the ledger files)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SCHEMA = "ledger-entry.schema.json"
 
@@ -110,7 +113,7 @@ def parse_lines(data: bytes, path: Path | str) -> tuple[list[tuple[int, dict]], 
 def append_entry(path: Path, entry: dict) -> None:
     """Append one line; a file whose last line lacks its newline gets one first, so two entries
     never share a line. O_APPEND keeps concurrent writers' lines whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     line = json.dumps(entry, ensure_ascii=False, separators=(", ", ": ")) + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

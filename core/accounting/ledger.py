@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from ..digest import blake2b
 from ..record import Record
@@ -25,6 +24,12 @@ from ..store import Cursor, Store
 from . import entries
 
 SOURCE_AGENT = "ledger"
+
+# Every report syncs the ledger files first: paths here are strings (pathlib costs a report
+# ~4 ms of imports); the Path functions are for the commands that want one.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The entry's priced facts are unchanged: keep the price the row already has.
 _SAME = " AND ".join(f"calls.{c} IS excluded.{c}" for c in (
@@ -60,34 +65,45 @@ class SyncResult(Record):
         self.warnings = [] if warnings is None else warnings
 
 
+def _root_of(start: str) -> str:
+    """The git work tree containing `start` (resolved), else `start` resolved."""
+    here = d = os.path.realpath(start)
+    while True:
+        if os.path.exists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return here
+        d = parent
+
+
 def project_root(start: Path | None = None) -> Path:
     """The git work tree containing `start` (default: the current directory), else `start`."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / ".git").exists():
-            return d
-    return here
+    from pathlib import Path
+    return Path(_root_of(os.getcwd() if start is None else os.fspath(start)))
+
+
+def _ledger_file(cfg: dict, cwd: str | None = None) -> str:
+    configured = os.path.expanduser(cfg.get("ledger", {}).get("path") or "cogs/ai-ledger/entries.jsonl")
+    if os.path.isabs(configured):
+        return configured
+    return os.path.join(_root_of(os.getcwd() if cwd is None else cwd), configured)
 
 
 def ledger_path(cfg: dict, cwd: Path | None = None) -> Path:
     """The configured ledger file for the project around `cwd` (absolute paths as given)."""
-    configured = Path(os.path.expanduser(cfg.get("ledger", {}).get("path") or "cogs/ai-ledger/entries.jsonl"))
-    return configured if configured.is_absolute() else project_root(cwd) / configured
+    from pathlib import Path
+    return Path(_ledger_file(cfg, None if cwd is None else os.fspath(cwd)))
 
 
-def _project_of(path: Path) -> str:
-    return str(project_root(path.parent))
-
-
-def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> SyncResult:
+def sync_file(store: Store, path: Path | str, result: SyncResult | None = None) -> SyncResult:
     """Mirror one ledger file into the store (no-op when it has not changed)."""
     result = result or SyncResult()
-    path = Path(os.path.abspath(path))
-    key = str(path)
+    key = path = os.path.abspath(path)
     result.files += 1
     cursor = store.get_cursor(SOURCE_AGENT, key)
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         if cursor is not None and cursor.state.get("errors"):
             with store.transaction():           # nothing to fix any more: forget its errors
@@ -101,7 +117,8 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
         result.errors.extend(cursor.state.get("errors", []))
         return result
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         result.warnings.append(f"{path}: {exc.strerror or exc}, skipped")
         return result
@@ -114,7 +131,7 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
         return result
 
     good, bad = entries.parse_lines(data, path)
-    project = _project_of(path)
+    project = _root_of(os.path.dirname(path))
     latest: dict[tuple[str, str], tuple] = {}     # a duplicated line counts once (the later wins)
     now = int(time.time() * 1000)
     for _lineno, entry in good:
@@ -138,11 +155,11 @@ def sync_file(store: Store, path: Path, result: SyncResult | None = None) -> Syn
     return result
 
 
-def known_files(store: Store) -> list[Path]:
-    return [Path(p) for (_a, p) in store.cursors(SOURCE_AGENT)]
+def known_files(store: Store) -> list[str]:
+    return [p for (_a, p) in store.cursors(SOURCE_AGENT)]
 
 
-def sync_all(store: Store, extra: list[Path] | None = None) -> SyncResult:
+def sync_all(store: Store, extra: list[Path | str] | None = None) -> SyncResult:
     """Sync every known ledger file plus `extra` (e.g. the current project's)."""
     result = SyncResult()
     seen = set()
@@ -151,11 +168,11 @@ def sync_all(store: Store, extra: list[Path] | None = None) -> SyncResult:
         if key in seen:
             continue
         seen.add(key)
-        sync_file(store, Path(key), result)
+        sync_file(store, key, result)
     return result
 
 
-def current_project_file() -> Path | None:
+def current_project_file() -> str | None:
     """The current project's ledger file by the settings in effect (defaults when the config is
     unreadable: a bad config must not stop other reports)."""
     from .. import config
@@ -164,7 +181,7 @@ def current_project_file() -> Path | None:
     except config.ConfigError:
         cfg = config.DEFAULTS
     try:
-        return ledger_path(cfg)
+        return _ledger_file(cfg)
     except OSError:
         return None
 
@@ -183,7 +200,7 @@ def pin_given_costs(store: Store) -> int:
 def refresh_hook(store: Store, warnings: list[str] | None = None) -> SyncResult:
     """What ingest.refresh() calls before pricing: sync known ledgers and this project's."""
     here = current_project_file()
-    result = sync_all(store, [here] if here is not None and here.exists() else [])
+    result = sync_all(store, [here] if here is not None and os.path.exists(here) else [])
     if warnings is not None:
         warnings.extend(result.warnings)
         warnings.extend(result.errors)

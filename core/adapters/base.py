@@ -68,8 +68,12 @@ class Adapter:
         with warn() and go on."""
         raise NotImplementedError
 
-    def listing(self) -> tuple[list, dict] | None:
-        """After sources() ran to its end: (roots, {folder: (mtime_ns, inode)}) when those
+    def root_keys(self) -> tuple[str, ...]:
+        """roots() as strings (what a tree snapshot compares)."""
+        return tuple(os.fspath(r) for r in self.roots())
+
+    def listing(self) -> tuple[tuple, dict] | None:
+        """After sources() ran to its end: (root_keys(), {folder: (mtime_ns, inode)}) when those
         folders' mtimes alone prove the same sources next time (every one settled, no links,
         none unreadable), else None. Lets a warm run skip the walk (see tree_snapshot)."""
         return None

@@ -69,22 +69,25 @@ TAIL = 4096
 
 def transcript_roots() -> list[Path]:
     """Existing `projects/` folders: each CLAUDE_CONFIG_DIR entry's, else both default ones."""
-    from pathlib import Path     # not at import: ~4 ms of every hook, which never lists roots
+    from pathlib import Path     # not at import: ~4 ms of every hook and report
+    return [Path(r) for r in transcript_root_strs()]
+
+
+def transcript_root_strs() -> list[str]:
+    """transcript_roots() as strings, resolved."""
     env = os.environ.get("CLAUDE_CONFIG_DIR", "")
     if env.strip():
-        candidates = [Path(p.strip()).expanduser() / "projects" for p in env.split(",") if p.strip()]
+        candidates = [os.path.join(os.path.expanduser(p.strip()), "projects") for p in env.split(",") if p.strip()]
     else:
+        home = os.path.expanduser("~")
         xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        config = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".config"
-        candidates = [config / "claude" / "projects", Path.home() / ".claude" / "projects"]
-    out: list[Path] = []
-    seen: set[str] = set()
+        config = os.path.expanduser(xdg) if xdg and os.path.isabs(os.path.expanduser(xdg)) else os.path.join(home, ".config")
+        candidates = [os.path.join(config, "claude", "projects"), os.path.join(home, ".claude", "projects")]
+    out: list[str] = []
     for p in candidates:
         real = os.path.realpath(p)
-        if real in seen or not os.path.isdir(real):
-            continue
-        seen.add(real)
-        out.append(Path(real))
+        if real not in out and os.path.isdir(real):
+            out.append(real)
     return out
 
 
@@ -215,14 +218,17 @@ class ClaudeAdapter(JsonlAdapter):
     def roots(self) -> list[Path]:
         return transcript_roots()
 
+    def root_keys(self) -> tuple[str, ...]:
+        return tuple(transcript_root_strs())
+
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
         folders = FolderCache.load()
-        roots = self.roots()
+        roots = self.root_keys()
         walked: list[str] = []
         self._listing = None
         for root in roots:
-            for path, ident, meta in self._walk(str(root), folders, walked):
+            for path, ident, meta in self._walk(root, folders, walked):
                 if ident in seen:
                     continue                      # the same file through another root or link
                 seen.add(ident)
@@ -232,7 +238,7 @@ class ClaudeAdapter(JsonlAdapter):
         if all(f in listed for f in walked):      # all settled, no links, none unreadable
             self._listing = (roots, {f: listed[f][:2] for f in walked})
 
-    def listing(self) -> tuple[list, dict] | None:
+    def listing(self) -> tuple[tuple, dict] | None:
         return getattr(self, "_listing", None)
 
     def _walk(self, root: str, folders: "FolderCache", walked: list) -> Iterator[tuple[str, tuple[int, int], dict]]:

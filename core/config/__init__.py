@@ -20,10 +20,15 @@ import copy
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
 from .. import __version__, paths
 from .defaults import BUILTIN_CATEGORIES, DEFAULTS, KNOWN_KEYS, STAGE_BUDGETS, TEMPLATE  # noqa: F401
+
+# Every report reads the settings: paths here are strings (pathlib costs a report ~4 ms of
+# imports); config_path() gives the Path to the commands that want one.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ENV_VAR = "TOKEN_ROI_CONFIG"
 SCHEMA = "config.schema.json"
@@ -35,12 +40,18 @@ class ConfigError(TokenRoiError):
 
 def config_path(path: str | os.PathLike | None = None) -> tuple[Path, bool]:
     """(the file to read, whether the user named it explicitly)."""
+    from pathlib import Path
+    file, explicit = _config_file(path)
+    return Path(file), explicit
+
+
+def _config_file(path: str | os.PathLike | None = None) -> tuple[str, bool]:
     if path:
-        return Path(path).expanduser(), True
+        return os.path.expanduser(os.fspath(path)), True
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser(), True
-    return paths.config_dir() / "config.yaml", False
+        return os.path.expanduser(env), True
+    return os.path.join(paths.config_dir_str(), "config.yaml"), False
 
 
 def get(cfg: dict, key: str, default=None):
@@ -63,16 +74,16 @@ def suggested_budget(stage: str | None) -> str | None:
 
 def load(path: str | os.PathLike | None = None) -> dict:
     """The settings in effect: the file's values over DEFAULTS (categories extend the built-ins)."""
-    file, explicit = config_path(path)
+    file, explicit = _config_file(path)
     try:
-        st = file.stat()
+        st = os.stat(file)
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{file}: no such config file") from None
         return _merge({})
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    stamp = [str(file.resolve()), st.st_size, st.st_mtime_ns, __version__, _schema_stamp()]
+    stamp = [os.path.realpath(file), st.st_size, st.st_mtime_ns, __version__, _schema_stamp()]
     cached = _read_cache(stamp)
     if cached is not None:
         return _merge(cached)
@@ -119,9 +130,10 @@ def validation_errors(raw: dict) -> list[tuple[str, str, str]]:
 
 # -- internals ----------------------------------------------------------------------------------
 
-def _parse(file: Path) -> dict:
+def _parse(file: Path | str) -> dict:
     try:
-        text = file.read_text(encoding="utf-8")
+        with open(file, encoding="utf-8") as f:
+            text = f.read()
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: not UTF-8 text") from None
     except OSError as exc:
@@ -193,15 +205,14 @@ def _merge(raw: dict) -> dict:
 
 
 def _schema_stamp() -> int:
-    from .validation import SCHEMA_DIR
     try:
-        return (SCHEMA_DIR / SCHEMA).stat().st_mtime_ns
+        return os.stat(os.path.join(paths.SCHEMA_DIR_STR, SCHEMA)).st_mtime_ns
     except OSError:
         return 0
 
 
-def _cache_file() -> Path:
-    return paths.state_dir() / "config-cache.json"
+def _cache_file() -> str:
+    return os.path.join(paths.state_dir_str(), "config-cache.json")
 
 
 def _read_cache(stamp: list):
@@ -226,8 +237,8 @@ def _write_cache(stamp: list, raw: dict) -> None:
         except (OSError, ValueError, TypeError, AttributeError):
             entries = []
         entries = ([{"stamp": stamp, "raw": raw}] + entries)[:8]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        tmp = os.path.join(os.path.dirname(cache), f".{os.path.basename(cache)}.{os.getpid()}")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(entries, f)
         os.replace(tmp, cache)

@@ -7,7 +7,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+from .. import paths
+
+SCHEMA_DIR = Path(paths.SCHEMA_DIR_STR)
 
 _TYPE_WORDS = {
     "number": "a number", "integer": "a whole number", "boolean": "true or false",

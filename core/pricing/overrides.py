@@ -24,8 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "schema",
-                           "prices.schema.json")
+SCHEMA_PATH = os.path.join(paths.SCHEMA_DIR_STR, "prices.schema.json")
 _date_suffix = None
 
 
@@ -49,12 +48,14 @@ def overrides_path() -> Path:
 
 
 def file_bytes() -> bytes:
+    path = os.path.join(paths.config_dir_str(), "prices.yaml")     # (overrides_path(), without pathlib)
     try:
-        return overrides_path().read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except FileNotFoundError:
         return b""
     except OSError as exc:
-        raise PricingError(f"{overrides_path()}: cannot read: {exc.strerror or exc}") from None
+        raise PricingError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _yaml():

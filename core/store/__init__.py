@@ -6,10 +6,10 @@ from __future__ import annotations
 from ..errors import TokenRoiError
 import json
 import marshal
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from .. import paths
 from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
@@ -18,6 +18,7 @@ from .migrations import BUCKET_TRIGGERS, MIGRATIONS
 
 TYPE_CHECKING = False   # typing costs ~3 ms of every report; the annotations are never evaluated
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Iterable, Iterator
 
 
@@ -56,14 +57,15 @@ def row_values(row: UsageRow, now: int) -> tuple:
 
 class Store:
     def __init__(self, path: Path | str | None = None, *, readonly: bool = False):
-        self.path = Path(path) if path else paths.db_path()
+        # (a str: pathlib costs every report ~4 ms of imports; `path` gives the Path when asked)
+        self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
         try:
             if readonly:
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=10)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                os.makedirs(os.path.dirname(self.path_str) or ".", exist_ok=True)
+                self.db = sqlite3.connect(self.path_str, timeout=10, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 # A first ingest upserts tens of thousands of rows keyed on random message ids; a
@@ -73,9 +75,14 @@ class Store:
             if not readonly:
                 self.migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the ledger: {exc}") from None
+            raise StoreError(f"{self.path_str}: cannot open the ledger: {exc}") from None
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the ledger: {exc.strerror}") from None
+            raise StoreError(f"{self.path_str}: cannot create the ledger: {exc.strerror}") from None
+
+    @property
+    def path(self) -> Path:
+        from pathlib import Path
+        return Path(self.path_str)
 
     # -- schema ---------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -104,7 +111,7 @@ class Store:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: {exc} (another token-roi may be writing; try again)") from None
+            raise StoreError(f"{self.path_str}: {exc} (another token-roi may be writing; try again)") from None
         try:
             yield self.db
         except BaseException:
