@@ -17,11 +17,15 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+from array import array
 
 from . import __version__
 
 NAME = "tree-snapshot"
-FORMAT = (1, __version__)
+FORMAT = (2, __version__)
+# An entry: (code stamp, mark, roots, number of folders, every folder's then every file's path
+# joined by NUL, their numbers as one array of int64: (mtime, inode) per folder, (size, mtime,
+# inode or -1) per file). Flat, because unmarshalling 10,000 small tuples cost more than the stats.
 
 
 def _path(store) -> str:
@@ -52,26 +56,35 @@ def unchanged(entry, adapter, marks: dict) -> int | None:
     """How many sources the adapter has, when its tree and cursors are as `entry` saw them;
     None when anything may differ."""
     try:
-        stamp, mark, roots, folders, files = entry
+        stamp, mark, roots, n_folders, joined, packed = entry
+        paths = joined.split("\0")
+        numbers = array("q")
+        numbers.frombytes(packed)
     except (TypeError, ValueError):
+        return None
+    if len(numbers) != 2 * n_folders + 3 * (len(paths) - n_folders):
         return None
     if mark is None or marks.get(adapter.name) != mark or stamp != _code_stamp(adapter):
         return None
     if roots != adapter.root_keys():
         return None              # a root came or went (e.g. CLAUDE_CONFIG_DIR changed)
     stat = os.stat
+    value = iter(numbers).__next__
     try:
-        for path, mtime_ns, inode in folders:
+        for path in paths[:n_folders]:
             st = stat(path)
-            if st.st_mtime_ns != mtime_ns or st.st_ino != inode:
+            if st.st_mtime_ns != value() or st.st_ino != value():
                 return None      # a file added, removed or renamed in it
-        for path, size, mtime_ns, inode in files:
+        for path in paths[n_folders:]:
             st = stat(path)
-            if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode is not None and st.st_ino != inode):
-                return None      # appended to, rewritten or replaced
+            if st.st_size != value() or st.st_mtime_ns != value():
+                return None      # appended to or rewritten
+            inode = value()
+            if inode != -1 and st.st_ino != inode:
+                return None      # replaced
     except OSError:
         return None
-    return len(files)
+    return len(paths) - n_folders
 
 
 def save(store, walked: list) -> None:
@@ -86,16 +99,22 @@ def save(store, walked: list) -> None:
     snap["format"] = FORMAT
     for adapter, sources, (roots, folders) in eligible:
         name = adapter.name
-        files = []
+        paths = list(folders)
+        numbers = [n for mtime_ns, inode in folders.values() for n in (mtime_ns, inode)]
         for key, path in sources:
             st = stats.get((name, key))
             if st is None:
                 break            # a source with no cursor (unreadable, vanished): walk next time
-            files.append((path, *st))
+            paths.append(path)
+            numbers += (st[0], st[1], -1 if st[2] is None else st[2])
         else:
-            if marks.get(name) is not None:
-                snap[name] = (_code_stamp(adapter), marks[name], tuple(roots),
-                              [(f, m, i) for f, (m, i) in folders.items()], files)
+            try:
+                packed = array("q", numbers).tobytes()
+            except OverflowError:
+                packed = None    # (an inode beyond int64: some network file systems) walk instead
+            if marks.get(name) is not None and packed is not None and not any("\0" in p for p in paths):
+                snap[name] = (_code_stamp(adapter), marks[name], tuple(roots), len(folders),
+                              "\0".join(paths), packed)
                 continue
         snap.pop(name, None)
     path = _path(store)
