@@ -147,3 +147,20 @@ def test_default_zone_is_the_system_zone_with_its_dst_rules(monkeypatch, capsys)
     assert main(["daily", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [(d["date"], d["inputTokens"]) for d in data["daily"]] == [("2026-01-02", 2), ("2026-07-02", 1)]
+
+
+def test_utc_by_any_of_its_names_gives_the_same_report(ledger, capsys, monkeypatch):
+    # "UTC" and "Etc/UTC" are answered without the zone database; its own UTC aliases (and TZ)
+    # must agree with them to the byte, and a name the database does not know is still an error.
+    outputs = []
+    for zone in ("UTC", "Etc/UTC", "Etc/UCT", "Universal"):
+        assert main(["daily", "--json", "--breakdown", "-z", zone]) == 0
+        outputs.append(capsys.readouterr().out)
+    monkeypatch.setenv("TZ", "UTC")
+    assert main(["weekly", "--json"]) == 0
+    tz_env = capsys.readouterr().out
+    assert main(["weekly", "--json", "-z", "Etc/UCT"]) == 0
+    assert tz_env == capsys.readouterr().out
+    assert len(set(outputs)) == 1 and '"2026-05-03"' in outputs[0]
+    assert main(["daily", "-z", "utc"]) == 2
+    assert "not a known IANA time zone" in capsys.readouterr().err
