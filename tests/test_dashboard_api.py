@@ -449,6 +449,64 @@ def test_page_and_vendored_chart_library_are_served(empty):
         assert client.request("GET", path)[0] == 404
 
 
+def test_assets_are_named_by_their_hash_and_only_those_urls_are_cached_for_good(empty):
+    """The page names each script and the stylesheet as /path?v=<hash of what is served there>:
+    that URL is immutable (a returning browser keeps the code and its compiled form); any other
+    URL of the file, and the page itself, are asked for again."""
+    import hashlib
+    import re
+    client = empty
+    status, html, r = client.request("GET", "/")
+    assert r.getheader("Cache-Control") == "no-store"
+    refs = dict(re.findall(rb'(?:src|href)="(/[\w./-]+\.(?:js|css))\?v=([0-9a-f]+)"', html))
+    assert set(refs) == {b"/app.js", b"/style.css", b"/vendor/chart.umd.min.js"}
+    for path, version in refs.items():
+        status, body, r = client.request("GET", f"{path.decode()}?v={version.decode()}")
+        assert status == 200 and hashlib.sha256(body).hexdigest().startswith(version.decode())
+        assert "immutable" in r.getheader("Cache-Control")
+        for other in (path.decode(), f"{path.decode()}?v=0123456789abcdef"):
+            status, again, r = client.request("GET", other)
+            assert status == 200 and again == body and r.getheader("Cache-Control") == "no-cache"
+
+
+def test_the_vendored_chart_library_asks_to_be_compiled_as_it_loads():
+    """Its first line is V8's explicit compile hint: every function compiled while the file
+    streams in, off the main thread (build-chartjs.sh writes it; a rebuild must keep it)."""
+    from token_roi.dashboard.server import STATIC
+    first = (STATIC / "vendor" / "chart.umd.min.js").read_bytes().split(b"\n", 1)[0]
+    assert first == b"//# allFunctionsCalledOnLoad"
+
+
+def test_the_preferred_port_is_the_same_for_a_ledger_and_yields_when_taken(tmp_path):
+    import socket
+    from token_roi.dashboard.server import PREFERRED_PORTS, Settings, make_server, preferred_port
+    a, b = tmp_path / "a" / "ledger.sqlite3", tmp_path / "b" / "ledger.sqlite3"
+    assert preferred_port(a) == preferred_port(a) in PREFERRED_PORTS
+    assert preferred_port() == preferred_port() in PREFERRED_PORTS     # the default ledger
+    assert len({preferred_port(tmp_path / str(i) / "ledger.sqlite3") for i in range(20)}) > 15
+    want = preferred_port(a)
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", want))
+        except OSError:
+            pytest.skip(f"port {want} is in use on this machine")
+    first = make_server(port=None, settings=Settings(store_path=a))
+    try:
+        assert first.server_address[1] == want
+        second = make_server(port=None, settings=Settings(store_path=a))    # taken: any free one
+        try:
+            assert second.server_address[1] not in (0, want)
+        finally:
+            second.server_close()
+    finally:
+        first.server_close()
+    again = make_server(port=None, settings=Settings(store_path=a))         # free again: the same
+    try:
+        assert again.server_address[1] == want
+    finally:
+        again.server_close()
+
+
 def test_the_page_starts_the_default_overview_and_its_request_takes_it_once(full, monkeypatch):
     """Serving index.html starts the default overview (what the page's head asks for next); the
     page's request takes that answer, once; any other request drops it, later ones compute anew."""
@@ -543,13 +601,23 @@ def test_cli_serves_the_ledger_on_loopback_until_stopped(tmp_path):
     import os
     import subprocess
     import urllib.request
+    import socket
+    from token_roi.dashboard.server import preferred_port
     fx.build()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred_port()))
+            free = True
+        except OSError:
+            free = False
     proc = subprocess.Popen([sys.executable, "-m", "token_roi.cli", "dashboard", "--no-open", "-z", "UTC"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         line = proc.stdout.readline()
         assert line.startswith("token-roi dashboard: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
         url = line.split()[2]
+        if free:        # the same port at every launch for this ledger, when nothing else has it
+            assert url == f"http://127.0.0.1:{preferred_port()}/"
         with urllib.request.urlopen(url + "api/overview?period=all", timeout=30) as r:
             d = json.loads(r.read())
         assert d["totals"]["calls"] == _library_totals().calls > 0

@@ -10,7 +10,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     from .config_cmd import add_config_argument
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port to listen on (0: any free one; default: the same port for this ledger at "
+                        "every launch when it is free, so the browser's cache keeps the page's code, else a free one)")
     p.add_argument("--no-open", action="store_true", help="do not open a browser")
     p.add_argument("-z", "--timezone", metavar="ZONE", help="IANA time zone for days (default: system)")
     add_config_argument(p)
@@ -20,12 +22,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dashboard.server import Settings, make_server, url_of
+    from ..dashboard.server import Settings, make_server, serving_process, url_of
     from ..store import Store
     from .common import UserError, resolve_timezone
     from .config_cmd import load_or_fail
 
-    if not 0 <= args.port <= 65535:
+    if args.port is not None and not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: expected 0 (a free port) to 65535")
     tz = resolve_timezone(args.timezone) if args.timezone else None
     load_or_fail(args.config)                      # a bad settings file stops here, in one line
@@ -41,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = make_server(args.host, args.port, Settings(tz=tz, config=args.config, git=not args.no_git))
     except OSError as exc:
-        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1) from None
+        where = f"{args.host}:{args.port}" if args.port is not None else args.host
+        raise UserError(f"cannot listen on {where}: {exc.strerror or exc}", 1) from None
     url = url_of(server)
     print(f"token-roi dashboard: {url}  (Ctrl-C to stop)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_open:
         import webbrowser
         webbrowser.open(url)
+    serving_process()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

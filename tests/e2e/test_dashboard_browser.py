@@ -83,7 +83,7 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
         assert dash.page.evaluate("window.earlyFetch") is None                 # taken, never reused
         # Asked from the head: before app.js had even arrived (app.js itself could only ask after).
         asked, app_js = dash.page.evaluate("""() => { const r = performance.getEntriesByType('resource');
-            return [r.find(e => e.name.includes('/api/overview')).startTime, r.find(e => e.name.endsWith('/app.js')).responseEnd] }""")
+            return [r.find(e => e.name.includes('/api/overview')).startTime, r.find(e => e.name.includes('/app.js?v=')).responseEnd] }""")
         assert asked < app_js
         assert dash.page.evaluate("performance.getEntriesByName('first-render').length") == 1
         dash.wait()
