@@ -629,7 +629,7 @@ async function render() {
   } catch (e) {
     if (seq === renderSeq) main.append(errorBox(e));
   }
-  if (seq === renderSeq) document.body.dataset.ready = page;
+  if (seq === renderSeq) { document.body.dataset.ready = page; performance.mark("ready"); }
 }
 
 window.addEventListener("hashchange", render);
