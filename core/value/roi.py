@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..reports import query
@@ -90,9 +91,12 @@ class Report:
     region: str
     seniority: str
     threshold_percent: float
-    weekly: dict = field(default_factory=dict)   # week -> {(agent, project, model): [tokens, cost]}
+    weekly: dict = field(default_factory=dict)   # week -> {(agent, project, model): [tokens, cost]}: the judged
+                                                 # week and its baseline (weekly_usage)
     latest_week: str | None = None               # the week the variance judges (None: the last with usage)
     git_projects: dict = field(default_factory=dict)   # project -> commits list or None
+    agent_names: list = field(default_factory=list)    # every agent and project (None as "") of the calls,
+    project_paths: list = field(default_factory=list)  # sorted: the variance's scopes
 
     # -- the views --------------------------------------------------------------------------------
     def projects(self) -> list[dict]:
@@ -218,8 +222,7 @@ class Report:
             return out
 
         overall = scope("all agents", lambda a, p: True)
-        agents = sorted({a for w in self.weekly.values() for (a, _, _) in w})
-        projects = sorted({p or "" for w in self.weekly.values() for (_, p, _) in w})
+        agents, projects = self.agent_names, self.project_paths
         return {"week": latest_key, "baseline_weeks": base_weeks, "threshold_percent": self.threshold_percent,
                 **overall,
                 "agents": [{"agent": a, **scope(f"agent {a}", lambda x, p, a=a: x == a)} for a in agents],
@@ -384,7 +387,7 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
             rates[role] = hourly_rate(role, region, seniority, table)
         return rates[role]
 
-    groups = query.usage_by_session(store, filters, tz)
+    groups, pairs = session_sums(store, filters, tz)
     known = sig.load_all(store.db)
     # Claude Code sessions from before the guard was installed: count their transcripts once.
     stale = [(g.session_id, g.last_ts) for g in groups if g.agent == "claude" and g.session_id
@@ -432,26 +435,129 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
             query.period_key(day, "weekly"), g.cost, g.total_tokens, g.calls, g.unpriced_calls,
             s, figures, reverted, verdict, est))
     sessions.sort(key=lambda s: (s.first_ts, s.agent, s.session_id))
-    return Report(sessions, tz, region, seniority, threshold, weekly_usage(store, filters, tz),
-                  query.period_key(week, "weekly") if week else None, git_projects)
+    latest = query.period_key(week, "weekly") if week else None
+    return Report(sessions, tz, region, seniority, threshold, weekly_usage(store, filters, tz, latest),
+                  latest, git_projects, sorted({a for a, _ in pairs}), sorted({p or "" for _, p in pairs}))
 
 
-def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo) -> dict:
-    """{week: {(agent, project, model): [tokens, cost]}} from the calls (by call time)."""
-    lo = query.first_call_ts(store, filters, tz)
-    if lo is None:
-        return {}
-    hi = query.first_call_ts(store, filters, tz, last=True)
-    day_expr, day_params = query.local_day_sql(tz, lo, hi)
+class SessionSums:
+    """What the report needs of one session's calls: usage_by_session's figures without the
+    per-model split (cost summed over the same parts in the same order, so the same float)."""
+    __slots__ = ("agent", "session_id", "project", "first_ts", "last_ts", "cost", "total_tokens", "calls",
+                 "unpriced_calls")
+
+    def __init__(self, agent, session_id, project, first_ts, last_ts, cost, total_tokens, calls, unpriced_calls):
+        self.agent, self.session_id, self.project = agent, session_id, project
+        self.first_ts, self.last_ts = first_ts, last_ts
+        self.cost, self.total_tokens, self.calls, self.unpriced_calls = cost, total_tokens, calls, unpriced_calls
+
+
+_TOKENS = ("input_tokens + output_tokens + reasoning_tokens + cache_read_tokens + cache_write_5m_tokens"
+           " + cache_write_1h_tokens")
+
+
+def session_sums(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.timezone.utc
+                 ) -> tuple[list[SessionSums], set]:
+    """(the sessions as query.usage_by_session gives them, oldest last activity first; every
+    (agent, project) the filtered calls hold).
+
+    The same grouped query (so the same plan and the same order of calls in each group), with only
+    the sums the report reads, folded into tuples rather than a Usage per model: the cost of a
+    session is still 0.0 + each (model, project) part's TOTAL(cost) in the query's order, the
+    float usage_by_session adds up."""
     where, params = query.where_clause(filters, tz)
-    sql = (f"SELECT {day_expr} AS d, agent, project, model, "
-           "SUM(input_tokens + output_tokens + reasoning_tokens + cache_read_tokens + cache_write_5m_tokens"
-           " + cache_write_1h_tokens), TOTAL(cost) "
-           f"FROM calls{where} GROUP BY d, agent, project, model")
+    sql = (f"SELECT agent, session_id, project, SUM({_TOKENS}), TOTAL(cost), COUNT(*), SUM(cost IS NULL), "
+           f"MIN(ts), MAX(ts) FROM calls{where} GROUP BY agent, session_id, model, project")
+    acc: dict[tuple, list] = {}
+    pairs: set = set()
+    for agent, sid, project, tokens, cost, calls, unpriced, first, last in store.db.execute(sql, params):
+        pairs.add((agent, project))
+        a = acc.get((agent, sid))
+        if a is None:
+            acc[(agent, sid)] = [{project: calls}, 0.0 + cost, tokens, calls, unpriced, first, last]
+            continue
+        counts = a[0]
+        counts[project] = counts.get(project, 0) + calls
+        a[1] += cost
+        a[2] += tokens
+        a[3] += calls
+        a[4] += unpriced
+        if first < a[5]:
+            a[5] = first
+        if last > a[6]:
+            a[6] = last
+    out = []
+    for (agent, sid), (counts, cost, tokens, calls, unpriced, first, last) in acc.items():
+        # the project most calls ran in, as usage_by_session picks it
+        project = next(iter(counts)) if len(counts) == 1 else \
+            max(counts, key=lambda p: (counts[p], p is not None, p or ""))
+        out.append(SessionSums(agent, sid or "", project, first, last, cost, tokens, calls, unpriced))
+    out.sort(key=lambda s: (s.last_ts or 0, s.agent, s.session_id))
+    return out, pairs
+
+
+def variance_weeks(latest: str) -> list[str]:
+    """The week the variance judges and the BASELINE_WEEKS before it, oldest first."""
+    d = dt.date.fromisoformat(latest)
+    return [(d - dt.timedelta(days=7 * i)).isoformat() for i in range(BASELINE_WEEKS, -1, -1)]
+
+
+_PLAN = re.compile(r"^(?:SCAN|SEARCH) calls(?: USING (?:COVERING )?INDEX (\w+))?(?: \(.*\))?$")
+
+
+def _access_path(store, sql: str, params: list) -> str | None:
+    """' INDEXED BY <index>' or ' NOT INDEXED': how SQLite reads `calls` for sql (None: a plan
+    this cannot name). A narrower query forced onto the same path meets each group's calls in the
+    same order, so its float sums are the wider query's, bit for bit."""
+    found = [r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql, params) if " calls" in f" {r[3]}"]
+    m = _PLAN.match(found[0]) if len(found) == 1 else None
+    if m is None:
+        return None
+    return f" INDEXED BY {m.group(1)}" if m.group(1) else " NOT INDEXED"
+
+
+def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo, latest: str | None = None) -> dict:
+    """{week: {(agent, project, model): [tokens, cost]}} from the calls (by call time), for the
+    weeks the variance reads: the week `latest` (default: the week of the last call) and the
+    BASELINE_WEEKS before it. The other weeks are not read: summing them was most of a long
+    report's time."""
+    hi = query.first_call_ts(store, filters, tz, last=True)
+    if hi is None:
+        return {}
+    if latest is None:
+        latest = query.period_key(dt.datetime.fromtimestamp(hi / 1000, tz).date(), "weekly")
+    weeks = variance_weeks(latest)
+    since = dt.date.fromisoformat(weeks[0])
+    until = dt.date.fromisoformat(weeks[-1]) + dt.timedelta(days=6)
+    narrow = query.Filters(max(since, filters.since) if filters.since else since,
+                           min(until, filters.until) if filters.until else until, filters.project, filters.agents)
+    # The calls of each (day, agent, project, model) are summed in the order the query over the
+    # whole period meets them, which its plan decides: the narrow query is held to that plan.
+    lo = query.first_call_ts(store, filters, tz)
+    sql, params = _weekly_sql(filters, tz, lo, hi)
+    path = _access_path(store, sql, params)
+    if path is not None:
+        lo = query.first_call_ts(store, narrow, tz)
+        if lo is None:
+            return {}
+        hi = query.first_call_ts(store, narrow, tz, last=True)
+        sql, params = _weekly_sql(narrow, tz, lo, hi, path)
     out: dict[str, dict] = {}
-    for d, agent, project, model, tokens, cost in store.db.execute(sql, day_params + params):
-        week = query.period_key(query.EPOCH_DAY + dt.timedelta(days=d), "weekly")
+    key_of: dict[int, str] = {}
+    for d, agent, project, model, tokens, cost in store.db.execute(sql, params):
+        week = key_of.get(d)
+        if week is None:
+            week = key_of[d] = query.period_key(query.EPOCH_DAY + dt.timedelta(days=d), "weekly")
+        if week not in weeks:
+            continue
         u = out.setdefault(week, {}).setdefault((agent, project, model or query.UNKNOWN_MODEL), [0, 0.0])
         u[0] += tokens
         u[1] += cost
     return out
+
+
+def _weekly_sql(filters: query.Filters, tz: dt.tzinfo, lo: int, hi: int, path: str = "") -> tuple[str, list]:
+    day_expr, day_params = query.local_day_sql(tz, lo, hi)
+    where, params = query.where_clause(filters, tz)
+    return (f"SELECT {day_expr} AS d, agent, project, model, SUM({_TOKENS}), TOTAL(cost) "
+            f"FROM calls{path}{where} GROUP BY d, agent, project, model"), day_params + params

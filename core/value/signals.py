@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ..guard.state import iso_ms
 
@@ -63,10 +63,26 @@ class Signals:
         return self.source in ("guard", "transcript")
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        d["tool_failures"] = self.tool_failures
-        d["duration_s"] = self.duration_ms // 1000
-        return d
+        """dataclasses.asdict(self) plus tool_failures and duration_s, written out: asdict's
+        generic deep copy was most of a long report's JSON time."""
+        return {"agent": self.agent, "session_id": self.session_id, "source": self.source,
+                "tool_calls": _copy(self.tool_calls), "failures_by_tool": _copy(self.failures_by_tool),
+                "loop_attempts_max": self.loop_attempts_max, "loop_attempts_total": self.loop_attempts_total,
+                "fast_tier_fired": self.fast_tier_fired, "tests_passed": self.tests_passed,
+                "tests_failed": self.tests_failed, "bugs_fixed": self.bugs_fixed, "edits": self.edits,
+                "reads": self.reads, "first_ts": self.first_ts, "last_ts": self.last_ts, "abandoned": self.abandoned,
+                "tool_failures": self.tool_failures, "duration_s": self.duration_ms // 1000}
+
+
+_SCALARS = (int, str, float, bool, type(None))
+
+
+def _copy(d):
+    """A copy of a {tool: count} mapping as asdict makes it (deep, should a value not be a number)."""
+    if type(d) is dict and all(type(v) in _SCALARS for v in d.values()):
+        return dict(d)
+    from copy import deepcopy
+    return deepcopy(d)
 
 
 def count_edits_reads(tool_calls: dict) -> tuple[int, int]:
@@ -232,13 +248,51 @@ def transcript_path(db, session_id: str) -> str | None:
     return r[0] if r else None
 
 
+_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def transcript_paths(db, session_ids) -> dict[str, str]:
+    """{session id: transcript_path(db, session id)} for many sessions in one pass over the
+    claude sources (a LIKE query per session scans them all each time). Same answers: LIKE folds
+    ASCII case only, and of several matches the query's index gives the first path in BINARY
+    order; an id holding a LIKE wildcard (% or _) is asked the query itself."""
+    out: dict[str, str] = {}
+    want: dict[str, list[str]] = {}
+    for sid in session_ids:
+        if not sid or "/" in sid or "\\" in sid:
+            continue
+        if "%" in sid or "_" in sid:
+            path = transcript_path(db, sid)
+            if path:
+                out[sid] = path
+            continue
+        want.setdefault(sid.translate(_UPPER), []).append(sid)
+    if not want:
+        return out
+    for (path,) in db.execute("SELECT path FROM sources WHERE agent = 'claude' ORDER BY path"):
+        if path[-6:].translate(_UPPER) != ".jsonl":
+            continue
+        i = max(path.rfind("/"), path.rfind("\\"))
+        if i < 0:
+            continue
+        sids = want.pop(path[i + 1:-6].translate(_UPPER), None)
+        if sids:
+            for sid in sids:
+                out[sid] = path
+            if not want:
+                break
+    return out
+
+
 def from_transcripts(store, sessions) -> dict[tuple[str, str], Signals]:
     """Transcript signals for Claude Code sessions the guard did not watch: counted once per
     transcript and kept in session_signals (counted again when the ledger has later calls).
     sessions: (session_id, last_ts) pairs of claude sessions without guard signals."""
     out = {}
+    sessions = list(sessions)
+    paths = transcript_paths(store.db, [sid for sid, _ in sessions])
     for session_id, last_ts in sessions:
-        path = transcript_path(store.db, session_id)
+        path = paths.get(session_id)
         if not path:
             continue
         try:
