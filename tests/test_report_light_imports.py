@@ -1,10 +1,13 @@
 """A warm report (nothing new to read) runs on a short list of modules: a bare `token-roi daily`
 is the command people run most, and each avoidable import is milliseconds of every run.
 Measured on the 1 GB bench tree: pathlib (with urllib.parse and ipaddress) ~4 ms, shutil (with
-bz2, lzma, fnmatch) ~2 ms, dataclasses/typing/orjson ~25 ms (docs/benchmarks.md)."""
+bz2, lzma, fnmatch) ~2 ms, dataclasses/typing/orjson ~25 ms (docs/benchmarks.md).
+A bare `daily` (every agent) asks the nine other adapters too: on a machine without those agents
+each must cost a few stats, not pathlib, typing, dataclasses, hashlib or csv."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,10 +17,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
+CODEX_FIXTURE = Path(__file__).parent / "fixtures" / "codex"
 
 # Imported by nothing a warm daily report needs (json, re, argparse, sqlite3, zoneinfo are).
 AVOIDED = {"pathlib", "urllib.parse", "ipaddress", "shutil", "bz2", "lzma", "fnmatch", "dataclasses",
-           "typing", "inspect", "orjson", "hashlib", "uuid", "traceback", "multiprocessing",
+           "typing", "inspect", "orjson", "hashlib", "uuid", "traceback", "multiprocessing", "csv",
            "token_roi.reports.blocks", "genai_prices", "yaml", "jsonschema"}
 
 # -S: no site-packages (the test machine's .pth files import pathlib themselves), the package
@@ -42,14 +46,45 @@ def _report(env: dict, *args: str) -> tuple[str, set[str]]:
     return proc.stdout, set(filter(None, last.split(",")))
 
 
+def _settled_copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    old = time.time_ns() - 3600 * 10**9
+    for folder, _, _ in os.walk(dst):
+        os.utime(folder, ns=(old, old))           # settled, as between sessions
+    return dst
+
+
 def test_a_warm_report_imports_none_of_the_heavy_modules(tmp_path):
     root = tmp_path / "claude-config"
-    shutil.copytree(FIXTURES / "projects", root / "projects")
-    old = time.time_ns() - 3600 * 10**9
-    for folder, _, _ in os.walk(root):
-        os.utime(folder, ns=(old, old))           # settled, as between sessions
+    _settled_copy(FIXTURES / "projects", root / "projects")
     env = dict(os.environ, CLAUDE_CONFIG_DIR=str(root), TOKEN_ROI_HOME=str(tmp_path / "home"))
     cold, _ = _report(env, "--agent", "claude")   # reads and prices everything
     warm, imported = _report(env, "--agent", "claude")
     assert warm == cold and '"totalTokens"' in warm
     assert imported == set(), f"a warm report imported {sorted(imported)}"
+
+
+def test_a_bare_warm_report_asks_every_agent_without_the_heavy_modules(tmp_path):
+    # conftest points HOME and the XDG folders at an empty folder and clears every agent's
+    # variable: none of the nine other agents is on this "machine".
+    root = tmp_path / "claude-config"
+    _settled_copy(FIXTURES / "projects", root / "projects")
+    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(root), TOKEN_ROI_HOME=str(tmp_path / "home"))
+    cold, _ = _report(env)
+    warm, imported = _report(env)
+    assert warm == cold and json.loads(warm)["totals"]["agents"] == ["claude"]
+    assert imported == set(), f"a bare warm report imported {sorted(imported)}"
+
+    # Codex appears: the same bare command books its rollouts exactly as the Codex tests expect
+    # (tests/test_adapter_codex.py: 10 turns, counters apart), beside Claude's, and only once.
+    env["CODEX_HOME"] = str(_settled_copy(CODEX_FIXTURE, tmp_path / "codex"))
+    first, _ = _report(env)
+    again, _ = _report(env)
+    assert again == first
+    claude, both = json.loads(cold)["totals"], json.loads(first)["totals"]
+    assert sorted(both["agents"]) == ["claude", "codex"]
+    added = {k: both[k] - claude[k] for k in ("calls", "inputTokens", "cacheReadTokens", "outputTokens",
+                                              "reasoningTokens", "cacheCreationTokens")}
+    # outputTokens carries reasoning (ccusage's shape): Codex's 4,100 plus its 1,250.
+    assert added == {"calls": 10, "inputTokens": 53000, "cacheReadTokens": 68000, "outputTokens": 5350,
+                     "reasoningTokens": 1250, "cacheCreationTokens": 0}

@@ -11,18 +11,26 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
-from urllib.parse import unquote, urlparse
+import os
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from .base import Adapter, ReadResult, Source, read_whole_json
 from .fields import agent_data_dir, epoch_ms, tokens
 
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Amp
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 
 def data_dir() -> Path:
-    return Path(agent_data_dir("AMP_DATA_DIR", "amp"))
+    from pathlib import Path
+    return Path(data_dir_str())
+
+
+def data_dir_str() -> str:
+    return agent_data_dir("AMP_DATA_DIR", "amp")
 
 
 def _cwd(thread: dict) -> str | None:
@@ -32,6 +40,7 @@ def _cwd(thread: dict) -> str | None:
     for tree in initial.get("trees") or ():
         uri = tree.get("uri") if isinstance(tree, dict) else None
         if isinstance(uri, str) and uri.startswith("file:"):
+            from urllib.parse import unquote, urlparse     # with ipaddress: ~2 ms, not in reports
             return unquote(urlparse(uri).path) or None
     return None
 
@@ -42,8 +51,8 @@ class AmpAdapter(Adapter):
     untracked = "cost in USD (Amp records credits, not dollars; priced from tokens); cache-write TTL"
 
     def roots(self) -> list[Path]:
-        threads = data_dir() / "threads"
-        return [threads] if threads.is_dir() else []
+        # One stat, no pathlib, on a machine without Amp.
+        return [data_dir() / "threads"] if os.path.isdir(os.path.join(data_dir_str(), "threads")) else []
 
     def sources(self) -> Iterator[Source]:
         for threads in self.roots():

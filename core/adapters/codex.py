@@ -25,16 +25,20 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import Iterator
 
 from ..rows import UsageRow
 from .base import JsonlAdapter, Source
 from .fields import epoch_ms, json_object, tokens
 
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Codex
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 # Lines that matter; every other line (the bulk: response items, tool output) is skipped unparsed.
 _WANTED = (b'"token_count"', b'"turn_context"', b'"session_meta"')
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# Compiled (and cached by re) at first use, not on every report.
+_UUID = r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
 # The parent's history is written as one burst; the child's own first call comes after a pause
 # at least as long as a model round trip. A gap this long between lines ends the replay.
@@ -42,8 +46,14 @@ REPLAY_GAP_MS = 500
 
 
 def codex_home() -> Path:
+    from pathlib import Path
+    return Path(codex_home_str())
+
+
+def codex_home_str() -> str:
+    """`$CODEX_HOME`, else `~/.codex`; a string, so a machine without Codex costs one stat."""
     env = os.environ.get("CODEX_HOME", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".codex"
+    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".codex")
 
 
 def _usage(record) -> tuple[int, int, int, int] | None:
@@ -52,9 +62,11 @@ def _usage(record) -> tuple[int, int, int, int] | None:
     return tuple(tokens(record, k) for k in _FIELDS)  # type: ignore[return-value]
 
 
-def _session_from_name(path: Path) -> str:
-    m = _UUID.search(path.stem)
-    return m.group(0) if m else path.stem
+def _session_from_name(path: Path | str) -> str:
+    from pathlib import PurePath
+    stem = PurePath(path).stem
+    m = re.search(_UUID, stem)
+    return m.group(0) if m else stem
 
 
 def _replays_parent(payload: dict) -> bool:
@@ -79,8 +91,7 @@ class CodexAdapter(JsonlAdapter):
                  "pruned before the first ingest")
 
     def roots(self) -> list[Path]:
-        home = codex_home()
-        return [home] if home.is_dir() else []
+        return [codex_home()] if os.path.isdir(codex_home_str()) else []
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():
@@ -142,7 +153,7 @@ class CodexAdapter(JsonlAdapter):
             # A forked file also carries its parent's session_meta inside the replay: the
             # file's own identity is the first one.
             if "session" not in state:
-                state["session"] = str(payload.get("id") or _session_from_name(Path(source.path)))
+                state["session"] = str(payload.get("id") or _session_from_name(source.path))
                 state["cwd"] = payload.get("cwd")
                 git = payload.get("git")
                 state["branch"] = git.get("branch") if isinstance(git, dict) else None
@@ -168,7 +179,7 @@ class CodexAdapter(JsonlAdapter):
         last = _usage(info.get("last_token_usage"))
         if total is None and last is None:
             return None
-        session = state.get("session") or _session_from_name(Path(source.path))
+        session = state.get("session") or _session_from_name(source.path)
         epoch = state.get("epoch", 0)
         if total is None:
             # No cumulative figure (seen in early builds): the event's own usage, keyed by time.

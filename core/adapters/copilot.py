@@ -16,19 +16,29 @@ units (premium requests), not USD: no recorded cost. A call made for a subagent 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
 from .fields import epoch_ms, tokens
 
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Copilot CLI
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 
 def copilot_home() -> Path:
+    from pathlib import Path
+    return Path(copilot_home_str())
+
+
+def copilot_home_str() -> str:
+    """`$COPILOT_HOME`, else `~/.copilot`; a string, so a machine without Copilot CLI costs one
+    stat."""
     env = os.environ.get("COPILOT_HOME", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".copilot"
+    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".copilot")
 
 
 class CopilotAdapter(Adapter):
@@ -38,8 +48,7 @@ class CopilotAdapter(Adapter):
                  "Copilot in the editor (VS Code, JetBrains) and on github.com")
 
     def roots(self) -> list[Path]:
-        home = copilot_home()
-        return [home] if (home / "session-store.db").is_file() else []
+        return [copilot_home()] if os.path.isfile(os.path.join(copilot_home_str(), "session-store.db")) else []
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

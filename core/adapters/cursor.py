@@ -20,23 +20,24 @@ an imported CSV's time span are replaced by the CSV's and not booked again later
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import re
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
+from ..record import Record
 from ..rows import UsageRow
-from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
 from .fields import count
+
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Cursor
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 CSV_COLUMNS = ("Date", "Kind", "Model", "Max Mode", "Input (w/ Cache Write)", "Input (w/o Cache Write)",
                "Cache Read", "Output Tokens", "Total Tokens", "Cost")
@@ -47,17 +48,23 @@ NO_COST = {"", "-", "n/a", "na", "none"}
 INCLUDED_COST = {"included", "free", "included in pro", "included in business"}
 
 
-def _user_dirs() -> list[Path]:
-    home = Path.home()
+def _user_dir_strs() -> list[str]:
+    """Where Cursor's user data may be, as strings: a machine without Cursor costs a few stats."""
+    home = os.path.expanduser("~")
     out = []
     xdg = os.environ.get("XDG_CONFIG_HOME")
     if xdg and os.path.isabs(xdg):
-        out.append(Path(xdg) / "Cursor")
-    out.append(home / ".config" / "Cursor")
-    out.append(home / "Library" / "Application Support" / "Cursor")
+        out.append(os.path.join(xdg, "Cursor"))
+    out.append(os.path.join(home, ".config", "Cursor"))
+    out.append(os.path.join(home, "Library", "Application Support", "Cursor"))
     if sys.platform == "win32" and os.environ.get("APPDATA"):
-        out.append(Path(os.environ["APPDATA"]) / "Cursor")
+        out.append(os.path.join(os.environ["APPDATA"], "Cursor"))
     return out
+
+
+def _user_dirs() -> list[Path]:
+    from pathlib import Path
+    return [Path(d) for d in _user_dir_strs()]
 
 
 def _ts_ms(value) -> int | None:
@@ -77,7 +84,8 @@ def _ts_ms(value) -> int | None:
     return None
 
 
-CURSOR_CLAUDE = re.compile(r"^claude-(\d+(?:\.\d+)?)-(opus|sonnet|haiku)(?:-[a-z-]+)?$")
+# Compiled (and cached by re) at first use, not on every report.
+CURSOR_CLAUDE = r"^claude-(\d+(?:\.\d+)?)-(opus|sonnet|haiku)(?:-[a-z-]+)?$"
 
 
 def model_name(name: str | None) -> str | None:
@@ -86,7 +94,7 @@ def model_name(name: str | None) -> str | None:
     and effort variants bill at the same rates). Other names are kept as Cursor writes them."""
     if not name or name == "default":
         return None
-    m = CURSOR_CLAUDE.match(name.strip().lower())
+    m = re.match(CURSOR_CLAUDE, name.strip().lower())
     if not m:
         return name
     version, family = m.group(1).replace(".", "-"), m.group(2)
@@ -105,6 +113,9 @@ class CursorAdapter(Adapter):
                  "no project")
 
     def roots(self) -> list[Path]:
+        if not any(os.path.isfile(os.path.join(d, "User", "globalStorage", "state.vscdb"))
+                   for d in _user_dir_strs()):
+            return []
         out, seen = [], set()
         for d in _user_dirs():
             db = d / "User" / "globalStorage" / "state.vscdb"
@@ -220,13 +231,18 @@ class CsvFormatError(ValueError):
     """One line of a usage CSV is not what Cursor exports: `file:line: what is wrong`."""
 
 
-@dataclass
-class CsvImport:
-    rows: int = 0            # rows in the file
-    stored: int = 0          # rows new to the ledger
-    local_replaced: int = 0  # local-store rows superseded by the CSV's exact figures
-    first_ts: int | None = None
-    last_ts: int | None = None
+class CsvImport(Record):
+    __slots__ = ("rows", "stored", "local_replaced", "first_ts", "last_ts")
+
+    def __init__(self, rows: int = 0,              # rows in the file
+                 stored: int = 0,                  # rows new to the ledger
+                 local_replaced: int = 0,          # local-store rows superseded by the CSV's exact figures
+                 first_ts: int | None = None, last_ts: int | None = None):
+        self.rows = rows
+        self.stored = stored
+        self.local_replaced = local_replaced
+        self.first_ts = first_ts
+        self.last_ts = last_ts
 
 
 def _csv_int(value: str, column: str, where: str) -> int:
@@ -261,6 +277,11 @@ def read_usage_csv(path: Path | str) -> list[UsageRow]:
     """Every row of a Cursor usage export, validated; raises CsvFormatError naming file and line.
     Columns are found by name: newer exports add columns (`Cloud Agent ID`, `Automation ID`),
     some omit `Kind`, `Max Mode` or `Total Tokens`."""
+    # Only an import reads a CSV: csv and pathlib stay out of every report.
+    import csv
+    from pathlib import Path
+
+    from ..digest import blake2b
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")
@@ -303,7 +324,7 @@ def read_usage_csv(path: Path | str) -> list[UsageRow]:
                 # formats agree) plus its occurrence number: identical lines are separate requests.
                 content = "\x1f".join((str(ts), get["Kind"], get["Model"], max_mode, str(cache_write), str(plain),
                                        str(cache_read), str(output), repr(recorded)))
-                digest = hashlib.blake2b(content.encode(), digest_size=12).hexdigest()
+                digest = blake2b(content.encode(), digest_size=12).hexdigest()
                 seen[digest] = seen.get(digest, 0) + 1
                 rows.append(UsageRow(
                     agent="cursor", dedupe_key=f"{CSV_KEY_PREFIX}{digest}#{seen[digest]}", ts=ts,

@@ -21,13 +21,16 @@ recorded; no working directory either (only the project hash).
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from .base import JsonlAdapter, ReadResult, Source, read_whole_json
 from .fields import epoch_ms, json_object, tokens
+
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Gemini CLI
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 _WANTED = (b'"tokens"', b'"sessionId"')
 _OFFSET_BITS = 31          # offsets up to 2 GiB per session file; the mtime takes the bits above
@@ -47,12 +50,24 @@ class GeminiRow(UsageRow):
 
 
 def gemini_dir() -> Path:
+    from pathlib import Path
+    return Path(gemini_dir_str())
+
+
+def gemini_dir_str() -> str:
+    """`$GEMINI_CLI_HOME/.gemini`, else `~/.gemini`; a string, so a machine without Gemini CLI
+    costs one stat."""
     base = os.environ.get("GEMINI_CLI_HOME", "").strip()
-    return (Path(base).expanduser() if base else Path.home()) / ".gemini"
+    return os.path.join(os.path.expanduser(base or "~"), ".gemini")
 
 
 def _order(mtime_ns: int, offset: int) -> int:
     return ((mtime_ns // 1_000_000_000) << _OFFSET_BITS) | min(offset, (1 << _OFFSET_BITS) - 1)
+
+
+def _stem(path) -> str:
+    from pathlib import PurePath     # where a Gemini session exists, not in every report
+    return PurePath(path).stem
 
 
 class GeminiAdapter(JsonlAdapter):
@@ -62,8 +77,7 @@ class GeminiAdapter(JsonlAdapter):
                  "hash); usage outside the CLI (AI Studio, API keys used elsewhere)")
 
     def roots(self) -> list[Path]:
-        tmp = gemini_dir() / "tmp"
-        return [tmp] if tmp.is_dir() else []
+        return [gemini_dir() / "tmp"] if os.path.isdir(os.path.join(gemini_dir_str(), "tmp")) else []
 
     def sources(self) -> Iterator[Source]:
         for tmp in self.roots():
@@ -148,7 +162,7 @@ class GeminiAdapter(JsonlAdapter):
         if not (prompt or out or thoughts or tool):
             return 0
         cached = min(cached, prompt)
-        session = state.get("session") or Path(source.path).stem
+        session = state.get("session") or _stem(source.path)
         rows.append(GeminiRow(
             agent=self.name, dedupe_key=f"{session}:{msg['id']}",
             ts=epoch_ms(msg.get("timestamp")) or 0, session_id=session, model=msg.get("model"),

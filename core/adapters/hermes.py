@@ -17,13 +17,16 @@ in recorded_cost while our own price shows the menu price.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
+
+TYPE_CHECKING = False   # annotations only: most machines running a report have no Hermes
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 COUNTERS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 AUX_KEY = ("session_id", "model", "billing_provider", "billing_base_url", "billing_mode", "task")
@@ -74,9 +77,15 @@ class HermesAdapter(Adapter):
 
     def _homes(self) -> list[tuple[str, Path]]:
         """(profile, home) for the default home, HERMES_HOME (which a profile run points at its
-        profile folder) and every `profiles/<name>`, each once."""
-        default = Path.home() / ".hermes"
+        profile folder) and every `profiles/<name>`, each once; none when neither base folder
+        exists (then, checked with two stats, without pathlib)."""
         env = os.environ.get("HERMES_HOME")
+        bases = [os.path.expanduser(env)] if env else []
+        bases.append(os.path.join(os.path.expanduser("~"), ".hermes"))
+        if not any(map(os.path.isdir, bases)):
+            return []            # every home and profile lies in one of these
+        from pathlib import Path
+        default = Path.home() / ".hermes"
         candidates = [Path(env).expanduser()] if env else []
         candidates.append(default)
         for base in list(candidates):

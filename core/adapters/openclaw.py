@@ -19,16 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from . import jsonl, sqlite_ro
 from .base import JsonlAdapter, ReadResult, Source
 from .fields import count, json_object
 
-SESSION_FILE = re.compile(r"^(?P<sid>.+?)\.jsonl(?:\.(?:deleted|reset)\.[^/]+)?$")
+TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenClaw
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+# Compiled (and cached by re) at first use, not on every report.
+SESSION_FILE = r"^(?P<sid>.+?)\.jsonl(?:\.(?:deleted|reset)\.[^/]+)?$"
 BOOKKEEPING_MODELS = {"delivery-mirror", "gateway-injected"}
 DB_NAME = "openclaw-agent.sqlite"
 # Above this many changed sessions one pass over the table beats one query per session.
@@ -102,7 +106,21 @@ class OpenClawAdapter(JsonlAdapter):
     untracked = ("no reasoning split; cache writes are not split into 5-minute and 1-hour "
                  "(all counted as 5-minute)")
 
+    def _present(self) -> bool:
+        """Whether any candidate root has an `agents` folder, asked with a few stats and one
+        listing of the home folder, without pathlib (a machine without OpenClaw stops here)."""
+        home = os.path.expanduser("~")
+        env = os.environ.get("OPENCLAW_STATE_DIR")
+        names = [".openclaw", ".clawdbot", ".moltbot"]
+        try:
+            names += [n for n in os.listdir(home) if n.startswith(".openclaw-")]
+        except OSError:
+            pass
+        candidates = [os.path.join(home, n) for n in names] + ([os.path.expanduser(env)] if env else [])
+        return any(os.path.isdir(os.path.join(c, "agents")) for c in candidates)
+
     def _candidates(self) -> list[Path]:
+        from pathlib import Path
         home = Path.home()
         env = os.environ.get("OPENCLAW_STATE_DIR")
         out = [Path(env).expanduser()] if env else []
@@ -115,6 +133,8 @@ class OpenClawAdapter(JsonlAdapter):
         return out
 
     def roots(self) -> list[Path]:
+        if not self._present():
+            return []
         out, seen = [], set()
         for root in self._candidates():
             if (root / "agents").is_dir() and root.resolve() not in seen:
@@ -129,7 +149,7 @@ class OpenClawAdapter(JsonlAdapter):
                     continue
                 meta = {"agent_id": agent_dir.name, "root": str(root)}
                 for f in self._listing(agent_dir / "sessions"):
-                    m = SESSION_FILE.match(f.name)
+                    m = re.match(SESSION_FILE, f.name)
                     if m and f.is_file():
                         yield Source(self.name, f, "jsonl", {**meta, "session_id": m.group("sid")})
                 db = agent_dir / "agent" / DB_NAME

@@ -18,18 +18,27 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
+import os
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from . import sqlite_ro
 from .base import Adapter, ReadResult, Source
 from .fields import agent_data_dir, epoch_ms, json_object, tokens
 
+TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenCode
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 
 def data_dir() -> Path:
-    return Path(agent_data_dir("OPENCODE_DATA_DIR", "opencode"))
+    from pathlib import Path
+    return Path(data_dir_str())
+
+
+def data_dir_str() -> str:
+    return agent_data_dir("OPENCODE_DATA_DIR", "opencode")
 
 
 class OpenCodeAdapter(Adapter):
@@ -39,8 +48,8 @@ class OpenCodeAdapter(Adapter):
                  "cache writes' TTL (taken as 5-minute); subagent flag only from the database")
 
     def roots(self) -> list[Path]:
-        root = data_dir()
-        return [root] if root.is_dir() else []
+        # One stat, no pathlib, on a machine without OpenCode.
+        return [data_dir()] if os.path.isdir(data_dir_str()) else []
 
     def sources(self) -> Iterator[Source]:
         for root in self.roots():
@@ -168,6 +177,7 @@ class OpenCodeAdapter(Adapter):
     def _read_storage(self, source: Source, cursor: Cursor | None) -> ReadResult:
         """storage/message/<session>/msg_*.json, each message rewritten as it updates; its parts
         in storage/part/<message>/prt_*.json. Only files whose size or mtime changed are read."""
+        from pathlib import Path
         seen = dict(cursor.state.get("files", {})) if cursor else {}
         parts_root = Path(source.meta.get("storage") or source.path.parent.parent) / "part"
         rows, bad, changed = [], 0, False

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
-from typing import Iterator
 
+from ..cursor import Cursor
 from ..rows import UsageRow
-from ..store import Cursor
 from .base import Adapter, ReadResult, Source
 from .fields import count, json_object
+
+TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenHuman
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 COUNTERS = ("input_tokens", "output_tokens", "cached_input_tokens")
 
@@ -59,6 +62,10 @@ class OpenHumanAdapter(Adapter):
 
     def workspaces(self) -> list[Path]:
         env = os.environ.get("OPENHUMAN_WORKSPACE")
+        # Every candidate lies in this one folder: when it is missing, one stat and no pathlib.
+        if not os.path.isdir(os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".openhuman")):
+            return []
+        from pathlib import Path
         if env:
             candidates = [Path(env).expanduser()]
         else:
