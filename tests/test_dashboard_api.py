@@ -460,6 +460,9 @@ def test_assets_are_named_by_their_hash_and_only_those_urls_are_cached_for_good(
     assert r.getheader("Cache-Control") == "no-store"
     refs = dict(re.findall(rb'(?:src|href)="(/[\w./-]+\.(?:js|css))\?v=([0-9a-f]+)"', html))
     assert set(refs) == {b"/app.js", b"/style.css", b"/vendor/chart.umd.min.js"}
+    # The scripts are asked for as the response commits, by the very URLs the tags name.
+    assert r.getheader("Link") == ", ".join(f"<{p.decode()}?v={refs[p].decode()}>; rel=preload; as=script"
+                                            for p in (b"/app.js", b"/vendor/chart.umd.min.js"))
     for path, version in refs.items():
         status, body, r = client.request("GET", f"{path.decode()}?v={version.decode()}")
         assert status == 200 and hashlib.sha256(body).hexdigest().startswith(version.decode())

@@ -65,9 +65,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     # -- plumbing ---------------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, ctype: str, cache: str = "no-store") -> None:
+    def _send(self, status: int, body: bytes, ctype: str, cache: str = "no-store", headers=()) -> None:
         try:
             self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", cache)
@@ -217,7 +219,11 @@ class Handler(BaseHTTPRequestHandler):
         if rel == "index.html":
             if self.command == "GET":
                 self._start_early()
-            self._send(200, page_html(target), ctype)
+            html, scripts = page_html(target)
+            # The scripts asked for as the page's response is committed, before its parser starts
+            # (~20-40 ms sooner on a cold load: Chart.js is the first render's critical path).
+            preload = [("Link", ", ".join(f"<{u}>; rel=preload; as=script" for u in scripts))] if scripts else []
+            self._send(200, html, ctype, headers=preload)
             return
         body, version = asset(target)
         # Only the URL index.html gives (this content's hash) is cached; any other asks again.
@@ -238,12 +244,19 @@ def asset(target: Path) -> tuple[bytes, str]:
     return known[1], known[2]
 
 
-def page_html(target: Path) -> bytes:
-    """index.html with each asset it names as /path?v=<hash of its content>."""
+def page_html(target: Path) -> tuple[bytes, list[str]]:
+    """(index.html with each asset it names as /path?v=<hash of its content>, the scripts' URLs)."""
+    scripts = []
+
     def versioned(m: re.Match) -> str:
         f = (STATIC / m.group(2).lstrip("/")).resolve()
-        return f'{m.group(1)}{m.group(2)}?v={asset(f)[1]}"' if STATIC in f.parents and f.is_file() else m.group(0)
-    return ASSET_REF.sub(versioned, asset(target)[0].decode("utf-8")).encode("utf-8")
+        if STATIC not in f.parents or not f.is_file():
+            return m.group(0)
+        url = f"{m.group(2)}?v={asset(f)[1]}"
+        if m.group(2).endswith(".js"):
+            scripts.append(url)
+        return f'{m.group(1)}{url}"'
+    return ASSET_REF.sub(versioned, asset(target)[0].decode("utf-8")).encode("utf-8"), scripts
 
 
 def preferred_port(store_path: Path | None = None) -> int:
