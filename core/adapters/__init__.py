@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from . import places
 from .base import Adapter
 
 AGENT_NAMES = ("claude", "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini",
@@ -26,9 +27,42 @@ def get_adapter(name: str) -> Adapter | None:
 
 
 def available(names: list[str] | tuple[str, ...] | None = None) -> list[Adapter]:
+    """The adapters of `names` (default: every agent), in that order. An agent with no data
+    folder on this machine (places.absent) is stood in for without importing its module."""
     out = []
     for name in names or AGENT_NAMES:
-        adapter = get_adapter(name)
+        adapter = _Absent(name) if places.absent(name) else get_adapter(name)
         if adapter is not None:
             out.append(adapter)
     return out
+
+
+class _Absent:
+    """An agent whose folders do not exist here: no roots, no sources, nothing to warn about.
+    Anything else (title, read...) is its adapter's, imported on first use."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def roots(self) -> list:
+        return []
+
+    def root_keys(self) -> tuple:
+        return ()
+
+    def sources(self):
+        return iter(())
+
+    def listing(self) -> None:
+        return None
+
+    def take_warnings(self) -> list[str]:
+        return []
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):          # copy/pickle probing an instance not yet set up
+            raise AttributeError(attr)
+        return getattr(get_adapter(self.name), attr)
+
+    def __repr__(self) -> str:
+        return f"<{self.name} adapter: no data here>"

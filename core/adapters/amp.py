@@ -11,12 +11,11 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
-import os
-
 from ..cursor import Cursor
 from ..rows import UsageRow
+from . import places
 from .base import Adapter, ReadResult, Source, read_whole_json
-from .fields import agent_data_dir, epoch_ms, tokens
+from .fields import epoch_ms, tokens
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Amp
 if TYPE_CHECKING:
@@ -26,11 +25,7 @@ if TYPE_CHECKING:
 
 def data_dir() -> Path:
     from pathlib import Path
-    return Path(data_dir_str())
-
-
-def data_dir_str() -> str:
-    return agent_data_dir("AMP_DATA_DIR", "amp")
+    return Path(places.amp_dir())
 
 
 def _cwd(thread: dict) -> str | None:
@@ -51,8 +46,7 @@ class AmpAdapter(Adapter):
     untracked = "cost in USD (Amp records credits, not dollars; priced from tokens); cache-write TTL"
 
     def roots(self) -> list[Path]:
-        # One stat, no pathlib, on a machine without Amp.
-        return [data_dir() / "threads"] if os.path.isdir(os.path.join(data_dir_str(), "threads")) else []
+        return [] if places.absent(self.name) else [data_dir() / "threads"]
 
     def sources(self) -> Iterator[Source]:
         for threads in self.roots():

@@ -23,10 +23,10 @@ them apart (rows.py). No cost is recorded by Codex.
 
 from __future__ import annotations
 
-import os
 import re
 
 from ..rows import UsageRow
+from . import places
 from .base import JsonlAdapter, Source
 from .fields import epoch_ms, json_object, tokens
 
@@ -47,13 +47,7 @@ REPLAY_GAP_MS = 500
 
 def codex_home() -> Path:
     from pathlib import Path
-    return Path(codex_home_str())
-
-
-def codex_home_str() -> str:
-    """`$CODEX_HOME`, else `~/.codex`; a string, so a machine without Codex costs one stat."""
-    env = os.environ.get("CODEX_HOME", "").strip()
-    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".codex")
+    return Path(places.codex_home())
 
 
 def _usage(record) -> tuple[int, int, int, int] | None:
@@ -91,7 +85,7 @@ class CodexAdapter(JsonlAdapter):
                  "pruned before the first ingest")
 
     def roots(self) -> list[Path]:
-        return [codex_home()] if os.path.isdir(codex_home_str()) else []
+        return [] if places.absent(self.name) else [codex_home()]
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -15,11 +15,9 @@ units (premium requests), not USD: no recorded cost. A call made for a subagent 
 
 from __future__ import annotations
 
-import os
-
 from ..cursor import Cursor
 from ..rows import UsageRow
-from . import sqlite_ro
+from . import places, sqlite_ro
 from .base import Adapter, ReadResult, Source
 from .fields import epoch_ms, tokens
 
@@ -31,14 +29,7 @@ if TYPE_CHECKING:
 
 def copilot_home() -> Path:
     from pathlib import Path
-    return Path(copilot_home_str())
-
-
-def copilot_home_str() -> str:
-    """`$COPILOT_HOME`, else `~/.copilot`; a string, so a machine without Copilot CLI costs one
-    stat."""
-    env = os.environ.get("COPILOT_HOME", "").strip()
-    return os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".copilot")
+    return Path(places.copilot_home())
 
 
 class CopilotAdapter(Adapter):
@@ -48,7 +39,7 @@ class CopilotAdapter(Adapter):
                  "Copilot in the editor (VS Code, JetBrains) and on github.com")
 
     def roots(self) -> list[Path]:
-        return [copilot_home()] if os.path.isfile(os.path.join(copilot_home_str(), "session-store.db")) else []
+        return [] if places.absent(self.name) else [copilot_home()]
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -24,13 +24,12 @@ import datetime as dt
 import json
 import os
 import re
-import sys
 import time
 
 from ..cursor import Cursor
 from ..record import Record
 from ..rows import UsageRow
-from . import sqlite_ro
+from . import places, sqlite_ro
 from .base import Adapter, ReadResult, Source
 from .fields import count
 
@@ -48,23 +47,9 @@ NO_COST = {"", "-", "n/a", "na", "none"}
 INCLUDED_COST = {"included", "free", "included in pro", "included in business"}
 
 
-def _user_dir_strs() -> list[str]:
-    """Where Cursor's user data may be, as strings: a machine without Cursor costs a few stats."""
-    home = os.path.expanduser("~")
-    out = []
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    if xdg and os.path.isabs(xdg):
-        out.append(os.path.join(xdg, "Cursor"))
-    out.append(os.path.join(home, ".config", "Cursor"))
-    out.append(os.path.join(home, "Library", "Application Support", "Cursor"))
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        out.append(os.path.join(os.environ["APPDATA"], "Cursor"))
-    return out
-
-
 def _user_dirs() -> list[Path]:
     from pathlib import Path
-    return [Path(d) for d in _user_dir_strs()]
+    return [Path(d) for d in places.cursor_user_dirs()]
 
 
 def _ts_ms(value) -> int | None:
@@ -113,8 +98,7 @@ class CursorAdapter(Adapter):
                  "no project")
 
     def roots(self) -> list[Path]:
-        if not any(os.path.isfile(os.path.join(d, "User", "globalStorage", "state.vscdb"))
-                   for d in _user_dir_strs()):
+        if places.absent(self.name):
             return []
         out, seen = [], set()
         for d in _user_dirs():

@@ -24,6 +24,7 @@ import os
 
 from ..cursor import Cursor
 from ..rows import UsageRow
+from . import places
 from .base import JsonlAdapter, ReadResult, Source, read_whole_json
 from .fields import epoch_ms, json_object, tokens
 
@@ -51,14 +52,7 @@ class GeminiRow(UsageRow):
 
 def gemini_dir() -> Path:
     from pathlib import Path
-    return Path(gemini_dir_str())
-
-
-def gemini_dir_str() -> str:
-    """`$GEMINI_CLI_HOME/.gemini`, else `~/.gemini`; a string, so a machine without Gemini CLI
-    costs one stat."""
-    base = os.environ.get("GEMINI_CLI_HOME", "").strip()
-    return os.path.join(os.path.expanduser(base or "~"), ".gemini")
+    return Path(places.gemini_dir())
 
 
 def _order(mtime_ns: int, offset: int) -> int:
@@ -77,7 +71,7 @@ class GeminiAdapter(JsonlAdapter):
                  "hash); usage outside the CLI (AI Studio, API keys used elsewhere)")
 
     def roots(self) -> list[Path]:
-        return [gemini_dir() / "tmp"] if os.path.isdir(os.path.join(gemini_dir_str(), "tmp")) else []
+        return [] if places.absent(self.name) else [gemini_dir() / "tmp"]
 
     def sources(self) -> Iterator[Source]:
         for tmp in self.roots():

@@ -20,7 +20,7 @@ import os
 
 from ..cursor import Cursor
 from ..rows import UsageRow
-from . import sqlite_ro
+from . import places, sqlite_ro
 from .base import Adapter, ReadResult, Source
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Hermes
@@ -77,15 +77,13 @@ class HermesAdapter(Adapter):
 
     def _homes(self) -> list[tuple[str, Path]]:
         """(profile, home) for the default home, HERMES_HOME (which a profile run points at its
-        profile folder) and every `profiles/<name>`, each once; none when neither base folder
-        exists (then, checked with two stats, without pathlib)."""
-        env = os.environ.get("HERMES_HOME")
-        bases = [os.path.expanduser(env)] if env else []
-        bases.append(os.path.join(os.path.expanduser("~"), ".hermes"))
-        if not any(map(os.path.isdir, bases)):
-            return []            # every home and profile lies in one of these
+        profile folder) and every `profiles/<name>`, each once; none (known from two stats,
+        without pathlib) when neither base folder exists."""
+        if places.absent(self.name):
+            return []
         from pathlib import Path
         default = Path.home() / ".hermes"
+        env = os.environ.get("HERMES_HOME")
         candidates = [Path(env).expanduser()] if env else []
         candidates.append(default)
         for base in list(candidates):

@@ -22,7 +22,7 @@ import re
 
 from ..cursor import Cursor
 from ..rows import UsageRow
-from . import jsonl, sqlite_ro
+from . import jsonl, places, sqlite_ro
 from .base import JsonlAdapter, ReadResult, Source
 from .fields import count, json_object
 
@@ -106,37 +106,12 @@ class OpenClawAdapter(JsonlAdapter):
     untracked = ("no reasoning split; cache writes are not split into 5-minute and 1-hour "
                  "(all counted as 5-minute)")
 
-    def _present(self) -> bool:
-        """Whether any candidate root has an `agents` folder, asked with a few stats and one
-        listing of the home folder, without pathlib (a machine without OpenClaw stops here)."""
-        home = os.path.expanduser("~")
-        env = os.environ.get("OPENCLAW_STATE_DIR")
-        names = [".openclaw", ".clawdbot", ".moltbot"]
-        try:
-            names += [n for n in os.listdir(home) if n.startswith(".openclaw-")]
-        except OSError:
-            pass
-        candidates = [os.path.join(home, n) for n in names] + ([os.path.expanduser(env)] if env else [])
-        return any(os.path.isdir(os.path.join(c, "agents")) for c in candidates)
-
-    def _candidates(self) -> list[Path]:
-        from pathlib import Path
-        home = Path.home()
-        env = os.environ.get("OPENCLAW_STATE_DIR")
-        out = [Path(env).expanduser()] if env else []
-        out.append(home / ".openclaw")
-        try:
-            out.extend(sorted(p for p in home.iterdir() if p.name.startswith(".openclaw-") and p.is_dir()))
-        except OSError:
-            pass
-        out += [home / ".clawdbot", home / ".moltbot"]
-        return out
-
     def roots(self) -> list[Path]:
-        if not self._present():
+        if places.absent(self.name):
             return []
+        from pathlib import Path
         out, seen = [], set()
-        for root in self._candidates():
+        for root in map(Path, places.openclaw_candidates()):
             if (root / "agents").is_dir() and root.resolve() not in seen:
                 seen.add(root.resolve())
                 out.append(root)

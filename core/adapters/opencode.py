@@ -18,13 +18,11 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
-import os
-
 from ..cursor import Cursor
 from ..rows import UsageRow
-from . import sqlite_ro
+from . import places, sqlite_ro
 from .base import Adapter, ReadResult, Source
-from .fields import agent_data_dir, epoch_ms, json_object, tokens
+from .fields import epoch_ms, json_object, tokens
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenCode
 if TYPE_CHECKING:
@@ -34,11 +32,7 @@ if TYPE_CHECKING:
 
 def data_dir() -> Path:
     from pathlib import Path
-    return Path(data_dir_str())
-
-
-def data_dir_str() -> str:
-    return agent_data_dir("OPENCODE_DATA_DIR", "opencode")
+    return Path(places.opencode_dir())
 
 
 class OpenCodeAdapter(Adapter):
@@ -48,8 +42,7 @@ class OpenCodeAdapter(Adapter):
                  "cache writes' TTL (taken as 5-minute); subagent flag only from the database")
 
     def roots(self) -> list[Path]:
-        # One stat, no pathlib, on a machine without OpenCode.
-        return [data_dir()] if os.path.isdir(data_dir_str()) else []
+        return [] if places.absent(self.name) else [data_dir()]
 
     def sources(self) -> Iterator[Source]:
         for root in self.roots():

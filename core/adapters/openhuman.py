@@ -22,6 +22,7 @@ import os
 
 from ..cursor import Cursor
 from ..rows import UsageRow
+from . import places
 from .base import Adapter, ReadResult, Source
 from .fields import count, json_object
 
@@ -61,11 +62,10 @@ class OpenHumanAdapter(Adapter):
                  "cache-write or reasoning split")
 
     def workspaces(self) -> list[Path]:
-        env = os.environ.get("OPENHUMAN_WORKSPACE")
-        # Every candidate lies in this one folder: when it is missing, one stat and no pathlib.
-        if not os.path.isdir(os.path.expanduser(env) if env else os.path.join(os.path.expanduser("~"), ".openhuman")):
-            return []
+        if places.absent(self.name):
+            return []            # one stat, no pathlib
         from pathlib import Path
+        env = os.environ.get("OPENHUMAN_WORKSPACE")
         if env:
             candidates = [Path(env).expanduser()]
         else:

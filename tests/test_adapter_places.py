@@ -1,0 +1,81 @@
+"""places.absent: the few stats that tell a bare report an agent is not on this machine, without
+importing its reader. It must never call absent an agent whose reader would find data: each
+layout below is the least an agent's roots() accepts (conftest gives every test an empty HOME
+and XDG folders)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from token_roi import adapters
+from token_roi.adapters import places
+
+OTHERS = [n for n in adapters.AGENT_NAMES if n != "claude"]
+
+
+def _dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _file(path: Path) -> Path:
+    _dir(path.parent)
+    path.write_bytes(b"")
+    return path
+
+
+# agent -> ways its data can be there: (what to create under HOME, env vars to set).
+LAYOUTS = {
+    "codex": [lambda h: _dir(h / ".codex"),
+              lambda h: os.environ.__setitem__("CODEX_HOME", str(_dir(h / "elsewhere" / "codex")))],
+    "hermes": [lambda h: _file(h / ".hermes" / "state.db"),
+               lambda h: os.environ.__setitem__("HERMES_HOME", str(_file(h / "hh" / "state.db").parent))],
+    "openclaw": [lambda h: _dir(h / ".openclaw" / "agents"),
+                 lambda h: _dir(h / ".openclaw-work" / "agents"),
+                 lambda h: _dir(h / ".moltbot" / "agents"),
+                 lambda h: os.environ.__setitem__("OPENCLAW_STATE_DIR", str(_dir(h / "oc" / "agents").parent))],
+    "openhuman": [lambda h: _dir(h / ".openhuman" / "session_raw"),
+                  lambda h: _dir(h / ".openhuman" / "users" / "u1" / "workspace" / "session_raw"),
+                  lambda h: os.environ.__setitem__("OPENHUMAN_WORKSPACE",
+                                                   str(_dir(h / "ws" / "session_raw").parent))],
+    "cursor": [lambda h: _file(h / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"),
+               lambda h: _file(h / "Library" / "Application Support" / "Cursor" / "User" / "globalStorage"
+                               / "state.vscdb")],
+    "gemini": [lambda h: _dir(h / ".gemini" / "tmp"),
+               lambda h: os.environ.__setitem__("GEMINI_CLI_HOME", str(_dir(h / "g" / ".gemini" / "tmp").parents[1]))],
+    "opencode": [lambda h: _dir(h / ".local" / "share" / "opencode"),
+                 lambda h: os.environ.__setitem__("OPENCODE_DATA_DIR", str(_dir(h / "oc-data")))],
+    "copilot": [lambda h: _file(h / ".copilot" / "session-store.db"),
+                lambda h: os.environ.__setitem__("COPILOT_HOME", str(_file(h / "cp" / "session-store.db").parent))],
+    "amp": [lambda h: _dir(h / ".local" / "share" / "amp" / "threads"),
+            lambda h: os.environ.__setitem__("AMP_DATA_DIR", str(_dir(h / "amp-data" / "threads").parent))],
+}
+
+
+def test_every_other_agent_has_a_probe_and_layouts():
+    assert sorted(LAYOUTS) == sorted(OTHERS) and not places.absent("claude")
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_an_agent_without_folders_is_absent_and_stood_in_for(name):
+    assert places.absent(name)
+    real = adapters.get_adapter(name)
+    assert real.roots() == []
+    (stand_in,) = adapters.available([name])
+    assert stand_in is not real and stand_in.name == name
+    assert stand_in.roots() == [] and list(stand_in.sources()) == [] and stand_in.take_warnings() == []
+    assert stand_in.title == real.title and stand_in.untracked == real.untracked   # for `agents`, no-data
+
+
+@pytest.mark.parametrize("name,layout", [(n, i) for n in OTHERS for i in range(len(LAYOUTS[n]))])
+def test_an_agent_with_data_is_never_called_absent(name, layout, monkeypatch):
+    for var in ("CODEX_HOME", "HERMES_HOME", "OPENCLAW_STATE_DIR", "OPENHUMAN_WORKSPACE", "GEMINI_CLI_HOME",
+                "OPENCODE_DATA_DIR", "COPILOT_HOME", "AMP_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)      # restored after the test, whatever the layout sets
+    LAYOUTS[name][layout](Path.home())
+    assert adapters.get_adapter(name).roots(), "the layout must be one the reader accepts"
+    assert not places.absent(name)
+    assert adapters.available([name]) == [adapters.get_adapter(name)]
