@@ -1,14 +1,14 @@
 """One module per agent, each exposing `ADAPTER` (an adapters.base.Adapter).
 
 Adding an agent = adding `adapters/<name>.py` (or a package) and its fixtures; it is found by
-the name listed here, in the order reports show agents.
+the name listed here, in the order reports show agents. Its data folders' rule goes in
+places.py with a probe, so a report on a machine without the agent does not import its reader.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from . import places
 from .base import Adapter
 
 AGENT_NAMES = ("claude", "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini",
@@ -29,6 +29,7 @@ def get_adapter(name: str) -> Adapter | None:
 def available(names: list[str] | tuple[str, ...] | None = None) -> list[Adapter]:
     """The adapters of `names` (default: every agent), in that order. An agent with no data
     folder on this machine (places.absent) is stood in for without importing its module."""
+    from . import places        # not at import: the hooks load this package for Claude's reader
     out = []
     for name in names or AGENT_NAMES:
         adapter = _Absent(name) if places.absent(name) else get_adapter(name)
