@@ -179,3 +179,13 @@ def test_signals_as_dict_is_asdict_plus_two_figures():
     d = odd.as_dict()
     d["tool_calls"]["x"][1]["y"] = 3
     assert odd.tool_calls["x"][1]["y"] == 2
+
+
+def test_as_json_parts_are_the_whole_objects(ledger):
+    report = roi.build(ledger, Filters(), ZONES[1], {}, git=False)
+    whole = report.as_json()
+    assert list(whole) == list(roi.Report.PARTS)
+    for only in [("projects", "overlap", "agents", "sessions_to_review", "benchmark"), ("variance",), ()]:
+        assert report.as_json(only) == {k: whole[k] for k in whole if k in only}
+    with pytest.raises(ValueError, match="no part human"):
+        report.as_json(("human",))

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..reports import query
 from . import categorize as cat
@@ -53,10 +54,14 @@ class SessionValue:
 
     @property
     def roi(self) -> Range | None:
+        return self.roi_of(self.value)
+
+    def roi_of(self, value: Range) -> Range | None:
+        """The ROI of `value` (this session's, computed once by a caller that needs both)."""
         # Every call unpriced: the cost is unknown, not $0, so there is no ratio to give.
         if self.calls and self.unpriced_calls == self.calls:
             return None
-        return roi_range(self.value, self.cost)
+        return roi_range(value, self.cost)
 
     @property
     def window(self) -> tuple[int, int]:
@@ -78,6 +83,7 @@ def range_json(r: Range | None, nd: int = 4) -> dict | None:
     return None if r is None else {"low": round(r.low, nd), "mid": round(r.mid, nd), "high": round(r.high, nd)}
 
 
+@lru_cache(maxsize=4096)
 def project_name(path: str | None) -> str:
     if not path:
         return NO_PROJECT
@@ -172,11 +178,12 @@ class Report:
     def sessions_to_review(self) -> list[dict]:
         rows = []
         for s in self.sessions:
-            roi = s.roi
+            value = s.value
+            roi = s.roi_of(value)
             if s.estimate.quality in ("failed", "harmful") or (roi is not None and roi.mid < 1):
                 rows.append({**self._ids(s), "quality": s.estimate.quality, "what_happened": what_happened(s),
                              "reasons": s.verdict.reasons, "cost": _r(s.cost),
-                             "unpriced_calls": s.unpriced_calls, "value": range_json(s.value),
+                             "unpriced_calls": s.unpriced_calls, "value": range_json(value),
                              "roi": range_json(roi)})
         return sorted(rows, key=lambda r: (-r["cost"], r["date"], r["session"]))
 
@@ -184,11 +191,12 @@ class Report:
         rows = []
         for s in self.sessions:
             e = s.estimate
+            value = s.value
             rows.append({**self._ids(s), "via": e.source, "role": e.role, "hours": range_json(e.hours),
                          "rate": range_json(e.rate), "quality": e.quality, "quality_factor": e.factor,
                          "basis": e.basis, "cost": _r(s.cost), "unpriced_calls": s.unpriced_calls,
-                         "value": range_json(s.value),
-                         "roi": range_json(s.roi)})
+                         "value": range_json(value),
+                         "roi": range_json(s.roi_of(value))})
         return sorted(rows, key=lambda r: (r["date"], r["agent"], r["session"]))
 
     def _ids(self, s: SessionValue) -> dict:
@@ -267,26 +275,38 @@ class Report:
         return {"cost": cost, "tokens": _round_var(tokens), "nva_pct": _round_var(nva), "roi": _round_var(roi)}
 
     # -- the one JSON object ----------------------------------------------------------------------
-    def as_json(self) -> dict:
-        return {"benchmark": {"region": self.region, "seniority": self.seniority},
-                "projects": [_json_stream(r) for r in self.projects()],
-                "overlap": self.overlap(),
-                "agents": [_json_stream(r) for r in self.agents()],
-                "weeks": [_json_stream(r) for r in self.weeks()],
-                "sessions_to_review": self.sessions_to_review(),
-                "human_equivalent": self.human_equivalent(),
-                "variance": self.variance(),
-                "sessions": [session_json(s) for s in self.sessions]}
+    PARTS = ("benchmark", "projects", "overlap", "agents", "weeks", "sessions_to_review", "human_equivalent",
+             "variance", "sessions")
+
+    def as_json(self, only: tuple[str, ...] | None = None) -> dict:
+        """The whole object, or only the PARTS named (a page that shows a few views need not
+        build the others: sessions and human_equivalent are a row per session)."""
+        parts = {"benchmark": lambda: {"region": self.region, "seniority": self.seniority},
+                 "projects": lambda: [_json_stream(r) for r in self.projects()],
+                 "overlap": self.overlap,
+                 "agents": lambda: [_json_stream(r) for r in self.agents()],
+                 "weeks": lambda: [_json_stream(r) for r in self.weeks()],
+                 "sessions_to_review": self.sessions_to_review,
+                 "human_equivalent": self.human_equivalent,
+                 "variance": self.variance,
+                 "sessions": lambda: [session_json(s) for s in self.sessions]}
+        unknown = set(only or ()) - set(parts)
+        if unknown:
+            raise ValueError(f"as_json: no part {', '.join(sorted(unknown))} (parts: {', '.join(self.PARTS)})")
+        return {k: make() for k, make in parts.items() if only is None or k in only}
 
 
 def _stream_row(head: dict, ss: list[SessionValue]) -> dict:
     cost = sum(s.cost for s in ss)
     value = _sum(s.value for s in ss)
     agents = sorted({s.agent for s in ss})
+    categories = dict.fromkeys(cat.CATEGORIES, 0)
+    for s in ss:
+        if s.verdict.category in categories:
+            categories[s.verdict.category] += 1
     return {**head, "sessions": len(ss), "agents": agents, "cost": cost,
             "unpriced_calls": sum(s.unpriced_calls for s in ss), "value": value,
-            "roi": roi_range(value, cost), "nva_pct": _nva_pct(ss),
-            "categories": {c: sum(1 for s in ss if s.verdict.category == c) for c in cat.CATEGORIES}}
+            "roi": roi_range(value, cost), "nva_pct": _nva_pct(ss), "categories": categories}
 
 
 def _json_stream(r: dict) -> dict:
@@ -361,10 +381,11 @@ def what_happened(s: SessionValue) -> str:
 
 
 def session_json(s: SessionValue) -> dict:
+    value = s.value
     return {"agent": s.agent, "session": s.session_id, "project": s.project, "date": s.day, "week": s.week,
             "category": s.verdict.category, "category_by": s.verdict.by, "reasons": s.verdict.reasons,
             "cost": _r(s.cost), "tokens": s.tokens, "unpriced_calls": s.unpriced_calls,
-            "via": s.estimate.source, "value": range_json(s.value), "roi": range_json(s.roi),
+            "via": s.estimate.source, "value": range_json(value), "roi": range_json(s.roi_of(value)),
             "signals": s.signals.as_dict(), "git": s.git.as_dict() if s.git else None,
             "reverted_later": s.reverted}
 

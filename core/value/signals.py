@@ -79,8 +79,14 @@ _SCALARS = (int, str, float, bool, type(None))
 
 def _copy(d):
     """A copy of a {tool: count} mapping as asdict makes it (deep, should a value not be a number)."""
-    if type(d) is dict and all(type(v) in _SCALARS for v in d.values()):
-        return dict(d)
+    if type(d) is dict:
+        if not d:
+            return {}
+        for v in d.values():
+            if type(v) not in _SCALARS:
+                break
+        else:
+            return dict(d)
     from copy import deepcopy
     return deepcopy(d)
 
