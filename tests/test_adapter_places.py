@@ -5,7 +5,6 @@ and XDG folders)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -27,31 +26,32 @@ def _file(path: Path) -> Path:
     return path
 
 
-# agent -> ways its data can be there: (what to create under HOME, env vars to set).
+# agent -> ways its data can be there: each creates folders under HOME, and sets a variable with
+# env(name, value) where the agent takes one.
 LAYOUTS = {
-    "codex": [lambda h: _dir(h / ".codex"),
-              lambda h: os.environ.__setitem__("CODEX_HOME", str(_dir(h / "elsewhere" / "codex")))],
-    "hermes": [lambda h: _file(h / ".hermes" / "state.db"),
-               lambda h: os.environ.__setitem__("HERMES_HOME", str(_file(h / "hh" / "state.db").parent))],
-    "openclaw": [lambda h: _dir(h / ".openclaw" / "agents"),
-                 lambda h: _dir(h / ".openclaw-work" / "agents"),
-                 lambda h: _dir(h / ".moltbot" / "agents"),
-                 lambda h: os.environ.__setitem__("OPENCLAW_STATE_DIR", str(_dir(h / "oc" / "agents").parent))],
-    "openhuman": [lambda h: _dir(h / ".openhuman" / "session_raw"),
-                  lambda h: _dir(h / ".openhuman" / "users" / "u1" / "workspace" / "session_raw"),
-                  lambda h: os.environ.__setitem__("OPENHUMAN_WORKSPACE",
+    "codex": [lambda h, env: _dir(h / ".codex"),
+              lambda h, env: env("CODEX_HOME", str(_dir(h / "elsewhere" / "codex")))],
+    "hermes": [lambda h, env: _file(h / ".hermes" / "state.db"),
+               lambda h, env: env("HERMES_HOME", str(_file(h / "hh" / "state.db").parent))],
+    "openclaw": [lambda h, env: _dir(h / ".openclaw" / "agents"),
+                 lambda h, env: _dir(h / ".openclaw-work" / "agents"),
+                 lambda h, env: _dir(h / ".moltbot" / "agents"),
+                 lambda h, env: env("OPENCLAW_STATE_DIR", str(_dir(h / "oc" / "agents").parent))],
+    "openhuman": [lambda h, env: _dir(h / ".openhuman" / "session_raw"),
+                  lambda h, env: _dir(h / ".openhuman" / "users" / "u1" / "workspace" / "session_raw"),
+                  lambda h, env: env("OPENHUMAN_WORKSPACE",
                                                    str(_dir(h / "ws" / "session_raw").parent))],
-    "cursor": [lambda h: _file(h / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"),
-               lambda h: _file(h / "Library" / "Application Support" / "Cursor" / "User" / "globalStorage"
+    "cursor": [lambda h, env: _file(h / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"),
+               lambda h, env: _file(h / "Library" / "Application Support" / "Cursor" / "User" / "globalStorage"
                                / "state.vscdb")],
-    "gemini": [lambda h: _dir(h / ".gemini" / "tmp"),
-               lambda h: os.environ.__setitem__("GEMINI_CLI_HOME", str(_dir(h / "g" / ".gemini" / "tmp").parents[1]))],
-    "opencode": [lambda h: _dir(h / ".local" / "share" / "opencode"),
-                 lambda h: os.environ.__setitem__("OPENCODE_DATA_DIR", str(_dir(h / "oc-data")))],
-    "copilot": [lambda h: _file(h / ".copilot" / "session-store.db"),
-                lambda h: os.environ.__setitem__("COPILOT_HOME", str(_file(h / "cp" / "session-store.db").parent))],
-    "amp": [lambda h: _dir(h / ".local" / "share" / "amp" / "threads"),
-            lambda h: os.environ.__setitem__("AMP_DATA_DIR", str(_dir(h / "amp-data" / "threads").parent))],
+    "gemini": [lambda h, env: _dir(h / ".gemini" / "tmp"),
+               lambda h, env: env("GEMINI_CLI_HOME", str(_dir(h / "g" / ".gemini" / "tmp").parents[1]))],
+    "opencode": [lambda h, env: _dir(h / ".local" / "share" / "opencode"),
+                 lambda h, env: env("OPENCODE_DATA_DIR", str(_dir(h / "oc-data")))],
+    "copilot": [lambda h, env: _file(h / ".copilot" / "session-store.db"),
+                lambda h, env: env("COPILOT_HOME", str(_file(h / "cp" / "session-store.db").parent))],
+    "amp": [lambda h, env: _dir(h / ".local" / "share" / "amp" / "threads"),
+            lambda h, env: env("AMP_DATA_DIR", str(_dir(h / "amp-data" / "threads").parent))],
 }
 
 
@@ -72,10 +72,7 @@ def test_an_agent_without_folders_is_absent_and_stood_in_for(name):
 
 @pytest.mark.parametrize("name,layout", [(n, i) for n in OTHERS for i in range(len(LAYOUTS[n]))])
 def test_an_agent_with_data_is_never_called_absent(name, layout, monkeypatch):
-    for var in ("CODEX_HOME", "HERMES_HOME", "OPENCLAW_STATE_DIR", "OPENHUMAN_WORKSPACE", "GEMINI_CLI_HOME",
-                "OPENCODE_DATA_DIR", "COPILOT_HOME", "AMP_DATA_DIR"):
-        monkeypatch.delenv(var, raising=False)      # restored after the test, whatever the layout sets
-    LAYOUTS[name][layout](Path.home())
+    LAYOUTS[name][layout](Path.home(), monkeypatch.setenv)
     assert adapters.get_adapter(name).roots(), "the layout must be one the reader accepts"
     assert not places.absent(name)
     assert adapters.available([name]) == [adapters.get_adapter(name)]
