@@ -70,11 +70,11 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
             if n is not None:
                 stats.sources += n
                 continue
-        if known is None:
-            known = store.cursor_stats()
         listed = []
         try:
             for source in adapter.sources():
+                if known is None:
+                    known = store.cursor_stats()
                 key = (name, source.key)
                 listed.append((key[1], source.path))
                 stats.sources += 1
