@@ -302,6 +302,56 @@ def test_sessions_default_order_from_the_time_index_is_the_librarys(full):
         store.close()
 
 
+def test_sessions_in_every_other_order_and_searched_are_the_librarys(full):
+    """Sorted by anything but newest first, or searched, the page reads one row per session
+    (session_keys) instead of usage_by_session's grouping by model and project: count, totals
+    and every page must still be usage_by_session's rows, filtered by the search as before and
+    sorted with its order kept for ties. Sessions whose calls ran in several projects (one tied,
+    one with calls without a project) get the project usage_by_session picks."""
+    from token_roi.rows import UsageRow
+    client, _ = full
+    store = Store()
+    try:
+        last = store.db.execute("SELECT MAX(ts) FROM calls").fetchone()[0]
+        mixed = [("multi-a", ["/home/dev/zeta", "/home/dev/alpha", "/home/dev/alpha"]),
+                 ("multi-tie", ["/home/dev/beta", "/home/dev/alpha"]),
+                 ("multi-none", [None, None, "/home/dev/gamma"]),
+                 ("none-only", [None, None])]
+        with store.transaction():
+            store.upsert_calls([UsageRow(agent="codex", dedupe_key=f"mix-{sid}-{i}", ts=last - 3_600_000 - 60_000 * i,
+                                         session_id=sid, project=proj, model="gpt-5", input_tokens=100 + i, output_tokens=7)
+                                for sid, projects in mixed for i, proj in enumerate(projects)])
+        keys = {"last": lambda s: s.last_ts or 0, "first": lambda s: s.first_ts or 0, "cost": lambda s: s.cost,
+                "tokens": lambda s: s.total_tokens, "calls": lambda s: s.calls, "agent": lambda s: s.agent,
+                "project": lambda s: s.project or ""}
+        for period, since in (("all", None), ("7d", dt.date(2026, 11, 14))):
+            lib_all = query.usage_by_session(store, query.Filters(since, fx.TODAY if since else None), fx.TZ)
+            total = query.totals(lib_all)
+            for sort, direction, text in (("cost", "desc", ""), ("cost", "asc", ""), ("tokens", "desc", ""),
+                                          ("calls", "asc", ""), ("first", "desc", ""), ("last", "asc", ""),
+                                          ("agent", "asc", ""), ("project", "desc", ""), ("project", "asc", ""),
+                                          ("last", "desc", "alpha"), ("cost", "desc", "billing"), ("calls", "desc", "MULTI"),
+                                          ("last", "desc", "gamma")):
+                lib = [s for s in lib_all if not text or text.lower() in (s.session_id or "").lower()
+                       or text.lower() in (s.project or "").lower()]
+                lib.sort(key=keys[sort], reverse=direction == "desc")
+                want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project or "", s.models_used)
+                        for s in lib]
+                for offset, limit in ((0, 500), (3, 4)):
+                    d = client.ok("sessions", period=period, sort=sort, dir=direction, q=text or None, offset=offset, limit=limit)
+                    assert d["count"] == len(lib), (period, sort, direction, text)
+                    assert d["totals"]["calls"] == total.calls and d["totals"]["totalTokens"] == total.total_tokens
+                    assert d["totals"]["cost"] == pytest.approx(total.cost, abs=1e-6)
+                    got = [(s["agent"], s["sessionId"], s["calls"], s["totalTokens"], s["cost"], s["project"], s["models"])
+                           for s in d["sessions"]]
+                    assert got == want[offset:offset + limit], (period, sort, direction, text, offset)
+        picked = {s["sessionId"]: s["project"] for s in client.ok("sessions", period="all", q="multi", limit=10)["sessions"]}
+        assert picked == {"multi-a": "/home/dev/alpha", "multi-tie": "/home/dev/beta", "multi-none": ""}
+        assert [s["project"] for s in client.ok("sessions", period="all", q="gamma")["sessions"]] == []
+    finally:
+        store.close()
+
+
 def test_session_detail_tokens_by_kind_loops_category_and_value(full):
     client, facts = full
     agent, sid = facts["loop_session"]
