@@ -53,11 +53,12 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
 
 def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None) -> list:
     """(adapter, source, cursor or None, skips_by_stat) of every source with something to read.
-    `walked` gets (adapter, [(key, path), ...]) of each adapter whose sources were all listed,
-    for tree_snapshot.save once the reads are committed."""
-    # A warm run has thousands of unchanged files. Where the tree snapshot holds, each costs one
-    # stat against it; else one stat against a light index of the cursors; full cursors (JSON
-    # state and all) are decoded only for the files that changed.
+    `walked` gets (adapter, [(key, path), ...], listing) of each adapter whose sources were all
+    known, for tree_snapshot.save once the reads are committed."""
+    # A warm run has thousands of unchanged files. Where the tree snapshot holds (no folder
+    # changed), each costs one stat against it and only the files that moved are read (a report
+    # during a session); else one stat against a light index of the cursors after a walk. Full
+    # cursors (JSON state and all) are decoded only for the files that changed.
     snap = tree_snapshot.load(store)
     marks = store.source_marks() if snap else {}
     known = None
@@ -66,9 +67,14 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
     for adapter in adapters.available(agents):
         name, skips = adapter.name, _skips_by_stat(adapter)
         if skips and name in snap:
-            n = tree_snapshot.unchanged(snap[name], adapter, marks)
-            if n is not None:
-                stats.sources += n
+            found = tree_snapshot.check(snap[name], adapter, marks)
+            if found is not None:
+                stats.sources += len(found.sources)
+                for path in found.changed:
+                    source = adapter.source_at(path)
+                    changed.append((adapter, source, (name, source.key), skips, True))
+                if found.changed and walked is not None:
+                    walked.append((adapter, [(p, p) for p in found.sources], found.listing))
                 continue
         listed = []
         try:
@@ -95,7 +101,7 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
             if warnings:
                 stats.warnings.extend(warnings)
             elif skips and walked is not None:
-                walked.append((adapter, listed))
+                walked.append((adapter, listed, adapter.listing()))
             continue
         stats.warnings.extend(adapter.take_warnings())
     if sum(1 for item in changed if item[4]) > 64:

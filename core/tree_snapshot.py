@@ -1,5 +1,6 @@
 """What the last ingest saw of each agent's log tree, so that a warm run proves nothing changed
-with one stat per folder and per file: no walk, no cursor index, no Source objects.
+with one stat per folder and per file (no walk, no cursor index, no Source objects), and a run
+during a session finds the transcripts that grew the same way and reads only those.
 
 An entry is written after a run that walked an adapter whose `listing()` proves its sources (for
 Claude: every folder settled and free of links, see FolderCache) and holds a cursor for every
@@ -8,6 +9,7 @@ its cursor recorded them, and the agent's source mark (m009: a random value rene
 whenever any of its cursors is written or removed). It stands while the mark is the same (the
 cursors are those it was taken from), the roots and the adapter's code are the same, and every
 stat matches: then a walk would list the same files and find every one as its cursor left it.
+When only files' stats moved (no folder's), those files are read and the entry written anew.
 Anything else and the run walks as before and writes a new entry. The file (`tree-snapshot`,
 beside the ledger) is derived: lost, stale or unreadable, nothing but a walk is lost.
 """
@@ -52,9 +54,22 @@ def load(store) -> dict:
     return snap
 
 
-def unchanged(entry, adapter, marks: dict) -> int | None:
-    """How many sources the adapter has, when its tree and cursors are as `entry` saw them;
-    None when anything may differ."""
+class Seen:
+    """What a snapshot entry proves about the tree now: its sources (every one), which of them
+    changed since (their stat differs from their cursor's: read those, nothing else), and the
+    listing to write the next entry from."""
+    __slots__ = ("sources", "changed", "listing")
+
+    def __init__(self, sources: list[str], changed: list[str], listing: tuple):
+        self.sources = sources
+        self.changed = changed
+        self.listing = listing
+
+
+def check(entry, adapter, marks: dict) -> Seen | None:
+    """The adapter's tree as `entry` saw it, when every folder is as it was (so are the files
+    in it) and the cursors are those it was taken with: then only the files whose stat moved
+    need reading (an active session's transcript). None when anything else may differ: walk."""
     try:
         stamp, mark, roots, n_folders, joined, packed = entry
         paths = joined.split("\0")
@@ -70,6 +85,7 @@ def unchanged(entry, adapter, marks: dict) -> int | None:
         return None              # a root came or went (e.g. CLAUDE_CONFIG_DIR changed)
     stat = os.stat
     value = iter(numbers).__next__
+    changed = []
     try:
         for path in paths[:n_folders]:
             st = stat(path)
@@ -77,21 +93,22 @@ def unchanged(entry, adapter, marks: dict) -> int | None:
                 return None      # a file added, removed or renamed in it
         for path in paths[n_folders:]:
             st = stat(path)
-            if st.st_size != value() or st.st_mtime_ns != value():
-                return None      # appended to or rewritten
-            inode = value()
-            if inode != -1 and st.st_ino != inode:
-                return None      # replaced
+            size, mtime_ns, inode = value(), value(), value()
+            if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
+                changed.append(path)     # appended to, rewritten or replaced
     except OSError:
-        return None
-    return len(paths) - n_folders
+        return None              # (a file gone: its folder changed too)
+    folders = paths[:n_folders]
+    return Seen(paths[n_folders:], changed,
+                (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(folders)}) if changed else None)
 
 
 def save(store, walked: list) -> None:
-    """Entries for the adapters this run walked in full, `walked` holding (adapter, [(cursor key,
-    path), ...]); called once the run's rows and cursors are committed. Best effort."""
-    eligible = [(a, sources, a.listing()) for a, sources in walked]
-    eligible = [item for item in eligible if item[2] is not None]
+    """Entries for the adapters whose every source this run knew, `walked` holding (adapter,
+    [(cursor key, path), ...], listing: see Adapter.listing, None when it proves nothing); called
+    once the run's rows and cursors are committed. The cursors are read again, all of them, with
+    the mark: another process may have moved any of them since the listing. Best effort."""
+    eligible = [item for item in walked if item[2] is not None]
     if not eligible:
         return
     stats, marks = store.cursor_stats_marked()

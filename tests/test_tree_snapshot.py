@@ -100,16 +100,33 @@ def test_a_warm_run_skips_the_walk_and_reports_the_same(tree, store, walks):
     assert stats.sources == 3 and stats.sources_read == 0 and _output(store) == before
 
 
-def test_appended_lines_are_read(tree, store, walks):
+def test_appended_lines_are_read_without_a_walk(tree, store, walks):
+    # A report during a session: the transcript grew, no folder changed. Only it is read.
     _run(store)
     calls, output = _output(store)
     main = next(tree.glob(f"projects/*/{SESSION}.jsonl"))
     _append_call(main, "msg_appended", 777)
     stats = _run(store)
-    assert len(walks) == 2 and stats.sources_read == 1
+    assert walks == [1] and stats.sources == 3 and stats.sources_read == 1
     assert _output(store) == (calls + 1, output + 777)
-    _run(store)                      # and the snapshot taken after it holds again
-    assert len(walks) == 2 and _output(store) == (calls + 1, output + 777)
+    _append_call(main, "msg_appended_2", 5)       # and the entry written after it holds again
+    stats = _run(store)
+    assert walks == [1] and stats.sources_read == 1 and _output(store) == (calls + 2, output + 782)
+    stats = _run(store)
+    assert walks == [1] and stats.sources_read == 0 and _output(store) == (calls + 2, output + 782)
+
+
+def test_a_grown_subagent_transcript_keeps_its_parent_session(tree, store, walks):
+    _run(store)
+    sub = next(tree.glob(f"projects/*/{SESSION}/subagents/agent-*.jsonl"))
+    tmp = Path(tempfile.mkdtemp()) / "lines.jsonl"
+    _call_line_file(tmp, "msg_sub_more", 12, session="agent-own-id")
+    with open(sub, "ab") as f:
+        f.write(tmp.read_bytes())
+    _run(store)
+    assert walks == [1]
+    row = store.db.execute("SELECT session_id, is_subagent FROM calls WHERE dedupe_key = 'msg_sub_more'").fetchone()
+    assert row == (SESSION, 1)
 
 
 def test_a_new_file_in_a_settled_folder_is_found(tree, store, walks):
@@ -130,20 +147,19 @@ def test_a_new_project_folder_is_found(tree, store, walks):
     assert _output(store) == (calls + 1, output + 66)
 
 
-def test_a_replaced_file_of_the_same_size_and_mtime_is_found_by_its_inode(tree, store):
+def test_a_replaced_file_of_the_same_size_and_mtime_is_found_by_its_inode(tree, store, walks):
     _run(store)
     other = tree / "projects" / "-home-u-other" / "s-other.jsonl"
-    st = other.stat()
+    st, folder_st = other.stat(), other.parent.stat()
     replacement = other.with_name("replacement.tmp")
     _call_line_file(replacement, "msg_othr9", 41, "s-other")          # same length, another call
     assert replacement.stat().st_size == st.st_size
     os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))
-    folder_st = other.parent.stat()
     os.replace(replacement, other)
     os.utime(other.parent, ns=(folder_st.st_atime_ns, folder_st.st_mtime_ns))   # hide it from the folder
     _run(store)
     keys = {r[0] for r in store.db.execute("SELECT dedupe_key FROM calls")}
-    assert "msg_othr9" in keys
+    assert "msg_othr9" in keys and walks == [1]
 
 
 def test_a_cursor_written_by_another_process_voids_the_snapshot(tree, store, walks, tmp_path):

@@ -68,6 +68,11 @@ class Adapter:
         with warn() and go on."""
         raise NotImplementedError
 
+    def source_at(self, path: str) -> Source:
+        """The Source sources() gives for the file at `path` (a tree snapshot names the files
+        that changed by their paths); its key must be the path."""
+        return Source(self.name, path, "jsonl")
+
     def root_keys(self) -> tuple[str, ...]:
         """roots() as strings (what a tree snapshot compares)."""
         return tuple(os.fspath(r) for r in self.roots())

@@ -221,6 +221,9 @@ class ClaudeAdapter(JsonlAdapter):
     def root_keys(self) -> tuple[str, ...]:
         return tuple(transcript_root_strs())
 
+    def source_at(self, path: str) -> Source:
+        return Source(self.name, path, "jsonl", subagent_meta(path))
+
     def sources(self) -> Iterator[Source]:
         seen: set[tuple[int, int]] = set()
         folders = FolderCache.load()
