@@ -138,14 +138,28 @@ def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timez
         f"FROM calls{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8")
     resolve = Resolver(store, branch_pattern)
     day_of: dict[int, dt.date] = {}
+    # A bucket's rows repeat the same few sessions, branches and plans: each is worked out once
+    # (both are fixed for the query: the session tags read once, the subscriptions given).
+    booked: dict[tuple, tuple] = {}
+    plan_of: dict[tuple, str | None] = {}
     merged: dict[tuple, Line] = {}
     for r in store.db.execute(sql, params):
         day = day_of.get(r[0])
         if day is None:
             day = day_of[r[0]] = dt.datetime.fromtimestamp(r[0] * BUCKET_MS / 1000, tz).date()
         agent, model, origin = r[1], r[2] or UNKNOWN_MODEL, r[3] or "auto"
-        feature, category = resolve(agent, r[6], r[7], r[5], r[4])
-        plan = covering(subscriptions, agent, day) if origin == "auto" else None
+        k = (agent, r[6], r[7], r[5], r[4])
+        fc = booked.get(k)
+        if fc is None:
+            fc = booked[k] = resolve(*k)
+        feature, category = fc
+        plan = None
+        if origin == "auto":
+            k = (agent, day)
+            if k in plan_of:
+                plan = plan_of[k]
+            else:
+                plan = plan_of[k] = covering(subscriptions, agent, day)
         key = (day, agent, model, origin, category, feature, r[6], plan)
         line = merged.get(key)
         if line is None:

@@ -437,13 +437,16 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
             git_projects[project] = None if root is None else histories[str(root)]
 
     sessions = []
+    week_of: dict[dt.date, str] = {}
     for g in groups:
         k = (g.agent, g.session_id)
         s = known.get(k)
         if s is None:
             s = sig.Signals(g.agent, g.session_id, "none", first_ts=g.first_ts, last_ts=g.last_ts)
-        first = min(x for x in (g.first_ts, s.first_ts) if x is not None)
-        last = max(x for x in (g.last_ts, s.last_ts) if x is not None)
+            first, last = g.first_ts, g.last_ts
+        else:
+            first = min(x for x in (g.first_ts, s.first_ts) if x is not None)
+            last = max(x for x in (g.last_ts, s.last_ts) if x is not None)
         commits = git_projects.get(g.project)
         window = [(first, last + WINDOW_PAD_MS)]
         figures = gitstats.figures_in(commits, window) if commits is not None else None
@@ -451,9 +454,12 @@ def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.ti
         verdict = cat.categorize(s, figures, reverted, overrides.get(k))
         est = estimates.get(k) or heuristic(s, figures, verdict.category, last - first, rate_of, reverted=reverted)
         day = dt.datetime.fromtimestamp(first / 1000, tz).date()
+        week_key = week_of.get(day)
+        if week_key is None:
+            week_key = week_of[day] = query.period_key(day, "weekly")
         sessions.append(SessionValue(
             g.agent, g.session_id, g.project, first, last, day.isoformat(),
-            query.period_key(day, "weekly"), g.cost, g.total_tokens, g.calls, g.unpriced_calls,
+            week_key, g.cost, g.total_tokens, g.calls, g.unpriced_calls,
             s, figures, reverted, verdict, est))
     sessions.sort(key=lambda s: (s.first_ts, s.agent, s.session_id))
     latest = query.period_key(week, "weekly") if week else None
