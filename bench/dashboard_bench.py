@@ -281,6 +281,7 @@ def main() -> int:
         print("\nOther pages:")
         others = time_api(base, max(args.runs // 2, 1), [
             "overview?period=30d&stack=model", "overview?period=all", "sessions?period=30d", "sessions?period=all",
+            "sessions?period=all&sort=cost", "sessions?period=all&q=project-03",
             "models?period=30d", "budget", "prices", "value?period=all", "meta"])
     server.shutdown()
     result = {"calls": args.calls, "build_s": round(built, 1), "default_page_api": default, "browser": browser,
