@@ -59,6 +59,54 @@ def test_dumps_raises_what_json_raises():
     assert fastjson.dumps({"s": {3}}, default=str) == '{"s": "{3}"}'
 
 
+class _Str(str):
+    pass
+
+
+def test_dumps_indented_is_json_dumps_indent_2():
+    from enum import IntEnum
+
+    class Level(IntEnum):
+        HIGH = 3
+
+    rng = random.Random(7)
+
+    def random_value(depth=0):
+        kind = rng.randrange(9 if depth < 4 else 6)
+        if kind == 0:
+            return rng.choice(["", "a", "é", "\u2028", "quote\"", "tab\t", "\ud800", "😀"])
+        if kind == 1:
+            return rng.randrange(-10**20, 10**20)
+        if kind == 2:
+            return rng.choice([0.0, -0.0, 1e-7, 0.1 + 0.2, 1e308, rng.random()])
+        if kind in (3, 4, 5):
+            return rng.choice([None, True, False])
+        if kind == 6:
+            return [random_value(depth + 1) for _ in range(rng.randrange(4))]
+        if kind == 7:
+            return tuple(random_value(depth + 1) for _ in range(rng.randrange(3)))
+        return {rng.choice(["k", "ü", "", "totalCost", "a\nb"]) + str(i): random_value(depth + 1)
+                for i in range(rng.randrange(4))}
+
+    values = [STATE_LIKE, [], {}, "", 0, 1.5, None, True, [[]], {"a": {}}, {"daily": [{"date": "2026-10-01"}]},
+              [float("nan"), float("inf"), -float("inf")], {1: "int key", 2.5: "f", None: 0, True: 1},
+              {"level": Level.HIGH}, [_Str("sub")], {"t": (1, (2, [3]))}]
+    values += [random_value() for _ in range(300)]
+    for value in values:
+        assert fastjson.dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False), value
+
+
+def test_dumps_indented_raises_what_json_raises():
+    circular: list = []
+    circular.append(circular)
+    for value, kind in ((object(), TypeError), ({"k": {1, 2}}, TypeError), (circular, ValueError)):
+        with pytest.raises(kind) as ours:
+            fastjson.dumps_indented(value)
+        with pytest.raises(kind) as theirs:
+            json.dumps(value, indent=2, ensure_ascii=False)
+        assert str(ours.value) == str(theirs.value)
+
+
 def test_loads_is_json_loads():
     text = json.dumps(STATE_LIKE)
     for doc in (text, json.dumps(STATE_LIKE, ensure_ascii=False), json.dumps(STATE_LIKE, indent=2),

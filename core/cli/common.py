@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 
 
@@ -94,8 +93,8 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def print_json(obj) -> None:
-    # (dumps, one write: dump() writes each of its tens of thousands of pieces on its own)
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    from ..fastjson import dumps_indented     # json.dumps(indent=2)'s text, about twice as fast
+    sys.stdout.write(dumps_indented(obj) + "\n")
 
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
