@@ -201,3 +201,17 @@ def test_validated_file_loads_later_without_yaml_or_jsonschema(tmp_path):
             "print(v, [m for m in ('yaml', 'jsonschema') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "7 []"
+
+
+def test_settings_loaded_never_share_the_defaults():
+    # each load() hands out its own copy: a caller editing its settings must not edit the defaults
+    from token_roi.config import DEFAULTS, load
+    before = json.dumps(DEFAULTS, sort_keys=True)
+    cfg = load()
+    for value in cfg.values():
+        if isinstance(value, dict):
+            value["added-by-a-caller"] = 1
+        elif isinstance(value, list):
+            value.append("added-by-a-caller")
+    assert json.dumps(DEFAULTS, sort_keys=True) == before
+    assert load() == json.loads(before)          # (no config file here: the defaults, untouched)

@@ -16,7 +16,6 @@ validated: a validated copy is cached in the state dir, keyed by the file's size
 from __future__ import annotations
 
 from ..errors import TokenRoiError
-import copy
 import datetime as dt
 import json
 import os
@@ -185,8 +184,18 @@ def _normalise(value):
     return value
 
 
+def _copied(value):
+    """A deep copy of the defaults (dicts, lists and plain values): copy.deepcopy's import
+    (copy, weakref) cost every report ~0.7 ms for this."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
+
+
 def _merge(raw: dict) -> dict:
-    cfg = copy.deepcopy(DEFAULTS)
+    cfg = _copied(DEFAULTS)
     for key, value in raw.items():
         if isinstance(cfg.get(key), dict) and isinstance(value, dict):
             for sub, subval in value.items():
