@@ -152,21 +152,6 @@ function newChart(canvas, config) {
   return c;
 }
 const moneyTick = v => "$" + (v < 0 ? "-" : "") + grouped(Number(v), 2).replace(/\.?0+$/, "");
-/* A page's first chart costs ~80 ms more than the next one (the library's code compiles on first
-   use): while the figures are still on their way, draw a small stacked bar chart off the page
-   and drop it, so the real one draws at once when they arrive. */
-let primed = false;
-function primeCharts() {
-  if (primed || typeof Chart === "undefined") return;
-  primed = true;
-  const c = new Chart(document.createElement("canvas"), {type: "bar",
-    data: {labels: ["a", "b"], datasets: [{label: "a", data: [1, 2], stack: "s"}, {label: "b", data: [2, 1], stack: "s"}]},
-    options: {animation: false, responsive: false, interaction: {mode: "index", intersect: false},
-              scales: {x: {stacked: true, title: {display: true, text: "x"}},
-                       y: {stacked: true, beginAtZero: true, title: {display: true, text: "y"}, ticks: {callback: moneyTick}}}}});
-  c.destroy();
-}
-
 // -- the period filter ------------------------------------------------------------------------
 
 function periodBar(params, opts = {}) {
@@ -207,11 +192,7 @@ PAGES.dashboard = async function (main, params, seq) {
   periodBar(params, {stack: true});
   const p = periodParams(params);
   // The KPIs and chart first; the value figures and the plans (slower) once they are drawn.
-  const overview = api("overview", {...p, stack: params.stack || "agent"});
-  let arrived = false;
-  overview.then(() => { arrived = true; }, () => {});
-  chartReady.then(() => { if (!arrived) primeCharts(); });
-  const d = await overview;
+  const d = await api("overview", {...p, stack: params.stack || "agent"});
   if (seq !== renderSeq) return;
   performance.mark("overview-data");
   const t = d.totals;
