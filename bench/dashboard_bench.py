@@ -18,8 +18,9 @@ dashboard server starts in this process (not timed) and we measure, for the defa
   (value/ROI/NVA, plans: the page's `ready` mark). Nothing is asked of the page until
   SETTLE_MS after navigation: Playwright's selector queries compile its own ~25 ms script on the
   page's main thread, and polled during the load they landed inside the measured span.
-  Cold: a new browser context per run (empty HTTP cache, no compiled code). Warm: one browser
-  profile on disk (a returning user). The medians come with the page's own timeline (when the
+  Cold: a new browser context per run (empty HTTP cache, no compiled code: a first visit). Warm:
+  one browser profile on disk (a returning user: `token-roi dashboard` comes back on the same
+  port for the same ledger, and the page's scripts are cached for good by their hashed URLs). The medians come with the page's own timeline (when the
   overview was asked for and answered, when Chart.js arrived and ran) and the load average;
 - the other pages' API calls, for reference (--no-others skips them: value over a year is ~9 s).
 """
