@@ -15,7 +15,8 @@ Cases (the dashboard's Context: zone UTC, today 2026-11-20, no git):
 - api.budget (month to date, projection, suggestions, daily chart);
 - roi.build + as_json over all time (what `token-roi roi --json` computes);
 - with --cli, the commands as processes: `token-roi roi --no-ingest --no-git --json` and
-  `token-roi budget --json` (HOME pointed at an empty folder: no agent logs to read).
+  `token-roi budget --json --as-of 2026-11-20` (HOME pointed at an empty folder: no agent logs to
+  read); their CPU time is the child's plus this process's.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ TODAY = dashboard_bench.TODAY
 
 
 def digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    raw = obj if isinstance(obj, bytes) else json.dumps(obj, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def cases(cli: bool):
@@ -92,9 +94,7 @@ def cases(cli: bool):
                 p = subprocess.run([sys.executable, "-m", "token_roi", *argv], env=env, capture_output=True)
                 if p.returncode not in (0, 10, 11):
                     raise SystemExit(f"token-roi {' '.join(argv)}: exit {p.returncode}: {p.stderr.decode()[:300]}")
-                data = json.loads(p.stdout)
-                data.pop("asOf", None)      # the command's today is the clock's
-                return data
+                return p.stdout             # its digest: the bytes printed (not parsed inside the timing)
             return run
         out["cli: roi --no-ingest --no-git --json"] = command("roi", "--no-ingest", "--no-git", "--json")
         out["cli: budget --json --as-of 2026-11-20"] = command("budget", "--json", "--as-of", TODAY.isoformat())
