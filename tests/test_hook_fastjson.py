@@ -107,6 +107,23 @@ def test_dumps_indented_raises_what_json_raises():
         assert str(ours.value) == str(theirs.value)
 
 
+def test_dump_indented_streams_the_same_text_in_pieces():
+    import io
+    rows = {"daily": [{"date": f"2026-10-{i % 30 + 1:02d}", "cost": i / 7, "models": ["a", "é"], "m": {}}
+                      for i in range(2000)], "totals": {"calls": 2000}}
+    pieces: list[str] = []
+    fastjson.dump_indented(rows, pieces.append, flush_every=16)
+    assert len(pieces) > 100 and "".join(pieces) == json.dumps(rows, indent=2, ensure_ascii=False)
+    # an unserialisable value half-way: what came before it is written, as json.dump writes it
+    bad = {"daily": [1, 2, {"b": object()}]}
+    ours, theirs = io.StringIO(), io.StringIO()
+    with pytest.raises(TypeError):
+        fastjson.dump_indented(bad, ours.write)
+    with pytest.raises(TypeError):
+        json.dump(bad, theirs, indent=2, ensure_ascii=False)
+    assert ours.getvalue() == theirs.getvalue() != ""
+
+
 def test_loads_is_json_loads():
     text = json.dumps(STATE_LIKE)
     for doc in (text, json.dumps(STATE_LIKE, ensure_ascii=False), json.dumps(STATE_LIKE, indent=2),

@@ -93,8 +93,9 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def print_json(obj) -> None:
-    from ..fastjson import dumps_indented     # json.dumps(indent=2)'s text, about twice as fast
-    sys.stdout.write(dumps_indented(obj) + "\n")
+    from ..fastjson import dump_indented      # json.dump(indent=2)'s text, about twice as fast
+    dump_indented(obj, sys.stdout.write)
+    sys.stdout.write("\n")
 
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
