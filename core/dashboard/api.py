@@ -302,7 +302,8 @@ def value(ctx: Context, q: dict) -> dict:
         report = roi.build(ctx.store, f, ctx.tz, ctx.cfg, git=ctx.git)
     except RatesError as exc:
         return {**period, "available": False, "reason": str(exc)}
-    data = report.as_json()
+    # (only the parts this page shows: the per-session rows are most of the work on a big ledger)
+    data = report.as_json(("benchmark", "projects", "overlap", "agents", "sessions_to_review"))
     # The period's totals fold the library's per-agent rows: value ranges add, ROI is the
     # library's roi_range of the sums, NVA % is cost-weighted as roi._nva_pct does.
     cost = sum(a["cost"] or 0.0 for a in data["agents"])
@@ -316,7 +317,7 @@ def value(ctx: Context, q: dict) -> dict:
         for c, n in (a.get("categories") or {}).items():
             categories[c] = categories.get(c, 0) + n
     return {**period, "available": bool(data["agents"]), "reason": None if data["agents"] else "no sessions",
-            "sessions": len(data["sessions"]), "cost": round(cost, 6), "value": _range(total_value),
+            "sessions": len(report.sessions), "cost": round(cost, 6), "value": _range(total_value),
             "roi": _range(roi_range(total_value, cost)),
             "nvaPercent": round(nva_cost / cost * 100, 2) if cost > 0 else None,
             "categories": categories, "benchmark": data["benchmark"],
