@@ -112,3 +112,22 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_result_pipes_hold_a_megabyte_where_the_system_allows():
+    # With the default 64 KB a worker waited for the writing process more than it parsed.
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are fixed here")
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            limit = int(f.read())
+    except OSError:
+        pytest.skip("no pipe size limit to read")
+    r, w = os.pipe()
+    try:
+        ingest_mod._widen(w)
+        assert fcntl.fcntl(w, fcntl.F_GETPIPE_SZ) == (1 << 20 if limit >= 1 << 20 else 65536)
+    finally:
+        os.close(r)
+        os.close(w)
