@@ -239,6 +239,16 @@ def test_garbage_lines_counted_never_fatal(tmp_path):
     assert bad == 7
 
 
+def test_a_json_array_holding_a_usage_key_is_a_bad_line_not_a_crash(tmp_path):
+    # Valid JSON, so it decodes, but no record: counted once (by its shape), and the read goes on.
+    w = build.Writer(SESSION)
+    w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("a")], build.usage(1, 10, 0, 0, 5))
+    buf = ('[{"message":{"id":"msg_9","usage":{"input_tokens":9}}}]\n' + w.lines[0] + "\n").encode()
+    rows, bad = ADAPTER.parse(buf, Source("claude", tmp_path / "s.jsonl"), {})
+    assert [(r.dedupe_key, r.input_tokens, r.output_tokens) for r in rows] == [("msg_1", 1, 5)]
+    assert bad == 1
+
+
 def test_call_written_after_a_long_half_line_is_recovered(tmp_path):
     # The half line is a big structured tool result (many nested objects) cut mid-way.
     w = build.Writer(SESSION)

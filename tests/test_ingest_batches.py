@@ -82,9 +82,9 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
     seen_inside = []
     real_reprice = __import__("token_roi.pricing", fromlist=["reprice"]).reprice
 
-    def reprice(store):
-        seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}))
-        return real_reprice(store)
+    def reprice(store, pricer=None):
+        seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}, pricer))
+        return real_reprice(store, pricer)
 
     monkeypatch.setattr("token_roi.pricing.reprice", reprice)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
@@ -132,7 +132,7 @@ def test_a_bad_price_file_does_not_throw_away_a_bulk_load(tree, tmp_path, monkey
     store = Store(tmp_path / "l.sqlite3")
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
 
-    def bad(store):
+    def bad(store, pricer=None):
         raise pricing.PricingError("prices.yaml: line 3: rates must be numbers")
 
     monkeypatch.setattr(pricing, "reprice", bad)
@@ -150,3 +150,50 @@ def test_transactions_nest_into_the_outer_one(tmp_path):
             assert store.db.in_transaction                  # the inner one did not commit
             raise RuntimeError
     assert store.get_meta("k") is None                      # rolled back with the outer one
+
+
+def _line(mid: str, session: str, out: int, model: str = "claude-sonnet-4-6", minute: int = 0) -> str:
+    import json
+    return json.dumps({
+        "parentUuid": None, "isSidechain": False, "cwd": "/home/u/p", "sessionId": session, "type": "assistant",
+        "message": {"model": model, "id": mid, "type": "message", "role": "assistant", "content": [],
+                    "stop_reason": "end_turn", "usage": {"input_tokens": 10, "cache_creation_input_tokens": 0,
+                                                         "cache_read_input_tokens": 200000 + out,
+                                                         "output_tokens": out}},
+        "requestId": "req_" + mid, "uuid": "u" + mid, "timestamp": f"2026-10-01T10:{minute:02d}:00.000Z"},
+        separators=(",", ":")) + "\n"
+
+
+def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_path, monkeypatch):
+    # Each file its own batch: msg_a's better copy (a later file) replaces a row an earlier batch
+    # priced, and a model no price table knows stays for reprice(): both must end as a serial read.
+    from token_roi import pricing
+    root = tmp_path / "cfg"
+    proj = root / "projects" / "-home-u-p"
+    proj.mkdir(parents=True)
+    (proj / "s1.jsonl").write_text(_line("msg_a", "s1", 3) + _line("msg_b", "s1", 50, minute=1))
+    (proj / "s2.jsonl").write_text(_line("msg_a", "s2", 900) + _line("msg_c", "s2", 7, "claude-nimbus-5-20261001"))
+    (proj / "s3.jsonl").write_text("".join(_line(f"msg_d{i}", "s3", i, "claude-opus-4-6", i) for i in range(1, 40)))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 1)
+    serial = Store(tmp_path / "serial.sqlite3")
+    ingest_mod.refresh(serial, ["claude"], show_progress=False)           # small: no bulk load, no pricer
+    cache_after_serial = pricing.quick_cache.cached_models()
+    pricers, counts = [], []
+    real = pricing.reprice
+    monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or
+                        counts.append(real(store, pricer)) or counts[-1])
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)                # as if it were gigabytes: a bulk load
+    bulk = Store(tmp_path / "bulk.sqlite3")
+    ingest_mod.refresh(bulk, ["claude"], show_progress=False)
+    strip = lambda rows: [r[:21] + r[22:] for r in rows]                   # all but ingested_at
+    assert strip(_calls(bulk)) == strip(_calls(serial))
+    rows = {r[2]: r for r in _calls(bulk)}                                  # (id, agent, dedupe_key, ...)
+    assert rows["msg_a"][8] == 900 and rows["msg_a"][18] is not None       # the better copy, priced
+    assert rows["msg_c"][19] == "unpriced" and rows["msg_c"][18] is None
+    # the pricer did price the batches, and reprice() was left only what they could not price
+    assert pricers[0] is not None and list(pricers[0].schedules) == [
+        "claude-sonnet-4-6", "claude-nimbus-5-20261001", "claude-opus-4-6"]
+    assert counts == [2]                                                   # msg_a's new copy, msg_c
+    assert bulk.get_meta("pricing.version") == serial.get_meta("pricing.version") is not None
+    assert pricing.quick_cache.cached_models() == cache_after_serial

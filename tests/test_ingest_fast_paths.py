@@ -203,3 +203,25 @@ def test_no_workers_are_forked_beside_other_threads(tree, store, monkeypatch):
         stop.set()
         other.join()
     assert pools == [None] and stats.sources_read == 5 and totals(store) == (15, 30, 300)
+
+
+@pytest.mark.parametrize("chunk", [None, 1500, 64])
+@pytest.mark.parametrize("body", ["", "x" * 10, "short\nhalf", "\n".join("line %d " % i * 40 for i in range(300)) + "\ntail"])
+def test_the_cursor_fingerprint_is_that_of_the_file_however_it_was_read(tmp_path, monkeypatch, chunk, body):
+    # Taken from the bytes in memory when the file was read in one chunk, else from the file:
+    # either way what the next read compares with fingerprint(f, offset).
+    from token_roi.adapters import jsonl
+    if chunk:
+        monkeypatch.setattr(jsonl, "CHUNK", chunk)
+        monkeypatch.setattr(jsonl, "WINDOW", 16)
+    path = tmp_path / "s.jsonl"
+    path.write_text(body)
+    got = jsonl.read_incremental(ADAPTER, _source(path), None).cursor
+    with open(path, "rb") as f:
+        assert got.fingerprint == jsonl.fingerprint(f, got.offset)
+    assert got.offset == body.rfind("\n") + 1
+
+
+def _source(path):
+    from token_roi.adapters.base import Source
+    return Source("claude", str(path), "jsonl", {})

@@ -303,8 +303,12 @@ class ClaudeAdapter(JsonlAdapter):
         seen: dict[str, tuple[dict, bool]] = {}
         copy_of: tuple[bytes, bytes, bool] | None = None
         view = memoryview(buf)
-        find, rfind = buf.find, buf.rfind
+        find, rfind, startswith = buf.find, buf.rfind, buf.startswith
+        loads, dumps, DecodeError = _loads, _dumps, _DecodeError
+        seen_get, ranks_get = seen.get, ranks.get
         pos = 0
+        # (Per usage line this loop is most of a first ingest's CPU: names are bound locally and
+        # the rows' fields taken inline, not through helpers.)
         while True:
             # Prompts and tool results (most of the bytes) are passed over, not searched: a line
             # whose top-level message is the user's cannot carry a billed usage. Its own last
@@ -328,28 +332,29 @@ class ClaudeAdapter(JsonlAdapter):
             pos = end + 1
             if buf[end - 1] == 13:                # "\r\n" endings
                 end -= 1
-            if (copy_of is not None and buf.startswith(copy_of[0], hit) and buf.find(copy_of[1], start, end) > 0
-                    and (buf.find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
+            if (copy_of is not None and startswith(copy_of[0], hit) and find(copy_of[1], start, end) > 0
+                    and (find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
                 # The next block line of the response just read: same message.id, same usage bytes,
                 # same chain. Decoding it would change nothing (see `seen` below), so skip it.
                 continue
-            line = view[start:end]
             obj = _without_content(buf, start, hit, end)
             if obj is not None:
                 damaged = False
             else:
+                line = view[start:end]
                 try:
-                    obj = _loads(line)
+                    obj = loads(line)
                     damaged = type(obj) is not dict
-                except _DecodeError:
+                except DecodeError:
                     obj, damaged = _recover(line)
-            if damaged:
-                # A line not shaped "{...}" was already counted by _shape_bad: count it once.
-                if buf[start] == 123 and buf[end - 1] == 125:
-                    bad += 1
-                if obj is None:
-                    continue
-            message = obj.get("message")
+                if damaged:
+                    # A line not shaped "{...}" was already counted by _shape_bad: count it once.
+                    if buf[start] == 123 and buf[end - 1] == 125:
+                        bad += 1
+                    if type(obj) is not dict:
+                        continue                  # (nothing, or JSON that is no object: an array)
+            get = obj.get
+            message = get("message")
             if type(message) is not dict:
                 continue
             usage = message.get("usage")
@@ -357,51 +362,49 @@ class ClaudeAdapter(JsonlAdapter):
                 if usage is not None and not damaged:
                     bad += 1
                 continue
-            key = message.get("id") or obj.get("requestId")
+            key = message.get("id") or get("requestId")
             if type(key) is not str:
                 continue
-            sidechain = obj.get("isSidechain") is True
-            prev = seen.get(key)
+            sidechain = get("isSidechain") is True
+            prev = seen_get(key)
             if prev is not None and prev[0] == usage and prev[1] is sidechain:
                 continue                          # one more block line of a response already read
             model = message.get("model")
-            if model == "<synthetic>" or obj.get("isApiErrorMessage") is True:
+            if model == "<synthetic>" or get("isApiErrorMessage") is True:
                 continue                          # local errors: no API call was billed
             counts = _counts(usage)
             if counts is None:
                 if not damaged:
                     bad += 1                      # malformed usage: skipped, counted
                 continue
+            uncached, cache_read, w5m, w1h, output = counts
             # UsageRow.rank, computed before building the row: most lines are copies.
-            rank = (0 if sidechain else 1 << 48) | min(sum(counts), (1 << 48) - 1)
-            if ranks.get(key, -1) >= rank:
+            rank = (0 if sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output, (1 << 48) - 1)
+            if ranks_get(key, -1) >= rank:
                 continue
-            ts = _ts(obj.get("timestamp"))
+            ts = _ts(get("timestamp"))
             if ts is None:
                 if not damaged:
                     bad += 1                      # malformed time: skipped, counted
                 continue
             ranks[key] = rank
             seen[key] = (usage, sidechain)
-            copy_of = (USAGE_KEY + _dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
-            uncached, cache_read, w5m, w1h, output = counts
-            cost = obj.get("costUSD")
+            copy_of = (USAGE_KEY + dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
+            cost = get("costUSD")
             speed = usage.get("speed")
+            session = get("sessionId")
+            project = get("cwd")
+            branch = get("gitBranch")
+            # (positional, in UsageRow's order; a field that is not a non-empty string is None)
             best[key] = UsageRow(
                 "claude", key, ts,
-                session_id=parent_session or _str(obj.get("sessionId")),
-                project=_str(obj.get("cwd")),
-                model=_str(model),
-                input_tokens=uncached,
-                output_tokens=output,
-                cache_read_tokens=cache_read,
-                cache_write_5m_tokens=w5m,
-                cache_write_1h_tokens=w1h,
-                is_sidechain=sidechain,
-                is_subagent=is_subagent,
-                git_branch=_str(obj.get("gitBranch")),
-                recorded_cost=float(cost) if type(cost) in (int, float) else None,
-                speed=None if speed is None or speed == "standard" else _speed(speed),
+                parent_session or (session if type(session) is str and session else None),
+                project if type(project) is str and project else None,
+                model if type(model) is str and model else None,
+                uncached, output, 0, cache_read, w5m, w1h, sidechain, is_subagent,
+                branch if type(branch) is str and branch else None,
+                float(cost) if type(cost) in (int, float) else None,
+                None if speed is None or speed == "standard" else _speed(speed),
             )
         return list(best.values()), bad
 
@@ -482,10 +485,6 @@ def _ts(value) -> int | None:
 def _speed(value) -> str | None:
     """`usage.speed` other than 'standard': a mode name ('fast'), kept short; not a string, None."""
     return value[:32] or None if type(value) is str else None
-
-
-def _str(value) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 ADAPTER = ClaudeAdapter()

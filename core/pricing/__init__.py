@@ -151,45 +151,92 @@ def _case_for(plans) -> tuple[str, str, list, list]:
     return " ".join(cost_sql) + " END", " ".join(source_sql) + " END", cost_params, source_params
 
 
-def reprice(store) -> int:
+class NewRowPricer:
+    """Prices the rows a first ingest (Store.bulk_load) has just inserted, batch by batch while
+    the workers still parse, with the same UPDATE reprice() runs (rows with id above a mark),
+    so reprice() at the end finds only what is left: rows a better copy reset, unpriced models,
+    manual entries. reprice(store, pricer) then takes its schedules as its own when the price
+    table is still the same. Raises PricingError on a bad prices.yaml (then: reprice alone)."""
+
+    def __init__(self):
+        self.raw, self.overrides = _current_overrides()
+        self.schedules: dict = {}       # model -> schedule or None, in the order first met
+        self.version: str | None = None
+
+    def price_after(self, store, mark: int) -> None:
+        """Price the unpriced rows whose id is above `mark` (inside the caller's transaction)."""
+        db = store.db
+        models = [r[0] for r in db.execute(
+            "SELECT DISTINCT model FROM calls WHERE id > ? AND price_version IS NULL", (mark,))]
+        for model in models:
+            if model not in self.schedules:
+                self.schedules[model] = _schedule(model, self.overrides)
+        version = current_version(self.raw)
+        if self.version is None:
+            self.version = version
+        elif version != self.version:
+            return                      # the price table moved (an import failed): reprice() decides
+        priced = [(m, self.schedules[m]) for m in models if m is not None and self.schedules[m] is not None]
+        for i in range(0, len(priced), _CHUNK):
+            group = priced[i:i + _CHUNK]
+            cost_sql, source_sql, cost_params, source_params = _case_for(group)
+            db.execute(f"UPDATE calls SET cost = {cost_sql}, price_source = {source_sql}, price_version = ? "
+                       f"WHERE id > ? AND model IN ({', '.join('?' * len(group))}) AND price_version IS NULL",
+                       (*cost_params, *source_params, version, mark, *(m for m, _ in group)))
+
+
+def reprice(store, pricer: NewRowPricer | None = None) -> int:
     """Price every row whose price_version is not the current one; returns how many rows it
     priced (rows found unpriced included). Bulk SQL in one transaction: per group of models one
     UPDATE whose CASE holds each model's rates (a CASE branch per price period, the cliff as a
     CASE inside), so the table is scanned once per 64 models, not once per row or per model.
-    Then refreshes the rates cache the hooks read. Raises PricingError on a bad prices.yaml."""
+    Then refreshes the rates cache the hooks read. Raises PricingError on a bad prices.yaml.
+    `pricer`: what priced the new rows of this transaction already (see NewRowPricer)."""
     raw, overrides = _current_overrides()
     version = current_version(raw)
     db = store.db
     full = store.get_meta(_META_KEY) != version
     models = _stale_models(db, version, full)
-    if not models:
+    if pricer is not None and (pricer.version != version or pricer.raw != raw):
+        pricer = None                   # (priced under another table: those rows are stale now)
+    if not models and pricer is None:
         return 0
     # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s), from the
     # schedules the last reprice under this same price table left in the rates cache when it
     # has them all (the usual case: a few new calls of models seen before), so that pricing
     # them does not load genai-prices at all ...
-    known = quick_cache.cached_schedules(version)
+    known = quick_cache.cached_schedules(version) if pricer is None else dict(pricer.schedules)
     if all(model in known for model in models):
         schedules = {model: known[model] for model in models}
     else:
         known = {}    # (a model is new: genai-prices loads, and the version may change with it)
         schedules = {model: _schedule(model, overrides) for model in models}
+    if pricer is not None:
+        # every model of the load, in the order met (the rates cache gets them all, as before)
+        schedules = {**pricer.schedules, **schedules}
     # Looking the rates up imported genai-prices: if that failed, the snapshot priced them, and
     # the version must say so.
-    version = current_version(raw)
+    looked_up, version = version, current_version(raw)
     count = 0     # rows priced (cursor rowcounts: total_changes would add the triggers' rows)
+    # (inside the caller's transaction, e.g. a bulk load, nothing moved since the first look)
+    again = not db.in_transaction or version != looked_up
     # A new price table prices every row again: the quarter-hour sums are then summed once after,
     # not noted row by row (Store.bucket_triggers_off).
     with store.bucket_triggers_off() if full else store.transaction():
         # ... and the stale set is read again under it: another process may have moved on.
-        full = store.get_meta(_META_KEY) != version
-        for model in _stale_models(db, version, full):
+        if again:
+            full = store.get_meta(_META_KEY) != version
+            models = _stale_models(db, version, full)
+        for model in models:
             if model not in schedules:
                 schedules[model] = known[model] if model in known else _schedule(model, overrides)
         stale = _STALE if full else "price_version IS NULL"
         stale_params = (version,) if full else ()
-        priced = [(m, s) for m, s in schedules.items() if s is not None and m is not None]
-        unpriced = [m for m, s in schedules.items() if s is None and m is not None]
+        # Only models with stale rows: each UPDATE scans the table when its index is away (a bulk
+        # load), and after a NewRowPricer `schedules` holds every model of the load.
+        models = set(models)
+        priced = [(m, s) for m, s in schedules.items() if s is not None and m is not None and m in models]
+        unpriced = [m for m, s in schedules.items() if s is None and m is not None and m in models]
         for i in range(0, len(priced), _CHUNK):
             group = priced[i:i + _CHUNK]
             cost_sql, source_sql, cost_params, source_params = _case_for(group)
@@ -202,8 +249,9 @@ def reprice(store) -> int:
             count += db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
                                 f"WHERE model IN ({', '.join('?' * len(group))}) AND {stale}",
                                 (version, *group, *stale_params)).rowcount
-        count += db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
-                            f"WHERE model IS NULL AND {stale}", (version, *stale_params)).rowcount
+        if None in models:
+            count += db.execute(f"UPDATE calls SET cost = NULL, price_source = 'unpriced', price_version = ? "
+                                f"WHERE model IS NULL AND {stale}", (version, *stale_params)).rowcount
         store.set_meta(_META_KEY, version)
     _refresh_cache(list(schedules.items()), version)
     return count
