@@ -64,23 +64,30 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
     known = None
     changed = []
     stat, same = os.stat, jsonl.same_stat
+
+    def cursor_index() -> dict:
+        nonlocal known
+        if known is None:
+            known = store.cursor_stats()
+        return known
+
     for adapter in adapters.available(agents):
         name, skips = adapter.name, _skips_by_stat(adapter)
         if skips and name in snap:
-            found = tree_snapshot.check(snap[name], adapter, marks)
+            found = tree_snapshot.check(snap[name], adapter, marks, cursor_index)
             if found is not None:
                 stats.sources += len(found.sources)
-                for path in found.changed:
+                for path, had in found.changed:
                     source = adapter.source_at(path)
-                    changed.append((adapter, source, (name, source.key), skips, True))
-                if found.changed and walked is not None:
+                    changed.append((adapter, source, (name, source.key), skips, had))
+                if found.listing is not None and walked is not None:
                     walked.append((adapter, [(p, p) for p in found.sources], found.listing))
                 continue
         listed = []
         try:
             for source in adapter.sources():
                 if known is None:
-                    known = store.cursor_stats()
+                    cursor_index()
                 key = (name, source.key)
                 listed.append((key[1], source.path))
                 stats.sources += 1

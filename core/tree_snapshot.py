@@ -55,21 +55,24 @@ def load(store) -> dict:
 
 
 class Seen:
-    """What a snapshot entry proves about the tree now: its sources (every one), which of them
-    changed since (their stat differs from their cursor's: read those, nothing else), and the
-    listing to write the next entry from."""
+    """What a snapshot entry proves about the tree now: its sources (every one), those to read
+    ((path, whether it has a cursor): their stat differs from their cursor's), and the listing
+    to write the next entry from when one is due (None when the entry still holds as it is)."""
     __slots__ = ("sources", "changed", "listing")
 
-    def __init__(self, sources: list[str], changed: list[str], listing: tuple):
+    def __init__(self, sources: list[str], changed: list[tuple[str, bool]], listing: tuple | None):
         self.sources = sources
         self.changed = changed
         self.listing = listing
 
 
-def check(entry, adapter, marks: dict) -> Seen | None:
-    """The adapter's tree as `entry` saw it, when every folder is as it was (so are the files
-    in it) and the cursors are those it was taken with: then only the files whose stat moved
-    need reading (an active session's transcript). None when anything else may differ: walk."""
+def check(entry, adapter, marks: dict, cursor_index) -> Seen | None:
+    """The adapter's sources as `entry` saw them, when every folder is as it was (then so are
+    the files in each), with those to read: the files whose stat moved since the entry, when the
+    agent's cursors are still those it was taken with (its mark); else, when another process
+    (the Stop hook recording its session, say) wrote a cursor since, each file against its cursor
+    in `cursor_index()` ((agent, path) -> (size, mtime, inode)), as a walk would. None when the
+    folders, roots or the adapter's code may differ: walk."""
     try:
         stamp, mark, roots, n_folders, joined, packed = entry
         paths = joined.split("\0")
@@ -79,28 +82,39 @@ def check(entry, adapter, marks: dict) -> Seen | None:
         return None
     if len(numbers) != 2 * n_folders + 3 * (len(paths) - n_folders):
         return None
-    if mark is None or marks.get(adapter.name) != mark or stamp != _code_stamp(adapter):
-        return None
-    if roots != adapter.root_keys():
-        return None              # a root came or went (e.g. CLAUDE_CONFIG_DIR changed)
+    if stamp != _code_stamp(adapter) or roots != adapter.root_keys():
+        return None              # another walk, or a root came or went (CLAUDE_CONFIG_DIR changed)
     stat = os.stat
     value = iter(numbers).__next__
-    changed = []
+    changed: list[tuple[str, bool]] = []
     try:
         for path in paths[:n_folders]:
             st = stat(path)
             if st.st_mtime_ns != value() or st.st_ino != value():
                 return None      # a file added, removed or renamed in it
-        for path in paths[n_folders:]:
-            st = stat(path)
-            size, mtime_ns, inode = value(), value(), value()
-            if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
-                changed.append(path)     # appended to, rewritten or replaced
+        if mark is not None and marks.get(adapter.name) == mark:
+            for path in paths[n_folders:]:
+                st = stat(path)
+                size, mtime_ns, inode = value(), value(), value()
+                if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
+                    changed.append((path, True))     # appended to, rewritten or replaced
+            stale = False
+        else:
+            known, name = cursor_index(), adapter.name
+            for path in paths[n_folders:]:
+                st = stat(path)
+                c = known.get((name, path))
+                if c is None:
+                    changed.append((path, False))    # its cursor was removed: read it anew
+                elif not (c[0] == st.st_size and c[1] == st.st_mtime_ns and (c[2] is None or c[2] == st.st_ino)):
+                    changed.append((path, True))
+            stale = True
     except OSError:
         return None              # (a file gone: its folder changed too)
-    folders = paths[:n_folders]
-    return Seen(paths[n_folders:], changed,
-                (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(folders)}) if changed else None)
+    listing = None
+    if changed or stale:
+        listing = (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(paths[:n_folders])})
+    return Seen(paths[n_folders:], changed, listing)
 
 
 def save(store, walked: list) -> None:

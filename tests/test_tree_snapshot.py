@@ -162,16 +162,52 @@ def test_a_replaced_file_of_the_same_size_and_mtime_is_found_by_its_inode(tree, 
     assert "msg_othr9" in keys and walks == [1]
 
 
-def test_a_cursor_written_by_another_process_voids_the_snapshot(tree, store, walks, tmp_path):
+def test_a_cursor_removed_by_another_process_means_that_file_is_read_again(tree, store, walks):
     _run(store)
     before = _output(store)
     other = sqlite3.connect(store.path)
     other.execute("DELETE FROM sources WHERE path LIKE '%s-other.jsonl'")   # e.g. a reset of one file
     other.commit()
     other.close()
+    stats = _run(store)
+    # the folders prove the same files; the mark says the cursors moved, so each file is held
+    # against its cursor, as a walk would: the one without a cursor is read from the start
+    assert walks == [1] and stats.sources_read == 1
+    assert _output(store) == before      # nothing counted twice
     _run(store)
-    assert len(walks) == 2, "a stale snapshot was trusted"
-    assert _output(store) == before      # the file read again from the start: nothing counted twice
+    assert store.db.execute("SELECT COUNT(*) FROM sources WHERE path LIKE '%s-other.jsonl'").fetchone() == (1,)
+
+
+def test_a_session_recorded_by_the_stop_hook_meanwhile_is_not_read_twice(tree, store, walks, tmp_path):
+    # The guard's Stop hook writes the session's rows and cursor itself (another process): the
+    # next report finds that transcript grown but at its cursor, reads nothing, walks nothing.
+    from token_roi.adapters import jsonl
+    from token_roi.adapters.base import Source
+    _run(store)
+    calls, output = _output(store)
+    main = next(tree.glob(f"projects/*/{SESSION}.jsonl"))
+    _append_call(main, "msg_during_session", 321)
+    hook_store = Store(store.path)
+    adapter = adapters.get_adapter("claude")
+    cursor = hook_store.get_cursor("claude", str(main))
+    result = jsonl.read_incremental(adapter, Source("claude", str(main), "jsonl"), cursor)
+    with hook_store.transaction():
+        hook_store.upsert_calls(result.rows)
+        hook_store.put_cursor(result.cursor)
+    hook_store.close()
+    seen_by_cursor_index = []
+    real_index = Store.cursor_stats
+    try:
+        Store.cursor_stats = lambda self: seen_by_cursor_index.append(1) or real_index(self)
+        stats = _run(store)
+        # the index once to hold the files against, once more to write the entry under the new mark
+        assert walks == [1] and stats.sources_read == 0 and len(seen_by_cursor_index) == 2
+        assert _output(store) == (calls + 1, output + 321)
+        stats = _run(store)
+        assert walks == [1] and stats.sources_read == 0
+        assert len(seen_by_cursor_index) == 2, "the cursor index was loaded although the mark held"
+    finally:
+        Store.cursor_stats = real_index
 
 
 def test_a_new_ledger_does_not_trust_the_old_snapshot(tree, tmp_path, walks):
