@@ -2,16 +2,17 @@
 with one stat per folder and per file (no walk, no cursor index, no Source objects), and a run
 during a session finds the transcripts that grew the same way and reads only those.
 
-An entry is written after a run that walked an adapter whose `listing()` proves its sources (for
-Claude: every folder settled and free of links, see FolderCache) and holds a cursor for every
-source: the adapter's roots, each folder's (mtime, inode), each source's (size, mtime, inode) as
-its cursor recorded them, and the agent's source mark (m009: a random value renewed by trigger
-whenever any of its cursors is written or removed). It stands while the mark is the same (the
-cursors are those it was taken from), the roots and the adapter's code are the same, and every
-stat matches: then a walk would list the same files and find every one as its cursor left it.
-When only files' stats moved (no folder's), those files are read and the entry written anew.
-Anything else and the run walks as before and writes a new entry. The file (`tree-snapshot`,
-beside the ledger) is derived: lost, stale or unreadable, nothing but a walk is lost.
+An entry is written after a run that knew every source of an adapter whose `listing()` proves
+them (for Claude: every folder settled and free of links, see FolderCache) and holds a cursor for
+each: the adapter's roots, each folder's (mtime, inode), each source's (size, mtime, inode) as its
+cursor recorded them, and the agent's source mark (m009: a random value renewed by trigger
+whenever any of its cursors is written or removed). While the roots, the adapter's code and every
+folder's stat are the same, the folders hold the same files: no walk is needed. Which of them to
+read: while the mark is the same (the cursors are those the entry was taken from), the files
+whose stat differs from the entry's; when another process wrote a cursor since (the Stop hook
+recording its session), each file against its cursor in the index, as a walk would, and the entry
+is written again. Anything else and the run walks. The file (`tree-snapshot`, beside the ledger)
+is derived: lost, stale or unreadable, nothing but a walk is lost.
 """
 
 from __future__ import annotations
