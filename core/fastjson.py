@@ -159,7 +159,7 @@ def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
                 sep = "{\n" + inner
                 for k, v in o.items():
                     append(sep)
-                    append(quote(key_text(k)))
+                    append(quote(k if type(k) is str else key_text(k)))
                     append(": ")
                     put(v, inner)
                     sep = ",\n" + inner
