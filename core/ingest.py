@@ -87,7 +87,7 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
         try:
             for source in adapter.sources():
                 if known is None:
-                    cursor_index()
+                    known = cursor_index()
                 key = (name, source.key)
                 listed.append((key[1], source.path))
                 stats.sources += 1
