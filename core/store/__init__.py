@@ -64,22 +64,23 @@ def row_values(row: UsageRow, now: int) -> tuple:
 
 
 class Store:
+    BUSY_TIMEOUT_MS = 10_000     # how long a statement waits for another process's write lock
     def __init__(self, path: Path | str | None = None, *, readonly: bool = False):
         # (a str: pathlib costs every report ~4 ms of imports; `path` gives the Path when asked)
         self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
         try:
             if readonly:
-                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=10)
+                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_MS / 1000)
             else:
                 os.makedirs(os.path.dirname(self.path_str) or ".", exist_ok=True)
-                self.db = sqlite3.connect(self.path_str, timeout=10, isolation_level=None)
+                self.db = sqlite3.connect(self.path_str, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 # A first ingest upserts tens of thousands of rows keyed on random message ids; a
                 # 64 MB page cache (filled only as used) cut its SQLite CPU by ~15% on 1 GB of logs.
                 self.db.execute("PRAGMA cache_size=-65536")
-            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}")
             if not readonly:
                 self.migrate()
         except sqlite3.DatabaseError as exc:
@@ -234,7 +235,7 @@ class Store:
         except (StoreError, sqlite3.OperationalError):
             pass                # (busy, read-only file): answered all the same, kept next time
         finally:
-            db.execute("PRAGMA busy_timeout=10000")
+            db.execute(f"PRAGMA busy_timeout={self.BUSY_TIMEOUT_MS}")
         return rows
 
     def count_calls(self) -> int:
