@@ -1,7 +1,11 @@
 # The library lives in core/ but imports as token_roi; list its subpackages so new folders ship too.
-from setuptools import find_packages, setup
+# The Claude Code reader's inner loop is also built in C where a compiler is found (optional: a
+# failed build leaves the Python loop, which reads the same lines to the same rows).
+from setuptools import Extension, find_packages, setup
 
 setup(
     packages=["token_roi"] + ["token_roi." + p for p in find_packages("core")],
     package_dir={"token_roi": "core"},
+    ext_modules=[Extension("token_roi.adapters._claude_scan", ["core/adapters/_claude_scan.c"], optional=True,
+                           extra_compile_args=["-O2"])],
 )

@@ -61,6 +61,18 @@ def run(store: Store):
     return ingest(store, ["claude"], show_progress=False)
 
 
+@pytest.fixture(autouse=True, params=["c-loop", "python-loop"])
+def reader_loop(request, monkeypatch):
+    """Every rule here holds for both readers: the C loop (built by pip install where a compiler
+    is found) and the Python loop it hands lines to (and the only one without a build)."""
+    from token_roi.adapters import claude as claude_mod
+    if request.param == "python-loop":
+        monkeypatch.setattr(claude_mod, "_scan", None)
+    elif claude_mod._scan is None:
+        pytest.fail("the C reader (token_roi.adapters._claude_scan) is not built: pip install -e . builds it")
+    return request.param
+
+
 @pytest.fixture
 def config_dir(tmp_path, monkeypatch) -> Path:
     """A copy of the fixture tree as a Claude config dir, pointed at by CLAUDE_CONFIG_DIR."""

@@ -15,7 +15,8 @@ and only those lines are decoded. The other lines are checked by shape only (`{.
 response's further block lines (same id, byte-identical usage, same chain) are recognised from
 their bytes and not decoded at all. User lines (prompts and tool results: most of the bytes) are
 recognised by their first bytes and not searched at all, only their last few KB. Measured: ~900 MB/s of CPU on a transcript that is mostly tool
-output, ~420 MB/s on a generated tree where a quarter of the bytes are usage lines.
+output, ~420 MB/s on a generated tree where a quarter of the bytes are usage lines (the Python
+loop); the same loop in C (_claude_scan.c) reads that tree at ~2.5 GB/s.
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def _codec() -> None:
             return fastjson.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
         _DecodeError = ValueError
+
+
+# The parse loop in C (built by setup.py where a compiler is found; see _claude_scan.c): ~3x less
+# CPU on a first ingest. Without it (no compiler, a plugin folder never built) the Python loop
+# reads alone; with it, the Python loop still reads every line the C loop hands back.
+try:
+    from . import _claude_scan as _scan
+except ImportError:
+    _scan = None
 
 USAGE_KEY = b'"usage":'
 # A user line: `"message":{"role":"user"` before any other `{` of the line (so it is the
@@ -297,18 +307,24 @@ class ClaudeAdapter(JsonlAdapter):
         meta = source.meta if "is_subagent" in source.meta else subagent_meta(source.path)
         is_subagent = bool(meta.get("is_subagent"))
         parent_session = meta.get("parent_session")
-        bad = _shape_bad(buf)
         best: dict[str, UsageRow] = {}
         ranks: dict[str, int] = {}
-        seen: dict[str, tuple[dict, bool]] = {}
         copy_of: tuple[bytes, bytes, bool] | None = None
-        view = memoryview(buf)
+        if _scan is not None:
+            # The same loop in C (_claude_scan.c) for the lines it reads with certainty; each
+            # line it hands back is read here, by _line, as the Python loop below would.
+            bad = _scan.shape_bad(buf)
+            run = _scan.run
+            pos = 0
+            while True:
+                pos, copy_of, slow = run(buf, pos, copy_of, ranks, best, is_subagent, parent_session, UsageRow)
+                if slow is None:
+                    return list(best.values()), bad
+                more, copy_of = _line(buf, *slow, best, ranks, copy_of, is_subagent, parent_session)
+                bad += more
+        bad = _shape_bad(buf)
         find, rfind, startswith = buf.find, buf.rfind, buf.startswith
-        loads, dumps, DecodeError = _loads, _dumps, _DecodeError
-        seen_get, ranks_get = seen.get, ranks.get
         pos = 0
-        # (Per usage line this loop is most of a first ingest's CPU: names are bound locally and
-        # the rows' fields taken inline, not through helpers.)
         while True:
             # Prompts and tool results (most of the bytes) are passed over, not searched: a line
             # whose top-level message is the user's cannot carry a billed usage. Its own last
@@ -335,78 +351,87 @@ class ClaudeAdapter(JsonlAdapter):
             if (copy_of is not None and startswith(copy_of[0], hit) and find(copy_of[1], start, end) > 0
                     and (find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
                 # The next block line of the response just read: same message.id, same usage bytes,
-                # same chain. Decoding it would change nothing (see `seen` below), so skip it.
+                # same chain. Decoding it would change nothing (its rank is the same), so skip it.
                 continue
-            obj = _without_content(buf, start, hit, end)
-            if obj is not None:
-                damaged = False
-            else:
-                line = view[start:end]
-                try:
-                    obj = loads(line)
-                    damaged = type(obj) is not dict
-                except DecodeError:
-                    obj, damaged = _recover(line)
-                if damaged:
-                    # A line not shaped "{...}" was already counted by _shape_bad: count it once.
-                    if buf[start] == 123 and buf[end - 1] == 125:
-                        bad += 1
-                    if type(obj) is not dict:
-                        continue                  # (nothing, or JSON that is no object: an array)
-            get = obj.get
-            message = get("message")
-            if type(message) is not dict:
-                continue
-            usage = message.get("usage")
-            if type(usage) is not dict:
-                if usage is not None and not damaged:
-                    bad += 1
-                continue
-            key = message.get("id") or get("requestId")
-            if type(key) is not str:
-                continue
-            sidechain = get("isSidechain") is True
-            prev = seen_get(key)
-            if prev is not None and prev[0] == usage and prev[1] is sidechain:
-                continue                          # one more block line of a response already read
-            model = message.get("model")
-            if model == "<synthetic>" or get("isApiErrorMessage") is True:
-                continue                          # local errors: no API call was billed
-            counts = _counts(usage)
-            if counts is None:
-                if not damaged:
-                    bad += 1                      # malformed usage: skipped, counted
-                continue
-            uncached, cache_read, w5m, w1h, output = counts
-            # UsageRow.rank, computed before building the row: most lines are copies.
-            rank = (0 if sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output, (1 << 48) - 1)
-            if ranks_get(key, -1) >= rank:
-                continue
-            ts = _ts(get("timestamp"))
-            if ts is None:
-                if not damaged:
-                    bad += 1                      # malformed time: skipped, counted
-                continue
-            ranks[key] = rank
-            seen[key] = (usage, sidechain)
-            copy_of = (USAGE_KEY + dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
-            cost = get("costUSD")
-            speed = usage.get("speed")
-            session = get("sessionId")
-            project = get("cwd")
-            branch = get("gitBranch")
-            # (positional, in UsageRow's order; a field that is not a non-empty string is None)
-            best[key] = UsageRow(
-                "claude", key, ts,
-                parent_session or (session if type(session) is str and session else None),
-                project if type(project) is str and project else None,
-                model if type(model) is str and model else None,
-                uncached, output, 0, cache_read, w5m, w1h, sidechain, is_subagent,
-                branch if type(branch) is str and branch else None,
-                float(cost) if type(cost) in (int, float) else None,
-                None if speed is None or speed == "standard" else _speed(speed),
-            )
+            more, copy_of = _line(buf, start, hit, end, best, ranks, copy_of, is_subagent, parent_session)
+            bad += more
         return list(best.values()), bad
+
+
+def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, copy_of,
+          is_subagent: bool, parent_session: str | None) -> tuple[int, tuple | None]:
+    """One usage line (buf[start:end], its first `"usage":` at hit) that is not a copy of the
+    last row's line: decoded, checked and kept in `best` when it is the best copy of its call so
+    far. Returns (bad lines found, the copy marker for the lines after)."""
+    # (Per usage line this is most of a first ingest's CPU where the C loop is not built: names
+    # are bound locally and the rows' fields taken inline, not through helpers.)
+    bad = 0
+    obj = _without_content(buf, start, hit, end)
+    if obj is not None:
+        damaged = False
+    else:
+        line = memoryview(buf)[start:end]
+        try:
+            obj = _loads(line)
+            damaged = type(obj) is not dict
+        except _DecodeError:
+            obj, damaged = _recover(line)
+        if damaged:
+            # A line not shaped "{...}" was already counted by _shape_bad: count it once.
+            if buf[start] == 123 and buf[end - 1] == 125:
+                bad += 1
+            if type(obj) is not dict:
+                return bad, copy_of               # (nothing, or JSON that is no object: an array)
+    get = obj.get
+    message = get("message")
+    if type(message) is not dict:
+        return bad, copy_of
+    usage = message.get("usage")
+    if type(usage) is not dict:
+        if usage is not None and not damaged:
+            bad += 1
+        return bad, copy_of
+    key = message.get("id") or get("requestId")
+    if type(key) is not str:
+        return bad, copy_of
+    model = message.get("model")
+    if model == "<synthetic>" or get("isApiErrorMessage") is True:
+        return bad, copy_of                       # local errors: no API call was billed
+    counts = _counts(usage)
+    if counts is None:
+        if not damaged:
+            bad += 1                              # malformed usage: skipped, counted
+        return bad, copy_of
+    uncached, cache_read, w5m, w1h, output = counts
+    sidechain = get("isSidechain") is True
+    # UsageRow.rank, computed before building the row: most lines are copies (a copy of a row
+    # already kept has the same rank, and loses here).
+    rank = (0 if sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output, (1 << 48) - 1)
+    if ranks.get(key, -1) >= rank:
+        return bad, copy_of
+    ts = _ts(get("timestamp"))
+    if ts is None:
+        if not damaged:
+            bad += 1                              # malformed time: skipped, counted
+        return bad, copy_of
+    ranks[key] = rank
+    cost = get("costUSD")
+    speed = usage.get("speed")
+    session = get("sessionId")
+    project = get("cwd")
+    branch = get("gitBranch")
+    # (positional, in UsageRow's order; a field that is not a non-empty string is None)
+    best[key] = UsageRow(
+        "claude", key, ts,
+        parent_session or (session if type(session) is str and session else None),
+        project if type(project) is str and project else None,
+        model if type(model) is str and model else None,
+        uncached, output, 0, cache_read, w5m, w1h, sidechain, is_subagent,
+        branch if type(branch) is str and branch else None,
+        float(cost) if type(cost) in (int, float) else None,
+        None if speed is None or speed == "standard" else _speed(speed),
+    )
+    return bad, (USAGE_KEY + _dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)
 
 
 # An assistant line is mostly its message's content (text, thinking, tool input), which counts
