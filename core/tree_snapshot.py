@@ -24,6 +24,11 @@ from array import array
 
 from . import __version__
 
+try:
+    from . import _tree_stat   # the stat loop in C (see _tree_stat.c); optional, like the Claude reader's
+except ImportError:
+    _tree_stat = None
+
 NAME = "tree-snapshot"
 FORMAT = (2, __version__)
 # An entry: (code stamp, mark, roots, number of folders, every folder's then every file's path
@@ -85,9 +90,20 @@ def check(entry, adapter, marks: dict, cursor_index) -> Seen | None:
         return None
     if stamp != _code_stamp(adapter) or roots != adapter.root_keys():
         return None              # another walk, or a root came or went (CLAUDE_CONFIG_DIR changed)
+    changed: list[tuple[str, bool]] = []
+    if _tree_stat is not None and mark is not None and marks.get(adapter.name) == mark:
+        # (the loop below, first branch, in C: the stats are most of a warm report)
+        moved = _tree_stat.moved(os.fsencode(joined), n_folders, packed)
+        if moved is None:
+            return None
+        files = paths[n_folders:]
+        changed = [(files[i], True) for i in moved]
+        listing = None
+        if changed:
+            listing = (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(paths[:n_folders])})
+        return Seen(files, changed, listing)
     stat = os.stat
     value = iter(numbers).__next__
-    changed: list[tuple[str, bool]] = []
     try:
         for path in paths[:n_folders]:
             st = stat(path)
