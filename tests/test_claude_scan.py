@@ -238,3 +238,49 @@ def test_crlf_and_a_last_line_without_newline(monkeypatch):
 def test_shape_bad_counts_like_python():
     data = b'{"a":1}\n\n  \n[1,2]\n {"b":2} \r\n{"c":3}\r\nnot json\n{"cut":\n'
     assert claude._scan.shape_bad(data) == claude._shape_bad(data) == 3
+
+
+def test_mutated_transcripts_read_alike_in_both_loops():
+    # A differential fuzz: realistic usage lines (the fixture transcripts and a session with
+    # copies), bytes inserted, removed, cut or counters garbled near the fields the loop reads,
+    # lines repeated as copies; the C loop must give what the Python loop gives, every time.
+    import random
+    lines = [line for path in sorted((FIXTURES / "projects").rglob("*.jsonl"))
+             for line in path.read_bytes().split(b"\n") if b'"usage":' in line]
+    lines += [line for line in session()[0].split(b"\n") if b'"usage":' in line]
+    special = [b"\\", b'"', b"\\u00e9", b"\\ud800", b"\xff", b"\xc3", b"\t", b" ", b"{", b"}", b"[", b"]", b",",
+               b":", b"-0", b"1.5", b"1e5", b"null", b"true", b"99999999999999999999", b"\n", b"\r"]
+    rnd = random.Random(20261122)
+    source = Source("claude", "/p/s.jsonl", "jsonl", {})
+    scan = claude._scan
+    for _ in range(1500):
+        picked = [bytearray(rnd.choice(lines)) for _ in range(rnd.randint(1, 5))]
+        if rnd.random() < 0.5:
+            picked.append(bytearray(picked[0]))           # a copy of a line read before
+        for line in picked:
+            for _ in range(rnd.randint(0, 3)):
+                op, i = rnd.random(), rnd.randrange(len(line) + 1)
+                at = line.find(b'"usage":')
+                if op < 0.4:
+                    if at >= 0 and rnd.random() < 0.7:
+                        i = min(len(line), at + rnd.randrange(400))
+                    line[i:i] = rnd.choice(special)
+                elif op < 0.6:
+                    del line[i:i + rnd.randint(1, 5)]
+                elif op < 0.8 and at >= 0:
+                    k = at + rnd.randrange(300)
+                    if k < len(line) and line[k] in b"0123456789":
+                        line[k] = rnd.choice(b"0123456789-.e")
+                else:
+                    del line[rnd.randrange(len(line) + 1):]
+        data = b"\n".join(bytes(line) for line in picked) + (b"\n" if rnd.random() < 0.8 else b"")
+        claude._scan = scan
+        try:
+            got = claude.ADAPTER.parse(data, source, {})
+        finally:
+            claude._scan = None
+        try:
+            expected = claude.ADAPTER.parse(data, source, {})
+        finally:
+            claude._scan = scan
+        assert got == expected, data
