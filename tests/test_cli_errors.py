@@ -36,3 +36,42 @@ def test_corrupt_ledger_file_is_one_line(isolated_home):
     assert out.returncode == 1
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "ledger.sqlite3" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_command_prints_everything_before_its_quick_exit(isolated_home, monkeypatch, tmp_path):
+    # The command leaves without the interpreter's teardown (cli.entry): whatever it printed must
+    # still arrive whole, and say the same as main() run in this process.
+    import json
+    import os
+    import shutil
+    from pathlib import Path
+
+    from token_roi.cli import main
+    tree = tmp_path / "claude"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "claude" / "projects", tree / "projects")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tree))
+    out = run("session", "--json", "-z", "UTC", env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["sessions"] and got["totals"]["totalTokens"] > 0
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["session", "--json", "-z", "UTC"]) == 0
+    assert json.loads(buf.getvalue()) == got
+
+
+def test_a_reader_gone_before_the_output_is_a_quiet_exit_0(isolated_home):
+    # `token-roi demo --json | head -0`: stdout is a pipe nobody reads; under the quick exit
+    # (cli.entry flushes the streams itself) that stays a quiet exit 0, no traceback.
+    import os
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "token_roi.cli", "demo", "--json"], stdout=w,
+                              stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(w)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr, proc.stderr

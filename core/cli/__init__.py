@@ -98,5 +98,25 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 
 
+def entry() -> None:
+    """The `token-roi` command: main(), then the exit without the interpreter's teardown (freeing
+    every module and object one by one: ~5 ms, 7% of a warm report). Nothing here waits for it:
+    the ledger is closed and committed inside main(), no atexit handler is registered, files are
+    written under `with`; only the standard streams need their flush, done here."""
+    import os
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass                  # (the reader went away, e.g. `| head`: what main() treats as done)
+    except OSError:
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
