@@ -52,7 +52,7 @@ FIELDS = (("input", "inputTokens"), ("output", "outputTokens"), ("cache_creation
           ("cache_read", "cacheReadTokens"), ("total", "totalTokens"))
 REPORT_ARGS = ["daily", "--json", "-z", "UTC", "--agent", "claude"]
 # Set by main(): the installed `token-roi` (see install_ours), or this interpreter on the checkout.
-OURS = [sys.executable, "-c", "import sys; from token_roi.cli import main; sys.exit(main())", *REPORT_ARGS]
+OURS = [sys.executable, "-c", "from token_roi.cli import entry; entry()", *REPORT_ARGS]
 
 
 def install_ours(cache: Path) -> list[str]:
@@ -71,6 +71,15 @@ def install_ours(cache: Path) -> list[str]:
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--force-reinstall",
                         str(HERE.parent)], check=True)
     return [str(script), *REPORT_ARGS]
+
+
+def compiled_loops(python: str) -> dict:
+    """Which of the optional C loops the token-roi under test has (setup.py builds them where a
+    compiler is found; without them the Python loops read, slower)."""
+    probe = ("import json, token_roi.adapters.claude as c, token_roi.tree_snapshot as t; "
+             "print(json.dumps({'claude_reader': c._scan is not None, 'tree_stats': t._tree_stat is not None}))")
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()[-200:]}
 
 
 # -- set-up -------------------------------------------------------------------------------------
@@ -466,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "size": size, "seed": args.seed, "runs": args.runs,
                "token_roi": "in place (this interpreter, the checkout)" if args.in_place else
                             "pip install . into bench/.cache/venv, its token-roi script",
+               "compiled": compiled_loops(sys.executable if args.in_place else str(Path(OURS[0]).parent / "python")),
                "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "trees": {}}
     problems = []
     with tempfile.TemporaryDirectory(dir=cache, prefix="work-") as work_dir:
