@@ -61,6 +61,24 @@ static Py_ssize_t find_byte(const char *b, Py_ssize_t n, char c, Py_ssize_t lo, 
     return p ? (Py_ssize_t)(p - b) : -1;
 }
 
+/* find(USAGE_KEY, lo, hi), by its last byte: memchr for ':' runs about twice as fast as memmem
+ * on these bytes (and most colons are followed by a check of 7 bytes that fails at once). */
+static Py_ssize_t find_usage(const char *b, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi)
+{
+    if (hi > n) hi = n;
+    if (lo < 0) lo = 0;
+    Py_ssize_t m = LEN(USAGE_KEY);
+    if (hi - lo < m) return -1;
+    const char *p = b + lo + m - 1, *end = b + hi;
+    while (p < end) {
+        p = memchr(p, ':', (size_t)(end - p));
+        if (!p) return -1;
+        if (p[-1] == '"' && memcmp(p - (m - 1), USAGE_KEY, (size_t)(m - 1)) == 0) return (p - b) - (m - 1);
+        p++;
+    }
+    return -1;
+}
+
 /* bytes.rfind(sub, lo, hi): the last match lying wholly inside [lo, hi), or -1. */
 static Py_ssize_t rfind(const char *b, Py_ssize_t n, const char *sub, Py_ssize_t m, Py_ssize_t lo, Py_ssize_t hi)
 {
@@ -111,6 +129,10 @@ static int string(Rd *r, Str *out)
     const unsigned char *s = p;
     while (p < end) {
         unsigned c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {   /* most bytes */
+            p++;
+            continue;
+        }
         if (c == '"') {
             if (out) { out->s = s; out->n = p - s; out->esc = esc; out->ascii = ascii; }
             r->p = p + 1;
@@ -651,11 +673,11 @@ static PyObject *run(PyObject *self, PyObject *args)
             if (head < 0 || find_byte(buf, n, '{', pos + 1, head) >= 0 || find_byte(buf, n, '\n', pos, head) >= 0)
                 break;
             Py_ssize_t nl = find_byte(buf, n, '\n', head, n);
-            if (nl < 0 || find(buf, n, USAGE_KEY, LEN(USAGE_KEY), head > nl - TAIL ? head : nl - TAIL, nl) >= 0)
+            if (nl < 0 || find_usage(buf, n, head > nl - TAIL ? head : nl - TAIL, nl) >= 0)
                 break;
             pos = nl + 1;
         }
-        Py_ssize_t hit = find(buf, n, USAGE_KEY, LEN(USAGE_KEY), pos, n);
+        Py_ssize_t hit = find_usage(buf, n, pos, n);
         if (hit < 0) break;
         const char *nl = hit > 0 ? memrchr(buf, '\n', (size_t)hit) : NULL;
         Py_ssize_t start = nl ? nl - buf + 1 : 0;
