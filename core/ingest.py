@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from itertools import chain
 
 from . import adapters, tree_snapshot
 from .adapters import jsonl
@@ -128,9 +129,10 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
     def commit() -> None:
         with store.transaction():
             mark = (store.db.execute("SELECT max(id) FROM calls").fetchone()[0] or 0) if pricer else 0
-            for result in batch:
-                stats.rows += store.upsert_calls(result.rows)
-                store.put_cursor(result.cursor)
+            # One executemany for the batch's rows, one for its cursors (hundreds of sources,
+            # one call each cost the writing process ~0.05 s on 1 GB).
+            stats.rows += store.upsert_values(chain.from_iterable(_values(batch)))
+            store.put_cursors([result.cursor for result in batch])
             if pricer is not None:
                 pricer.price_after(store, mark)   # (while the workers parse on: see refresh)
         batch.clear()
@@ -160,6 +162,14 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         commit()
     if progress:
         progress.close()
+
+
+def _values(batch: list):
+    """Each result's rows as the upsert's parameter tuples (a worker's come as such already)."""
+    now = int(time.time() * 1000)
+    for result in batch:
+        rows = result.rows
+        yield rows if type(rows) is list and rows and type(rows[0]) is tuple else [row_values(r, now) for r in rows]
 
 
 def _read_one(adapter, source, cursor):

@@ -43,21 +43,21 @@ def test_small_batches_count_exactly_and_keep_every_cursor(tree, monkeypatch):
 def test_a_crash_between_batches_loses_and_doubles_nothing(tree, monkeypatch):
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 2)
     store = Store()
-    real_upsert = Store.upsert_calls
+    real_upsert = Store.upsert_values
     calls = {"n": 0}
 
     def dying_upsert(self, rows):
         calls["n"] += 1
-        if calls["n"] == 5:                  # the third batch dies mid-transaction
+        if calls["n"] == 3:                  # the third batch dies mid-transaction
             raise KeyboardInterrupt
         return real_upsert(self, rows)
 
-    monkeypatch.setattr(Store, "upsert_calls", dying_upsert)
+    monkeypatch.setattr(Store, "upsert_values", dying_upsert)
     with pytest.raises(KeyboardInterrupt):
         ingest_mod.ingest(store, ["claude"], show_progress=False)
     # the two committed batches: rows and cursors of exactly four sources, nothing of the third
     assert len(store.cursors("claude")) == 4
-    monkeypatch.setattr(Store, "upsert_calls", real_upsert)
+    monkeypatch.setattr(Store, "upsert_values", real_upsert)
     ingest_mod.ingest(store, ["claude"], show_progress=False)
     assert len(store.cursors("claude")) == tree.files
     assert _totals(store) == _truth(tree)
@@ -108,21 +108,21 @@ def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, 
     indexes = _indexes(store)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 2)
-    real_upsert = Store.upsert_calls
+    real_upsert = Store.upsert_values
     calls = {"n": 0}
 
     def dying_upsert(self, rows):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 3:
             raise KeyboardInterrupt
         return real_upsert(self, rows)
 
-    monkeypatch.setattr(Store, "upsert_calls", dying_upsert)
+    monkeypatch.setattr(Store, "upsert_values", dying_upsert)
     with pytest.raises(KeyboardInterrupt):
         ingest_mod.refresh(store, ["claude"], show_progress=False)
     # one transaction: no row, no cursor, and every index still there
     assert store.count_calls() == 0 and store.cursors() == {} and _indexes(store) == indexes
-    monkeypatch.setattr(Store, "upsert_calls", real_upsert)
+    monkeypatch.setattr(Store, "upsert_values", real_upsert)
     ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert _totals(store) == _truth(tree) and _indexes(store) == indexes
 
@@ -197,3 +197,35 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     assert counts == [2]                                                   # msg_a's new copy, msg_c
     assert bulk.get_meta("pricing.version") == serial.get_meta("pricing.version") is not None
     assert pricing.quick_cache.cached_models() == cache_after_serial
+
+
+def _source_triggers(store: Store) -> list:
+    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "AND tbl_name = 'sources' ORDER BY name").fetchall()
+
+
+def test_a_bulk_load_renews_the_source_marks_its_dropped_triggers_would_have(tree, tmp_path, monkeypatch):
+    from token_roi.store import Cursor
+    store = Store(tmp_path / "l.sqlite3")
+    triggers = _source_triggers(store)
+    assert {n for n, _ in triggers} == set(Store.BULK_SOURCE_TRIGGERS)
+    store.put_cursor(Cursor("claude", "/elsewhere/gone.jsonl", 10, 10, 1, 2, None, {}))
+    store.put_cursor(Cursor("codex", "/elsewhere/x.jsonl", 10, 10, 1, 3, None, {}))
+    before = store.source_marks()
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    seen = []
+    real_put = Store.put_cursors
+
+    def put_cursors(self, cursors):
+        seen.append({n for n, _ in _source_triggers(self)})
+        return real_put(self, cursors)
+
+    monkeypatch.setattr(Store, "put_cursors", put_cursors)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert seen and seen[0] == set()               # written without the triggers ...
+    assert _source_triggers(store) == triggers     # ... which are back after
+    after = store.source_marks()
+    # every agent's mark is new (codex's needlessly: it only costs a walk), and none is lost
+    assert after.keys() == before.keys() == {"claude", "codex"}
+    assert all(after[a] != before[a] and len(after[a]) == 8 for a in after)
+    assert len(store.cursors("claude")) == tree.files + 1

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from .. import paths
 from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
 from ..rows import UsageRow
-from .migrations import BUCKET_TRIGGERS, MIGRATIONS
+from .migrations import BUCKET_TRIGGERS, MIGRATIONS, SOURCE_MARK_TRIGGER_NAMES
 
 TYPE_CHECKING = False   # typing costs ~3 ms of every report; the annotations are never evaluated
 if TYPE_CHECKING:
@@ -132,6 +132,10 @@ class Store:
     # Indexes and triggers a first ingest drops and builds again after loading (see bulk_load);
     # the unique key stays, since the upsert needs it.
     BULK_INDEXES = ("calls_ts", "calls_session", "calls_unpriced", *BUCKET_TRIGGERS)
+    # ... and on `sources`, the triggers that renew an agent's source mark at every cursor written
+    # (~12 µs each: two statements of a trigger program per row); the marks of every agent with
+    # cursors are renewed once before the load commits instead (see _dropped).
+    BULK_SOURCE_TRIGGERS = SOURCE_MARK_TRIGGER_NAMES
 
     @contextmanager
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
@@ -140,7 +144,7 @@ class Store:
         costs far less than keeping them up to date row by row (and pricing every new row moves
         it in two of them). Other readers never see the table without them (they read the last
         commit); a crash rolls it all back, to be read again."""
-        with self.transaction() as db, self._dropped(self.BULK_INDEXES):
+        with self.transaction() as db, self._dropped(self.BULK_INDEXES + self.BULK_SOURCE_TRIGGERS):
             yield db
 
     @contextmanager
@@ -153,21 +157,27 @@ class Store:
 
     @contextmanager
     def _dropped(self, names: tuple[str, ...]) -> Iterator[None]:
-        """Drop those of `names` (indexes and triggers on calls) that exist, inside the current
-        transaction; create them again after, then sum every quarter hour again (the triggers
-        were away), from the indexes just built."""
+        """Drop those of `names` (indexes and triggers on calls, source mark triggers on
+        sources) that exist, inside the current transaction; create them again after, then sum
+        every quarter hour again (the triggers were away), from the indexes just built, and
+        renew every agent's source mark (what the mark triggers would have done)."""
         db = self.db
         saved = db.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = 'calls' "
-            f"AND name IN ({', '.join('?' * len(names))})", names).fetchall()
-        for kind, name, _ in saved:
+            "SELECT type, name, sql, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            f"AND tbl_name IN ('calls', 'sources') AND name IN ({', '.join('?' * len(names))})", names).fetchall()
+        for kind, name, _, _ in saved:
             db.execute(f"DROP {kind.upper()} {name}")
         yield
         if not saved:
             return                                # (an outer _dropped owns them)
-        for _, _, sql in saved:
+        for _, _, sql, _ in saved:
             db.execute(sql)
-        self.refresh_buckets(everything=True)
+        if any(table == "sources" for _, _, _, table in saved):
+            # (any agent that has or had cursors: a mark renewed without need costs a walk at most)
+            db.execute("INSERT OR REPLACE INTO source_marks SELECT agent, randomblob(8) FROM "
+                       "(SELECT agent FROM sources UNION SELECT agent FROM source_marks)")
+        if any(table == "calls" for _, _, _, table in saved):
+            self.refresh_buckets(everything=True)
 
     _BUCKET_SUMS = (
         "SELECT ts / 900000 AS b, agent, model, SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), "
@@ -255,6 +265,11 @@ class Store:
         now = int(time.time() * 1000)
         return max(self.db.executemany(_UPSERT, (row_values(r, now) for r in rows)).rowcount, 0)
 
+    def upsert_values(self, values: Iterable[tuple]) -> int:
+        """upsert_calls for row_values tuples from any iterable (ingest chains a batch's sources
+        into one executemany); returns how many rows were inserted or replaced."""
+        return max(self.db.executemany(_UPSERT, values).rowcount, 0)
+
     # -- cursors --------------------------------------------------------------------------------
     def get_cursor(self, agent: str, path: str) -> Cursor | None:
         r = self.db.execute(
@@ -295,15 +310,22 @@ class Store:
         finally:
             self.db.execute("COMMIT")
 
+    _PUT_CURSOR = (
+        "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, path) DO UPDATE SET "
+        "offset = excluded.offset, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
+        "fingerprint = excluded.fingerprint, state = excluded.state, bad_lines = excluded.bad_lines, "
+        "rows_seen = excluded.rows_seen, updated_at = excluded.updated_at")
+
     def put_cursor(self, c: Cursor) -> None:
-        self.db.execute(
-            "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, path) DO UPDATE SET "
-            "offset = excluded.offset, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
-            "fingerprint = excluded.fingerprint, state = excluded.state, bad_lines = excluded.bad_lines, "
-            "rows_seen = excluded.rows_seen, updated_at = excluded.updated_at",
+        self.put_cursors((c,))
+
+    def put_cursors(self, cursors: Iterable[Cursor]) -> None:
+        """Write cursors (one executemany: ingest writes a batch's hundreds at once)."""
+        now, dumps = int(time.time() * 1000), json.dumps
+        self.db.executemany(self._PUT_CURSOR, [
             (c.agent, c.path, c.offset, c.size, c.mtime_ns, c.inode, c.fingerprint,
-             json.dumps(c.state) if c.state else None, c.bad_lines, c.rows_seen, int(time.time() * 1000)))
+             dumps(c.state) if c.state else None, c.bad_lines, c.rows_seen, now) for c in cursors])
 
     # -- meta -----------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
