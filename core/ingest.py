@@ -137,7 +137,7 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
                 pricer.price_after(store, mark)   # (while the workers parse on: see refresh)
         batch.clear()
 
-    for adapter, source, cursor, result in _read_all(todo):
+    for adapter, source, cursor, result in _read_all(todo, pricer):
         if isinstance(result, FileNotFoundError):
             continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
         if isinstance(result, PermissionError):
@@ -179,22 +179,24 @@ def _read_one(adapter, source, cursor):
         return exc
 
 
-def _read_all(todo: list):
+def _read_all(todo: list, pricer=None):
     """(adapter, source, cursor, ReadResult or the OSError met) for each item, in order. Sources
     of pure JSONL readers (see _skips_by_stat) are parsed in worker processes when there are
     enough bytes to pay for them; the caller writes every result itself, in this order, so the
     rows and cursor of a source still land in one transaction and ties between copies of a
-    call in several files resolve as in a serial read."""
-    pool = _pool_for(todo)
+    call in several files resolve as in a serial read. `pricer` (a NewRowPricer) gets its
+    lookup process forked beside the workers."""
+    pool = _pool_for(todo, pricer)
     if pool is None:
         for adapter, source, cursor, _ in todo:
             yield adapter, source, cursor, _read_one(adapter, source, cursor)
         return
     try:
-        # While the workers parse, this process has time to spare: load the price tables that
-        # pricing the new rows will want, rather than after the workers, on one core.
-        from .pricing import catalog
-        catalog.prepare()
+        if pricer is None or pricer.lookups is None:
+            # While the workers parse, this process has time to spare: load the price tables
+            # that pricing the new rows will want, rather than after the workers, on one core.
+            from .pricing import catalog
+            catalog.prepare()
         for i, (adapter, source, cursor, parallel) in enumerate(todo):
             got = pool.result(i) if parallel else None
             if got is None:          # not a worker's, or its worker is gone: read it here
@@ -213,9 +215,11 @@ PARALLEL_BYTES = 64 * 1024 * 1024    # below this a serial read finishes before 
 _JOBS: list = []                     # what the forked workers read, by index
 
 
-def _pool_for(todo: list) -> "_Workers | None":
+def _pool_for(todo: list, pricer=None) -> "_Workers | None":
     """Forked workers reading the parallel items of `todo`, or None: one core, few bytes to
-    read, or no fork (Windows), where a worker would re-import everything and pickle the adapters."""
+    read, or no fork (Windows), where a worker would re-import everything and pickle the adapters.
+    With workers, `pricer`'s lookup process is forked first (genai-prices is then imported
+    there, not in this process, which writes every row)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if cores < 2 or sum(1 for item in todo if item[3]) < 2 or not hasattr(os, "fork"):
         return None
@@ -225,8 +229,11 @@ def _pool_for(todo: list) -> "_Workers | None":
     if sum(a.size_hint(s, c) for a, s, c, parallel in todo if parallel) < PARALLEL_BYTES:
         return None
     _JOBS[:] = todo
+    if pricer is not None:
+        pricer.start_lookups()
     try:
-        return _Workers([i for i, item in enumerate(todo) if item[3]], min(cores, 4))
+        return _Workers([i for i, item in enumerate(todo) if item[3]], min(cores, 4),
+                        pricer.inherited_fds() if pricer is not None else ())
     except OSError:                  # e.g. no more processes or pipes: read serially
         _JOBS.clear()
         return None
@@ -239,7 +246,7 @@ class _Workers:
     threads cost this process, the one that writes every row, ~0.3-0.5 s of CPU on 1 GB (its
     worker-handler thread wakes at every result a worker sends), besides the import."""
 
-    def __init__(self, items: list[int], n: int):
+    def __init__(self, items: list[int], n: int, inherited=()):
         import select
         self.ahead: dict = {}                      # item -> result, arrived before its turn
         self.buffers: dict[int, bytearray] = {}    # result pipe -> bytes of a frame not complete
@@ -253,7 +260,7 @@ class _Workers:
                 _widen(w)
                 pid = os.fork()
                 if pid == 0:                       # the worker: never returns
-                    _serve(tasks_r, w, [self.tasks, r, *self.buffers])
+                    _serve(tasks_r, w, [self.tasks, r, *self.buffers, *inherited])
                 os.close(w)
                 self.pids.append(pid)
                 self.buffers[r] = bytearray()
@@ -431,17 +438,23 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
             pricer = pricing.NewRowPricer()
         except pricing.PricingError:
             pass                     # (a bad prices.yaml: reprice below says so)
-    with store.bulk_load() if bulk else nullcontext():
-        _run(store, todo, stats, show_progress, pricer)
-        # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
-        # a cost a person typed on an entry stays that entry's cost after pricing.
-        ledger.refresh_hook(store, stats.warnings)
-        try:
-            pricing.reprice(store, pricer)
-        except pricing.PricingError as exc:
-            problem = exc            # (a bad prices.yaml): the rows read are kept, priced next time
-        else:
-            ledger.pin_given_costs(store)
+    try:
+        with store.bulk_load() if bulk else nullcontext():
+            _run(store, todo, stats, show_progress, pricer)
+            if pricer is not None:
+                pricer.finish(store)     # (what waited for a schedule still being looked up)
+            # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
+            # a cost a person typed on an entry stays that entry's cost after pricing.
+            ledger.refresh_hook(store, stats.warnings)
+            try:
+                pricing.reprice(store, pricer)
+            except pricing.PricingError as exc:
+                problem = exc        # (a bad prices.yaml): the rows read are kept, priced next time
+            else:
+                ledger.pin_given_costs(store)
+    finally:
+        if pricer is not None:
+            pricer.close()
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)

@@ -46,6 +46,13 @@ def _genai():
     return data_snapshot, types
 
 
+def import_failed() -> None:
+    """genai-prices failed to import in a process that looked prices up for this one (see
+    pricing._Lookups): this one prices from the snapshot too, and says so in the version."""
+    global _import_failed
+    _import_failed = True
+
+
 def prepare() -> None:
     """Import genai-prices and load its snapshot now (~0.2 s), e.g. while other processes parse,
     so that pricing later does not wait for it. Nothing happens where it cannot be imported."""
