@@ -28,6 +28,10 @@ def start(self):
         return                                     # no lookup process: looked up in this process
     if mode == "dead":                             # the lookup process dies before answering
         pricing._serve_lookups = lambda *a: os._exit(1)
+    if mode == "slow":                             # it answers after the last batch is written
+        import time
+        serve = pricing._serve_lookups
+        pricing._serve_lookups = lambda *a: time.sleep(1.5) or serve(*a)
     real_start(self)
     started.append(self.lookups is not None)
 pricing.NewRowPricer.start_lookups = start
@@ -118,3 +122,11 @@ def test_no_lookup_process_outlives_a_load_that_dies(tree, tmp_path):
     crashed = _load(tmp_path, "crash")
     # ... rolled back whole, and neither the workers nor the lookup process left behind
     assert crashed == {"started": [True], "children": "none", "calls": 0}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="forked readers only")
+def test_rows_that_waited_for_a_slow_lookup_are_priced_before_the_load_commits(tree, tmp_path):
+    here = _load(tmp_path, "here")
+    slow = _load(tmp_path, "slow")
+    assert slow["started"] == [True] and slow["imported"] is False
+    assert slow["rows"] == here["rows"] and slow["version"] == here["version"]
