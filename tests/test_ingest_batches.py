@@ -184,6 +184,9 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or
                         counts.append(real(store, pricer)) or counts[-1])
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)                # as if it were gigabytes: a bulk load
+    # (schedules looked up here, not in a lookup process whose answers come back when they do:
+    # test_price_lookups.py has those)
+    monkeypatch.setattr(pricing.NewRowPricer, "start_lookups", lambda self: None)
     bulk = Store(tmp_path / "bulk.sqlite3")
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
     strip = lambda rows: [r[:21] + r[22:] for r in rows]                   # all but ingested_at
@@ -229,3 +232,41 @@ def test_a_bulk_load_renews_the_source_marks_its_dropped_triggers_would_have(tre
     assert after.keys() == before.keys() == {"claude", "codex"}
     assert all(after[a] != before[a] and len(after[a]) == 8 for a in after)
     assert len(store.cursors("claude")) == tree.files + 1
+
+
+def test_a_crash_between_a_bulk_load_and_its_sums_leaves_every_quarter_hour_dirty(tree, tmp_path, monkeypatch):
+    # The rows commit with every quarter hour marked dirty; the sums follow in a second
+    # transaction. Dying between the two leaves a ledger any writer brings up to date.
+    clean = Store(tmp_path / "clean.sqlite3")
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(clean, ["claude"], show_progress=False)
+    real = Store.refresh_buckets
+
+    def dying(self, everything=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "refresh_buckets", dying)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_mod.refresh(store, ["claude"], show_progress=False)
+    monkeypatch.setattr(Store, "refresh_buckets", real)
+    other = Store(tmp_path / "l.sqlite3")            # (another process's view of it)
+    assert _totals(other) == _truth(tree) and len(other.cursors("claude")) == tree.files
+    dirty = {r[0] for r in other.db.execute("SELECT bucket FROM call_buckets_dirty")}
+    assert dirty == {r[0] for r in other.db.execute("SELECT DISTINCT ts / 900000 FROM calls")} != set()
+    assert other.refresh_buckets()
+    buckets = "SELECT * FROM call_buckets ORDER BY bucket, agent, model"
+    got, want = other.db.execute(buckets).fetchall(), clean.db.execute(buckets).fetchall()
+    assert [r[:9] + r[10:] for r in got] == [r[:9] + r[10:] for r in want]      # tokens, counts, times
+    assert [r[9] for r in got] == pytest.approx([r[9] for r in want])          # cost (summed in another order)
+
+
+def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree, tmp_path, monkeypatch):
+    import sqlite3
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    busy, frames, copied = sqlite3.connect(tmp_path / "l.sqlite3").execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and frames == copied and frames > 0      # every page of both transactions was copied
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)     # (put back)
