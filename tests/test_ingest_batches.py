@@ -270,3 +270,37 @@ def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree,
     busy, frames, copied = sqlite3.connect(tmp_path / "l.sqlite3").execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and frames == copied and frames > 0      # every page of both transactions was copied
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)     # (put back)
+
+
+def test_the_bulk_decision_stats_only_as_many_files_as_it_needs(monkeypatch):
+    import random
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(ingest_mod, "ROW_BYTES", 10)
+
+    class Sized:
+        def __init__(self):
+            self.asked = 0
+
+        def size_hint(self, source, cursor):
+            self.asked += 1
+            return source
+
+    class Ledger:
+        def __init__(self, calls):
+            self.calls, self.counted = calls, 0
+
+        def count_calls(self):
+            self.counted += 1
+            return self.calls
+
+    rng = random.Random(5)
+    for _ in range(500):
+        sizes = [rng.choice((0, 1, 50, 200, 700)) for _ in range(rng.randrange(0, 30))]
+        ledger, adapter = Ledger(rng.choice((0, 10, 50, 100, 150, 400, 1000))), Sized()
+        todo = [(adapter, size, None, True) for size in sizes]
+        total = sum(sizes)
+        want = total >= 1000 and ledger.calls * 10 <= total            # what it decides: as before
+        assert ingest_mod._doubles_the_ledger(ledger, todo) is want
+        assert ledger.counted == (total >= 1000)                        # the ledger counted only past 1000 bytes
+        if want:                                                        # ... and no file stat'ed past the answer
+            assert sum(sizes[:adapter.asked - 1]) < max(1000, ledger.calls * 10) <= sum(sizes[:adapter.asked])
