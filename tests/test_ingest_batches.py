@@ -263,10 +263,14 @@ def test_a_crash_between_a_bulk_load_and_its_sums_leaves_every_quarter_hour_dirt
 
 def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree, tmp_path, monkeypatch):
     import sqlite3
+    import threading
+    threads = threading.active_count()
     store = Store(tmp_path / "l.sqlite3")
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
     ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    store.settle()                                           # (the checkpoint runs on after refresh)
+    assert store._checkpoint is None and threading.active_count() == threads
     busy, frames, copied = sqlite3.connect(tmp_path / "l.sqlite3").execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and frames == copied and frames > 0      # every page of both transactions was copied
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)     # (put back)

@@ -69,6 +69,7 @@ class Store:
         # (a str: pathlib costs every report ~4 ms of imports; `path` gives the Path when asked)
         self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
+        self._checkpoint = None      # a thread checkpointing after a bulk load (see bulk_load)
         try:
             if readonly:
                 self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_MS / 1000)
@@ -148,8 +149,9 @@ class Store:
         It commits with every quarter hour of `calls` marked dirty (a state every reader knows
         how to handle: see refresh_buckets); the sums are then taken in a second transaction
         while a thread copies the first one's pages from the write-ahead log into the ledger,
-        mostly waiting for the disk (~0.1 s on 1 GB: its two fdatasyncs of ~25 MB each). A
-        crash between the two leaves the rows and the dirty marks, summed by the next writer."""
+        mostly waiting for the disk (~0.15 s on 1 GB: its two fdatasyncs of ~25 MB each), then
+        the second's; the caller goes on meanwhile (see settle). A crash between the two
+        transactions leaves the rows and the dirty marks, summed by the next writer."""
         db = self.db
         names = self.BULK_INDEXES + self.BULK_SOURCE_TRIGGERS
         if db.in_transaction:                      # (inside another one: its commit, its sums)
@@ -167,29 +169,38 @@ class Store:
 
     def _sum_while_checkpointing(self) -> None:
         import threading
+        summed = threading.Event()
 
         def checkpoint() -> None:
             try:
                 other = sqlite3.connect(self.path_str, isolation_level=None)
                 try:
                     other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    summed.wait()
+                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()   # (the sums' few pages)
                 finally:
                     other.close()
             except sqlite3.Error:
                 pass                 # (the next commit's own checkpoint does it)
 
+        # Not joined here: the report that follows runs while it waits for the disk; settle(),
+        # close() or the interpreter's exit (a thread that is not a daemon) waits for it.
+        self.settle()
         thread = threading.Thread(target=checkpoint, name="token-roi checkpoint")
         thread.start()
+        self._checkpoint = thread
         try:
             self.refresh_buckets(everything=True)
         except StoreError:
             pass                     # (another writer holds the ledger: the marks stay for the next one)
         finally:
+            summed.set()
+
+    def settle(self) -> None:
+        """Wait for the checkpoint a bulk load left running (see bulk_load), if any."""
+        thread, self._checkpoint = self._checkpoint, None
+        if thread is not None:
             thread.join()
-        try:
-            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()   # (the sums' few pages)
-        except sqlite3.OperationalError:
-            pass
 
     @contextmanager
     def bucket_triggers_off(self) -> Iterator[sqlite3.Connection]:
@@ -300,6 +311,7 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
     def close(self) -> None:
+        self.settle()
         self.db.close()
 
     # -- rows -----------------------------------------------------------------------------------
