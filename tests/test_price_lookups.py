@@ -130,3 +130,28 @@ def test_rows_that_waited_for_a_slow_lookup_are_priced_before_the_load_commits(t
     slow = _load(tmp_path, "slow")
     assert slow["started"] == [True] and slow["imported"] is False
     assert slow["rows"] == here["rows"] and slow["version"] == here["version"]
+
+
+_SCHEDULES = """
+import sys
+from token_roi.pricing import catalog
+if sys.argv[1] == "lean":
+    catalog.import_lean()
+catalog.prepare()
+from genai_prices import data_snapshot
+names = [m.id for p in data_snapshot.get_snapshot().providers for m in p.models]
+print(len(names), "httpx2" in sys.modules or "httpx" in sys.modules)
+for name in names + ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "anthropic/claude-haiku-4-5", "gpt-5-codex"]:
+    print(name, repr(catalog.genai_schedule(name)))
+"""
+
+
+def test_the_lean_import_of_the_lookup_process_gives_every_schedule_the_full_one_does():
+    runs = {}
+    for how in ("full", "lean"):
+        proc = subprocess.run([sys.executable, "-c", _SCHEDULES, how], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        runs[how] = proc.stdout.splitlines()
+    count, full_client = runs["full"][0].split()
+    assert int(count) > 100 and runs["lean"][0] == f"{count} False"    # (its update client not imported)
+    assert runs["lean"][1:] == runs["full"][1:] and len(runs["full"]) == int(count) + 5

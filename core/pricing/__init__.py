@@ -343,6 +343,7 @@ def _serve_lookups(req: int, rep: int, others, overrides: dict) -> None:
         import marshal
         import pickle
         from . import catalog
+        catalog.import_lean()
         catalog.prepare()
         import_ok = catalog.genai_present()     # (an import that failed says no now)
 
