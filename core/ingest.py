@@ -53,10 +53,15 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
     return stats
 
 
-def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None) -> list:
+EARLY_SOURCES = 256    # new files listed, with no cursor in the ledger at all: a first ingest under way
+
+
+def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None,
+          first_ingest=None) -> list:
     """(adapter, source, cursor or None, skips_by_stat) of every source with something to read.
     `walked` gets (adapter, [(key, path), ...], listing) of each adapter whose sources were all
-    known, for tree_snapshot.save once the reads are committed."""
+    known, for tree_snapshot.save once the reads are committed. `first_ingest` is called once
+    the walk has listed EARLY_SOURCES files into a ledger without cursors (see refresh)."""
     # A warm run has thousands of unchanged files. Where the tree snapshot holds (no folder
     # changed), each costs one stat against it and only the files that moved are read (a report
     # during a session); else one stat against a light index of the cursors after a walk. Full
@@ -92,6 +97,9 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
                     known = cursor_index()
                 key = (name, source.key)
                 listed.append((key[1], source.path))
+                if first_ingest is not None and len(listed) >= EARLY_SOURCES and not known:
+                    first_ingest()
+                    first_ingest = None
                 stats.sources += 1
                 seen = known.get(key)
                 if skips and seen is not None:
@@ -221,12 +229,9 @@ def _pool_for(todo: list, pricer=None) -> "_Workers | None":
     read, or no fork (Windows), where a worker would re-import everything and pickle the adapters.
     With workers, `pricer`'s lookup process is forked first (genai-prices is then imported
     there, not in this process, which writes every row)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if cores < 2 or sum(1 for item in todo if item[3]) < 2 or not hasattr(os, "fork"):
+    cores = _cores_to_fork()
+    if cores < 2 or sum(1 for item in todo if item[3]) < 2:
         return None
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return None                  # forking beside other threads can leave a child on a held lock
     if not _at_least(((a, s, c) for a, s, c, parallel in todo if parallel), PARALLEL_BYTES):
         return None
     _JOBS[:] = todo
@@ -238,6 +243,17 @@ def _pool_for(todo: list, pricer=None) -> "_Workers | None":
     except OSError:                  # e.g. no more processes or pipes: read serially
         _JOBS.clear()
         return None
+
+
+def _cores_to_fork() -> int:
+    """The cores there are to fork readers for; 0 where this process should not fork (no fork,
+    as on Windows, or other threads: forking beside them can leave a child on a held lock)."""
+    if not hasattr(os, "fork"):
+        return 0
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return 0
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class _Workers:
@@ -427,20 +443,35 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     stats = IngestStats()
     walked: list = []
     store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
-    todo = _plan(store, agents, stats, walked)
     from . import pricing
     from .accounting import ledger
     problem = None
-    bulk = _doubles_the_ledger(store, todo)
     pricer = None
-    if bulk:
-        # A first ingest prices each batch of new rows as it is written, while the workers
-        # still parse, rather than all of them after, on one core (~0.1 s on 1 GB).
-        try:
-            pricer = pricing.NewRowPricer()
-        except pricing.PricingError:
-            pass                     # (a bad prices.yaml: reprice below says so)
+
+    def first_ingest() -> None:
+        # A first ingest under way (thousands of new files, no cursor yet): the price lookups
+        # start now, on the core the walk leaves idle, rather than beside the parsing workers.
+        nonlocal pricer
+        if _cores_to_fork() >= 2:
+            try:
+                pricer = pricing.NewRowPricer()
+            except pricing.PricingError:
+                return
+            pricer.start_lookups()
+
     try:
+        todo = _plan(store, agents, stats, walked, first_ingest)
+        bulk = _doubles_the_ledger(store, todo)
+        if not bulk and pricer is not None:
+            pricer.close()           # (a false start: many files, few bytes)
+            pricer = None
+        if bulk and pricer is None:
+            # A first ingest prices each batch of new rows as it is written, while the workers
+            # still parse, rather than all of them after, on one core (~0.1 s on 1 GB).
+            try:
+                pricer = pricing.NewRowPricer()
+            except pricing.PricingError:
+                pass                 # (a bad prices.yaml: reprice below says so)
         with store.bulk_load() if bulk else nullcontext():
             _run(store, todo, stats, show_progress, pricer)
             if pricer is not None:

@@ -32,9 +32,17 @@ def start(self):
         import time
         serve = pricing._serve_lookups
         pricing._serve_lookups = lambda *a: time.sleep(1.5) or serve(*a)
-    real_start(self)
-    started.append(self.lookups is not None)
+    if self.lookups is None:
+        real_start(self)
+        started.append(self.lookups is not None and ("early" if not planned else "with the workers"))
 pricing.NewRowPricer.start_lookups = start
+planned = []
+real_doubles = ingest._doubles_the_ledger
+ingest._doubles_the_ledger = lambda *a: planned.append(1) or real_doubles(*a)
+if mode in ("early", "false start"):
+    ingest.EARLY_SOURCES = 3                      # (these few files as if they were thousands)
+if mode == "false start":
+    ingest.PARALLEL_BYTES = 10 ** 12              # ... of a few bytes: no bulk load after all
 def children():
     try:
         return os.waitpid(-1, os.WNOHANG)
@@ -85,7 +93,7 @@ def test_a_first_ingest_prices_from_the_lookup_process_as_it_would_itself(tree, 
     here = _load(tmp_path, "here")
     assert here["started"] == [] and here["imported"] is True
     looked_up = _load(tmp_path, "lookups")
-    assert looked_up["started"] == [True]
+    assert looked_up["started"] == ["with the workers"]
     assert looked_up["imported"] is False           # the writing process never imported genai-prices
     assert looked_up["rows"] == here["rows"] and looked_up["version"] == here["version"]
     assert {r[4] for r in here["rows"]} == {here["version"]} and len(here["rows"]) == tree.expected.calls
@@ -98,7 +106,7 @@ def test_a_first_ingest_prices_from_the_lookup_process_as_it_would_itself(tree, 
 def test_a_lookup_process_that_dies_leaves_the_lookups_to_the_writer(tree, tmp_path):
     here = _load(tmp_path, "here")
     dead = _load(tmp_path, "dead")
-    assert dead["started"] == [True] and dead["imported"] is True     # it looked them up itself
+    assert dead["started"] == ["with the workers"] and dead["imported"] is True     # it looked them up itself
     assert dead["rows"] == here["rows"] and dead["version"] == here["version"]
 
 
@@ -121,14 +129,14 @@ def test_a_genai_prices_that_fails_to_import_there_prices_from_the_snapshot_here
 def test_no_lookup_process_outlives_a_load_that_dies(tree, tmp_path):
     crashed = _load(tmp_path, "crash")
     # ... rolled back whole, and neither the workers nor the lookup process left behind
-    assert crashed == {"started": [True], "children": "none", "calls": 0}
+    assert crashed == {"started": ["with the workers"], "children": "none", "calls": 0}
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="forked readers only")
 def test_rows_that_waited_for_a_slow_lookup_are_priced_before_the_load_commits(tree, tmp_path):
     here = _load(tmp_path, "here")
     slow = _load(tmp_path, "slow")
-    assert slow["started"] == [True] and slow["imported"] is False
+    assert slow["started"] == ["with the workers"] and slow["imported"] is False
     assert slow["rows"] == here["rows"] and slow["version"] == here["version"]
 
 
@@ -155,3 +163,16 @@ def test_the_lean_import_of_the_lookup_process_gives_every_schedule_the_full_one
     count, full_client = runs["full"][0].split()
     assert int(count) > 100 and runs["lean"][0] == f"{count} False"    # (its update client not imported)
     assert runs["lean"][1:] == runs["full"][1:] and len(runs["full"]) == int(count) + 5
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="forked readers only")
+def test_a_walk_that_finds_a_first_ingest_starts_the_lookups_before_the_workers(tree, tmp_path):
+    here = _load(tmp_path, "here")
+    early = _load(tmp_path, "early")
+    assert early["started"] == ["early"] and early["imported"] is False and early["children"] == "none"
+    assert early["rows"] == here["rows"] and early["version"] == here["version"]
+    # many files but few bytes: the lookup process started during the walk is stopped, and the
+    # rows are priced as ever (here: no bulk load, reprice in this process)
+    false_start = _load(tmp_path, "false start")
+    assert false_start["started"] == ["early"] and false_start["children"] == "none"
+    assert false_start["rows"] == here["rows"] and false_start["imported"] is True
