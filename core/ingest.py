@@ -472,10 +472,14 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
                 pricer = pricing.NewRowPricer()
             except pricing.PricingError:
                 pass                 # (a bad prices.yaml: reprice below says so)
+        if pricer is not None:
+            pricer.only_new_rows = not store.has_calls()
         with store.bulk_load() if bulk else nullcontext():
             _run(store, todo, stats, show_progress, pricer)
             if pricer is not None:
                 pricer.finish(store)     # (what waited for a schedule still being looked up)
+            if bulk:
+                store.restore_early(("calls_unpriced",))    # (reprice finds what is left through it)
             # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
             # a cost a person typed on an entry stays that entry's cost after pricing.
             ledger.refresh_hook(store, stats.warnings)

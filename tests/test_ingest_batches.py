@@ -89,8 +89,9 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
     monkeypatch.setattr("token_roi.pricing.reprice", reprice)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
-    # priced inside the one transaction, before the dropped indexes came back ...
-    assert seen_inside[0][0] is True and not seen_inside[0][1] & set(S.BULK_INDEXES)
+    # priced inside the one transaction, before the dropped indexes came back (but the index of
+    # unpriced rows, back first to find what is left without a scan) ...
+    assert seen_inside[0][0] is True and seen_inside[0][1] & set(S.BULK_INDEXES) == {"calls_unpriced"}
     # ... and after it, the same indexes, rows (costs included) and cursors as the batched load
     assert _indexes(bulk) == indexes
     strip = lambda rows: [r[:21] + r[22:] for r in rows]                # all but ingested_at
@@ -308,3 +309,31 @@ def test_the_bulk_decision_stats_only_as_many_files_as_it_needs(monkeypatch):
         assert ledger.counted == (total >= 1000)                        # the ledger counted only past 1000 bytes
         if want:                                                        # ... and no file stat'ed past the answer
             assert sum(sizes[:adapter.asked - 1]) < max(1000, ledger.calls * 10) <= sum(sizes[:adapter.asked])
+
+
+def test_a_bulk_load_into_a_ledger_priced_under_another_table_prices_the_old_rows_again(tree, tmp_path, monkeypatch):
+    # Only a load into an empty ledger may take the stale rows to be the unpriced ones.
+    from token_roi import pricing
+    from token_roi.rows import UsageRow
+    store = Store(tmp_path / "l.sqlite3")
+    with store.transaction():
+        store.upsert_calls([UsageRow("claude", "old-1", 1777859421000, model="claude-sonnet-4-5-20250929",
+                                     input_tokens=1000, output_tokens=100)])
+    pricing.reprice(store)
+    with store.transaction():                                     # as if priced under another table
+        store.db.execute("UPDATE calls SET cost = 123.0, price_version = 'older'")
+        store.set_meta("pricing.version", "older")
+    pricers = []
+    real = pricing.reprice
+    monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or real(store, pricer))
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert pricers[0] is not None and pricers[0].only_new_rows is False       # (a bulk load, onto old rows)
+    version = pricing.current_version()
+    assert store.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
+    cost = store.db.execute("SELECT cost FROM calls WHERE dedupe_key = 'old-1'").fetchone()[0]
+    assert cost == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+    fresh = Store(tmp_path / "fresh.sqlite3")
+    ingest_mod.refresh(fresh, ["claude"], show_progress=False)
+    assert pricers[1].only_new_rows is True
+    assert fresh.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]

@@ -169,6 +169,9 @@ class NewRowPricer:
         self.version: str | None = None
         self.lookups: _Lookups | None = None
         self.waiting_above: int | None = None   # rows above this id may wait for a schedule
+        # Every row of the ledger is one this load writes (it had none before): then the only
+        # rows reprice() can find stale are those left unpriced, whatever the meta says.
+        self.only_new_rows = False
 
     def start_lookups(self) -> None:
         """Fork the lookup process (call before forking anything that must not hold its pipes;
@@ -381,10 +384,10 @@ def reprice(store, pricer: NewRowPricer | None = None) -> int:
     raw, overrides = _current_overrides()
     version = current_version(raw)
     db = store.db
-    full = store.get_meta(_META_KEY) != version
-    models = _stale_models(db, version, full)
     if pricer is not None and (pricer.version != version or pricer.raw != raw):
         pricer = None                   # (priced under another table: those rows are stale now)
+    full = store.get_meta(_META_KEY) != version and not (pricer is not None and pricer.only_new_rows)
+    models = _stale_models(db, version, full)
     if not models and pricer is None:
         return 0
     # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s), from the

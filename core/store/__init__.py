@@ -70,6 +70,7 @@ class Store:
         self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
         self._checkpoint = None      # a thread checkpointing after a bulk load (see bulk_load)
+        self._away: list = []        # what the bulk load under way dropped, to create again
         try:
             if readonly:
                 self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_MS / 1000)
@@ -202,6 +203,16 @@ class Store:
         if thread is not None:
             thread.join()
 
+    def restore_early(self, names: tuple[str, ...]) -> None:
+        """Create again now those of `names` that the bulk load under way dropped (the unpriced
+        index, say, for the last pricing inside it: it finds the few rows left without a scan)."""
+        for entry in [e for e in self._away if e[1] in names]:
+            self.db.execute(entry[2])
+            self._away.remove(entry)
+
+    def has_calls(self) -> bool:
+        return self.db.execute("SELECT 1 FROM calls LIMIT 1").fetchone() is not None
+
     @contextmanager
     def bucket_triggers_off(self) -> Iterator[sqlite3.Connection]:
         """For a write that touches most rows (pricing all of them again after a price change):
@@ -223,9 +234,14 @@ class Store:
             f"AND tbl_name IN ('calls', 'sources') AND name IN ({', '.join('?' * len(names))})", names).fetchall()
         for kind, name, _, _ in saved:
             db.execute(f"DROP {kind.upper()} {name}")
-        yield
         if not saved:
+            yield
             return                                # (an outer _dropped owns them)
+        outer, self._away = self._away, saved
+        try:
+            yield
+        finally:
+            self._away = outer
         for _, _, sql, _ in saved:
             db.execute(sql)
         if any(table == "sources" for _, _, _, table in saved):
