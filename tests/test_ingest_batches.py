@@ -274,7 +274,7 @@ def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree,
     assert store._checkpoint is None and threading.active_count() == threads
     busy, frames, copied = sqlite3.connect(tmp_path / "l.sqlite3").execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and frames == copied and frames > 0      # every page of both transactions was copied
-    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)     # (put back)
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (256,)      # (put back: 4 MB of 16 KB pages)
 
 
 def test_the_bulk_decision_stats_only_as_many_files_as_it_needs(monkeypatch):
@@ -337,3 +337,17 @@ def test_a_bulk_load_into_a_ledger_priced_under_another_table_prices_the_old_row
     ingest_mod.refresh(fresh, ["claude"], show_progress=False)
     assert pricers[1].only_new_rows is True
     assert fresh.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
+
+
+def test_a_new_ledger_has_16_kb_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+    new = Store(tmp_path / "new.sqlite3")
+    assert new.db.execute("PRAGMA page_size").fetchone() == (16384,)
+    assert new.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (256,)          # still ~4 MB of log
+    old = sqlite3.connect(tmp_path / "old.sqlite3")                                   # as SQLite makes them
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    kept = Store(tmp_path / "old.sqlite3")
+    assert kept.db.execute("PRAGMA page_size").fetchone() == (4096,)
+    assert kept.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert kept.count_calls() == 0 and kept.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
