@@ -241,7 +241,7 @@ class NewRowPricer:
         """After the last batch: wait for the schedules still being looked up, price the rows
         that waited for them, and stop the lookup process."""
         if self.lookups is not None:
-            while self.lookups is not None and any(m not in self.schedules for m in self.lookups.asked):
+            while self.lookups is not None and self.lookups.unanswered:
                 self._look_up([], block=True)
             self.close()
         if self.waiting_above is not None:
