@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from itertools import chain
 
 from . import adapters, tree_snapshot
 from .adapters import jsonl
@@ -46,15 +47,21 @@ class IngestStats(Record):
 def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
     stats = IngestStats()
     walked: list = []
+    store.settle()
     _run(store, _plan(store, agents, stats, walked), stats, show_progress)
     tree_snapshot.save(store, walked)
     return stats
 
 
-def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None) -> list:
+EARLY_SOURCES = 256    # new files listed, with no cursor in the ledger at all: a first ingest under way
+
+
+def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None,
+          first_ingest=None) -> list:
     """(adapter, source, cursor or None, skips_by_stat) of every source with something to read.
     `walked` gets (adapter, [(key, path), ...], listing) of each adapter whose sources were all
-    known, for tree_snapshot.save once the reads are committed."""
+    known, for tree_snapshot.save once the reads are committed. `first_ingest` is called once
+    the walk has listed EARLY_SOURCES files into a ledger without cursors (see refresh)."""
     # A warm run has thousands of unchanged files. Where the tree snapshot holds (no folder
     # changed), each costs one stat against it and only the files that moved are read (a report
     # during a session); else one stat against a light index of the cursors after a walk. Full
@@ -90,6 +97,9 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
                     known = cursor_index()
                 key = (name, source.key)
                 listed.append((key[1], source.path))
+                if first_ingest is not None and len(listed) >= EARLY_SOURCES and not known:
+                    first_ingest()
+                    first_ingest = None
                 stats.sources += 1
                 seen = known.get(key)
                 if skips and seen is not None:
@@ -128,14 +138,15 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
     def commit() -> None:
         with store.transaction():
             mark = (store.db.execute("SELECT max(id) FROM calls").fetchone()[0] or 0) if pricer else 0
-            for result in batch:
-                stats.rows += store.upsert_calls(result.rows)
-                store.put_cursor(result.cursor)
+            # One executemany for the batch's rows, one for its cursors (hundreds of sources,
+            # one call each cost the writing process ~0.05 s on 1 GB).
+            stats.rows += store.upsert_values(chain.from_iterable(_values(batch)))
+            store.put_cursors([result.cursor for result in batch])
             if pricer is not None:
                 pricer.price_after(store, mark)   # (while the workers parse on: see refresh)
         batch.clear()
 
-    for adapter, source, cursor, result in _read_all(todo):
+    for adapter, source, cursor, result in _read_all(todo, pricer):
         if isinstance(result, FileNotFoundError):
             continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
         if isinstance(result, PermissionError):
@@ -162,6 +173,14 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         progress.close()
 
 
+def _values(batch: list):
+    """Each result's rows as the upsert's parameter tuples (a worker's come as such already)."""
+    now = int(time.time() * 1000)
+    for result in batch:
+        rows = result.rows
+        yield rows if type(rows) is list and rows and type(rows[0]) is tuple else [row_values(r, now) for r in rows]
+
+
 def _read_one(adapter, source, cursor):
     try:
         return adapter.read(source, cursor)
@@ -169,22 +188,24 @@ def _read_one(adapter, source, cursor):
         return exc
 
 
-def _read_all(todo: list):
+def _read_all(todo: list, pricer=None):
     """(adapter, source, cursor, ReadResult or the OSError met) for each item, in order. Sources
     of pure JSONL readers (see _skips_by_stat) are parsed in worker processes when there are
     enough bytes to pay for them; the caller writes every result itself, in this order, so the
     rows and cursor of a source still land in one transaction and ties between copies of a
-    call in several files resolve as in a serial read."""
-    pool = _pool_for(todo)
+    call in several files resolve as in a serial read. `pricer` (a NewRowPricer) gets its
+    lookup process forked beside the workers."""
+    pool = _pool_for(todo, pricer)
     if pool is None:
         for adapter, source, cursor, _ in todo:
             yield adapter, source, cursor, _read_one(adapter, source, cursor)
         return
     try:
-        # While the workers parse, this process has time to spare: load the price tables that
-        # pricing the new rows will want, rather than after the workers, on one core.
-        from .pricing import catalog
-        catalog.prepare()
+        if pricer is None or pricer.lookups is None:
+            # While the workers parse, this process has time to spare: load the price tables
+            # that pricing the new rows will want, rather than after the workers, on one core.
+            from .pricing import catalog
+            catalog.prepare()
         for i, (adapter, source, cursor, parallel) in enumerate(todo):
             got = pool.result(i) if parallel else None
             if got is None:          # not a worker's, or its worker is gone: read it here
@@ -203,23 +224,36 @@ PARALLEL_BYTES = 64 * 1024 * 1024    # below this a serial read finishes before 
 _JOBS: list = []                     # what the forked workers read, by index
 
 
-def _pool_for(todo: list) -> "_Workers | None":
+def _pool_for(todo: list, pricer=None) -> "_Workers | None":
     """Forked workers reading the parallel items of `todo`, or None: one core, few bytes to
-    read, or no fork (Windows), where a worker would re-import everything and pickle the adapters."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if cores < 2 or sum(1 for item in todo if item[3]) < 2 or not hasattr(os, "fork"):
+    read, or no fork (Windows), where a worker would re-import everything and pickle the adapters.
+    With workers, `pricer`'s lookup process is forked first (genai-prices is then imported
+    there, not in this process, which writes every row)."""
+    cores = _cores_to_fork()
+    if cores < 2 or sum(1 for item in todo if item[3]) < 2:
         return None
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return None                  # forking beside other threads can leave a child on a held lock
-    if sum(a.size_hint(s, c) for a, s, c, parallel in todo if parallel) < PARALLEL_BYTES:
+    if not _at_least(((a, s, c) for a, s, c, parallel in todo if parallel), PARALLEL_BYTES):
         return None
     _JOBS[:] = todo
+    if pricer is not None:
+        pricer.start_lookups()
     try:
-        return _Workers([i for i, item in enumerate(todo) if item[3]], min(cores, 4))
+        return _Workers([i for i, item in enumerate(todo) if item[3]], min(cores, 4),
+                        pricer.inherited_fds() if pricer is not None else ())
     except OSError:                  # e.g. no more processes or pipes: read serially
         _JOBS.clear()
         return None
+
+
+def _cores_to_fork() -> int:
+    """The cores there are to fork readers for; 0 where this process should not fork (no fork,
+    as on Windows, or other threads: forking beside them can leave a child on a held lock)."""
+    if not hasattr(os, "fork"):
+        return 0
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return 0
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class _Workers:
@@ -229,7 +263,7 @@ class _Workers:
     threads cost this process, the one that writes every row, ~0.3-0.5 s of CPU on 1 GB (its
     worker-handler thread wakes at every result a worker sends), besides the import."""
 
-    def __init__(self, items: list[int], n: int):
+    def __init__(self, items: list[int], n: int, inherited=()):
         import select
         self.ahead: dict = {}                      # item -> result, arrived before its turn
         self.buffers: dict[int, bytearray] = {}    # result pipe -> bytes of a frame not complete
@@ -243,7 +277,7 @@ class _Workers:
                 _widen(w)
                 pid = os.fork()
                 if pid == 0:                       # the worker: never returns
-                    _serve(tasks_r, w, [self.tasks, r, *self.buffers])
+                    _serve(tasks_r, w, [self.tasks, r, *self.buffers, *inherited])
                 os.close(w)
                 self.pids.append(pid)
                 self.buffers[r] = bytearray()
@@ -296,7 +330,9 @@ class _Workers:
         raise got
 
     def _take(self, fd: int) -> None:
-        data = os.read(fd, 1 << 20)
+        # (64 KB at a time: os.read allocates what it is asked for, and a 1 MB buffer cost ~25 µs
+        # a read where one usually finds ~14 KB waiting; a fuller pipe is read on the next poll)
+        data = os.read(fd, 1 << 16)
         if not data:                               # the worker is gone (a frame it left half-sent too)
             self.poll.unregister(fd)
             os.close(fd)
@@ -408,30 +444,56 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     pricing included, with the secondary indexes built once at the end (Store.bulk_load)."""
     stats = IngestStats()
     walked: list = []
-    todo = _plan(store, agents, stats, walked)
+    store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
     from . import pricing
     from .accounting import ledger
     problem = None
-    bulk = _doubles_the_ledger(store, todo)
     pricer = None
-    if bulk:
-        # A first ingest prices each batch of new rows as it is written, while the workers
-        # still parse, rather than all of them after, on one core (~0.1 s on 1 GB).
-        try:
-            pricer = pricing.NewRowPricer()
-        except pricing.PricingError:
-            pass                     # (a bad prices.yaml: reprice below says so)
-    with store.bulk_load() if bulk else nullcontext():
-        _run(store, todo, stats, show_progress, pricer)
-        # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
-        # a cost a person typed on an entry stays that entry's cost after pricing.
-        ledger.refresh_hook(store, stats.warnings)
-        try:
-            pricing.reprice(store, pricer)
-        except pricing.PricingError as exc:
-            problem = exc            # (a bad prices.yaml): the rows read are kept, priced next time
-        else:
-            ledger.pin_given_costs(store)
+
+    def first_ingest() -> None:
+        # A first ingest under way (thousands of new files, no cursor yet): the price lookups
+        # start now, on the core the walk leaves idle, rather than beside the parsing workers.
+        nonlocal pricer
+        if _cores_to_fork() >= 2:
+            try:
+                pricer = pricing.NewRowPricer()
+            except pricing.PricingError:
+                return
+            pricer.start_lookups()
+
+    try:
+        todo = _plan(store, agents, stats, walked, first_ingest)
+        bulk = _doubles_the_ledger(store, todo)
+        if not bulk and pricer is not None:
+            pricer.close()           # (a false start: many files, few bytes)
+            pricer = None
+        if bulk and pricer is None:
+            # A first ingest prices each batch of new rows as it is written, while the workers
+            # still parse, rather than all of them after, on one core (~0.1 s on 1 GB).
+            try:
+                pricer = pricing.NewRowPricer()
+            except pricing.PricingError:
+                pass                 # (a bad prices.yaml: reprice below says so)
+        if pricer is not None:
+            pricer.only_new_rows = not store.has_calls()
+        with store.bulk_load() if bulk else nullcontext():
+            _run(store, todo, stats, show_progress, pricer)
+            if pricer is not None:
+                pricer.finish(store)     # (what waited for a schedule still being looked up)
+            if bulk:
+                store.restore_early(("calls_unpriced",))    # (reprice finds what is left through it)
+            # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
+            # a cost a person typed on an entry stays that entry's cost after pricing.
+            ledger.refresh_hook(store, stats.warnings)
+            try:
+                pricing.reprice(store, pricer)
+            except pricing.PricingError as exc:
+                problem = exc        # (a bad prices.yaml): the rows read are kept, priced next time
+            else:
+                ledger.pin_given_costs(store)
+    finally:
+        if pricer is not None:
+            pricer.close()
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)
@@ -443,6 +505,27 @@ ROW_BYTES = 16 * 1024     # Claude Code transcripts hold about one API call per 
 
 def _doubles_the_ledger(store: Store, todo: list) -> bool:
     """Whether the reads ahead (a big read: a few MB are never worth rebuilding indexes for) will
-    bring at least as many calls as the ledger holds."""
-    total = sum(a.size_hint(s, c) for a, s, c, _ in todo)
-    return total >= PARALLEL_BYTES and store.count_calls() * ROW_BYTES <= total
+    bring at least as many calls as the ledger holds. Sizes are summed only as far as needed: each
+    costs a stat, and a first ingest has thousands of files (1 GB: 3,818 stats, ~12 ms before any
+    worker starts, of which ~6% say it is over 64 MB)."""
+    total, need, counted = 0, PARALLEL_BYTES, False
+    for a, s, c, _ in todo:
+        total += a.size_hint(s, c)
+        if total >= need:
+            if counted:
+                return True
+            need, counted = max(need, store.count_calls() * ROW_BYTES), True
+            if total >= need:
+                return True
+    return False
+
+
+def _at_least(items, size: int) -> bool:
+    """Whether the reads of `items` ((adapter, source, cursor)) touch at least `size` bytes,
+    summed only as far as needed (see _doubles_the_ledger)."""
+    total = 0
+    for a, s, c in items:
+        total += a.size_hint(s, c)
+        if total >= size:
+            return True
+    return False

@@ -43,21 +43,21 @@ def test_small_batches_count_exactly_and_keep_every_cursor(tree, monkeypatch):
 def test_a_crash_between_batches_loses_and_doubles_nothing(tree, monkeypatch):
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 2)
     store = Store()
-    real_upsert = Store.upsert_calls
+    real_upsert = Store.upsert_values
     calls = {"n": 0}
 
     def dying_upsert(self, rows):
         calls["n"] += 1
-        if calls["n"] == 5:                  # the third batch dies mid-transaction
+        if calls["n"] == 3:                  # the third batch dies mid-transaction
             raise KeyboardInterrupt
         return real_upsert(self, rows)
 
-    monkeypatch.setattr(Store, "upsert_calls", dying_upsert)
+    monkeypatch.setattr(Store, "upsert_values", dying_upsert)
     with pytest.raises(KeyboardInterrupt):
         ingest_mod.ingest(store, ["claude"], show_progress=False)
     # the two committed batches: rows and cursors of exactly four sources, nothing of the third
     assert len(store.cursors("claude")) == 4
-    monkeypatch.setattr(Store, "upsert_calls", real_upsert)
+    monkeypatch.setattr(Store, "upsert_values", real_upsert)
     ingest_mod.ingest(store, ["claude"], show_progress=False)
     assert len(store.cursors("claude")) == tree.files
     assert _totals(store) == _truth(tree)
@@ -89,8 +89,9 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
     monkeypatch.setattr("token_roi.pricing.reprice", reprice)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
-    # priced inside the one transaction, before the dropped indexes came back ...
-    assert seen_inside[0][0] is True and not seen_inside[0][1] & set(S.BULK_INDEXES)
+    # priced inside the one transaction, before the dropped indexes came back (but the index of
+    # unpriced rows, back first to find what is left without a scan) ...
+    assert seen_inside[0][0] is True and seen_inside[0][1] & set(S.BULK_INDEXES) == {"calls_unpriced"}
     # ... and after it, the same indexes, rows (costs included) and cursors as the batched load
     assert _indexes(bulk) == indexes
     strip = lambda rows: [r[:21] + r[22:] for r in rows]                # all but ingested_at
@@ -108,21 +109,21 @@ def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, 
     indexes = _indexes(store)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 2)
-    real_upsert = Store.upsert_calls
+    real_upsert = Store.upsert_values
     calls = {"n": 0}
 
     def dying_upsert(self, rows):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 3:
             raise KeyboardInterrupt
         return real_upsert(self, rows)
 
-    monkeypatch.setattr(Store, "upsert_calls", dying_upsert)
+    monkeypatch.setattr(Store, "upsert_values", dying_upsert)
     with pytest.raises(KeyboardInterrupt):
         ingest_mod.refresh(store, ["claude"], show_progress=False)
     # one transaction: no row, no cursor, and every index still there
     assert store.count_calls() == 0 and store.cursors() == {} and _indexes(store) == indexes
-    monkeypatch.setattr(Store, "upsert_calls", real_upsert)
+    monkeypatch.setattr(Store, "upsert_values", real_upsert)
     ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert _totals(store) == _truth(tree) and _indexes(store) == indexes
 
@@ -184,6 +185,9 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or
                         counts.append(real(store, pricer)) or counts[-1])
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)                # as if it were gigabytes: a bulk load
+    # (schedules looked up here, not in a lookup process whose answers come back when they do:
+    # test_price_lookups.py has those)
+    monkeypatch.setattr(pricing.NewRowPricer, "start_lookups", lambda self: None)
     bulk = Store(tmp_path / "bulk.sqlite3")
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
     strip = lambda rows: [r[:21] + r[22:] for r in rows]                   # all but ingested_at
@@ -197,3 +201,181 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     assert counts == [2]                                                   # msg_a's new copy, msg_c
     assert bulk.get_meta("pricing.version") == serial.get_meta("pricing.version") is not None
     assert pricing.quick_cache.cached_models() == cache_after_serial
+
+
+def _source_triggers(store: Store) -> list:
+    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "AND tbl_name = 'sources' ORDER BY name").fetchall()
+
+
+def test_a_bulk_load_renews_the_source_marks_its_dropped_triggers_would_have(tree, tmp_path, monkeypatch):
+    from token_roi.store import Cursor
+    store = Store(tmp_path / "l.sqlite3")
+    triggers = _source_triggers(store)
+    assert {n for n, _ in triggers} == set(Store.BULK_SOURCE_TRIGGERS)
+    store.put_cursor(Cursor("claude", "/elsewhere/gone.jsonl", 10, 10, 1, 2, None, {}))
+    store.put_cursor(Cursor("codex", "/elsewhere/x.jsonl", 10, 10, 1, 3, None, {}))
+    before = store.source_marks()
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    seen = []
+    real_put = Store.put_cursors
+
+    def put_cursors(self, cursors):
+        seen.append({n for n, _ in _source_triggers(self)})
+        return real_put(self, cursors)
+
+    monkeypatch.setattr(Store, "put_cursors", put_cursors)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert seen and seen[0] == set()               # written without the triggers ...
+    assert _source_triggers(store) == triggers     # ... which are back after
+    after = store.source_marks()
+    # every agent's mark is new (codex's needlessly: it only costs a walk), and none is lost
+    assert after.keys() == before.keys() == {"claude", "codex"}
+    assert all(after[a] != before[a] and len(after[a]) == 8 for a in after)
+    assert len(store.cursors("claude")) == tree.files + 1
+
+
+def test_a_crash_between_a_bulk_load_and_its_sums_leaves_every_quarter_hour_dirty(tree, tmp_path, monkeypatch):
+    # The rows commit with every quarter hour marked dirty; the sums follow in a second
+    # transaction. Dying between the two leaves a ledger any writer brings up to date.
+    clean = Store(tmp_path / "clean.sqlite3")
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(clean, ["claude"], show_progress=False)
+    real = Store.refresh_buckets
+
+    def dying(self, everything=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "refresh_buckets", dying)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_mod.refresh(store, ["claude"], show_progress=False)
+    monkeypatch.setattr(Store, "refresh_buckets", real)
+    other = Store(tmp_path / "l.sqlite3")            # (another process's view of it)
+    assert _totals(other) == _truth(tree) and len(other.cursors("claude")) == tree.files
+    dirty = {r[0] for r in other.db.execute("SELECT bucket FROM call_buckets_dirty")}
+    assert dirty == {r[0] for r in other.db.execute("SELECT DISTINCT ts / 900000 FROM calls")} != set()
+    assert other.refresh_buckets()
+    buckets = "SELECT * FROM call_buckets ORDER BY bucket, agent, model"
+    got, want = other.db.execute(buckets).fetchall(), clean.db.execute(buckets).fetchall()
+    assert [r[:9] + r[10:] for r in got] == [r[:9] + r[10:] for r in want]      # tokens, counts, times
+    assert [r[9] for r in got] == pytest.approx([r[9] for r in want])          # cost (summed in another order)
+
+
+def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree, tmp_path, monkeypatch):
+    import sqlite3
+    import threading
+    threads = threading.active_count()
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    store.settle()                                           # (the checkpoint runs on after refresh)
+    assert store._checkpoint is None and threading.active_count() == threads
+    written, copied = _log_frames(tmp_path / "l.sqlite3")
+    assert written == copied > 0                              # every page of both transactions was copied
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (256,)      # (put back: 4 MB of 16 KB pages)
+
+
+def test_the_bulk_decision_stats_only_as_many_files_as_it_needs(monkeypatch):
+    import random
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)
+    monkeypatch.setattr(ingest_mod, "ROW_BYTES", 10)
+
+    class Sized:
+        def __init__(self):
+            self.asked = 0
+
+        def size_hint(self, source, cursor):
+            self.asked += 1
+            return source
+
+    class Ledger:
+        def __init__(self, calls):
+            self.calls, self.counted = calls, 0
+
+        def count_calls(self):
+            self.counted += 1
+            return self.calls
+
+    rng = random.Random(5)
+    for _ in range(500):
+        sizes = [rng.choice((0, 1, 50, 200, 700)) for _ in range(rng.randrange(0, 30))]
+        ledger, adapter = Ledger(rng.choice((0, 10, 50, 100, 150, 400, 1000))), Sized()
+        todo = [(adapter, size, None, True) for size in sizes]
+        total = sum(sizes)
+        want = total >= 1000 and ledger.calls * 10 <= total            # what it decides: as before
+        assert ingest_mod._doubles_the_ledger(ledger, todo) is want
+        assert ledger.counted == (total >= 1000)                        # the ledger counted only past 1000 bytes
+        if want:                                                        # ... and no file stat'ed past the answer
+            assert sum(sizes[:adapter.asked - 1]) < max(1000, ledger.calls * 10) <= sum(sizes[:adapter.asked])
+
+
+def test_a_bulk_load_into_a_ledger_priced_under_another_table_prices_the_old_rows_again(tree, tmp_path, monkeypatch):
+    # Only a load into an empty ledger may take the stale rows to be the unpriced ones.
+    from token_roi import pricing
+    from token_roi.rows import UsageRow
+    store = Store(tmp_path / "l.sqlite3")
+    with store.transaction():
+        store.upsert_calls([UsageRow("claude", "old-1", 1777859421000, model="claude-sonnet-4-5-20250929",
+                                     input_tokens=1000, output_tokens=100)])
+    pricing.reprice(store)
+    with store.transaction():                                     # as if priced under another table
+        store.db.execute("UPDATE calls SET cost = 123.0, price_version = 'older'")
+        store.set_meta("pricing.version", "older")
+    pricers = []
+    real = pricing.reprice
+    monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or real(store, pricer))
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert pricers[0] is not None and pricers[0].only_new_rows is False       # (a bulk load, onto old rows)
+    version = pricing.current_version()
+    assert store.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
+    cost = store.db.execute("SELECT cost FROM calls WHERE dedupe_key = 'old-1'").fetchone()[0]
+    assert cost == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
+    fresh = Store(tmp_path / "fresh.sqlite3")
+    ingest_mod.refresh(fresh, ["claude"], show_progress=False)
+    assert pricers[1].only_new_rows is True
+    assert fresh.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
+
+
+def test_a_new_ledger_has_16_kb_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+    new = Store(tmp_path / "new.sqlite3")
+    assert new.db.execute("PRAGMA page_size").fetchone() == (16384,)
+    assert new.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (256,)          # still ~4 MB of log
+    old = sqlite3.connect(tmp_path / "old.sqlite3")                                   # as SQLite makes them
+    old.execute("CREATE TABLE t (x)")
+    old.close()
+    kept = Store(tmp_path / "old.sqlite3")
+    assert kept.db.execute("PRAGMA page_size").fetchone() == (4096,)
+    assert kept.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    assert kept.count_calls() == 0 and kept.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_without_a_thread_to_checkpoint_in_a_bulk_load_checkpoints_after_its_sums(tree, tmp_path, monkeypatch):
+    import sqlite3
+    import threading
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    store = Store(tmp_path / "l.sqlite3")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    assert _totals(store) == _truth(tree) and store._checkpoint is None
+    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
+    assert store.db.execute("SELECT sum(calls) FROM call_buckets").fetchone() == (tree.expected.calls,)
+    written, copied = _log_frames(tmp_path / "l.sqlite3")
+    assert written == copied > 0
+
+
+def _log_frames(path) -> tuple[int, int]:
+    """(frames in the write-ahead log, frames of it already copied into the ledger), read from
+    the wal-index header in the -shm file (SQLite's file format: mxFrame at byte 16, nBackfill at
+    byte 96, native byte order), without running a checkpoint that would copy them itself."""
+    import sys
+    with open(f"{path}-shm", "rb") as f:
+        head = f.read(136)
+    return int.from_bytes(head[16:20], sys.byteorder), int.from_bytes(head[96:100], sys.byteorder)

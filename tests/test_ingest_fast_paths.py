@@ -145,7 +145,7 @@ def test_parallel_read_lands_the_same_rows_and_cursors_as_a_serial_one(tree, tmp
         monkeypatch.setattr(threading, "active_count", lambda: 1)
         pools = []
         real_pool = ingest_mod._pool_for
-        monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo: pools.append(real_pool(todo)) or pools[-1])
+        monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real_pool(todo, pricer)) or pools[-1])
         b = ingest(parallel, ["claude"], show_progress=False)
         assert len(pools) == 1 and pools[0] is not None            # the workers did read
         assert (a.sources, a.sources_read, a.rows, a.bytes_read, a.bad_lines) == \
@@ -193,7 +193,7 @@ def test_no_workers_are_forked_beside_other_threads(tree, store, monkeypatch):
     monkeypatch.setattr(ingest_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     pools = []
     real_pool = ingest_mod._pool_for
-    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo: pools.append(real_pool(todo)) or pools[-1])
+    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real_pool(todo, pricer)) or pools[-1])
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

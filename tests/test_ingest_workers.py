@@ -91,7 +91,7 @@ def test_what_a_killed_worker_took_is_read_by_the_writing_process(parallel):
 def test_no_worker_outlives_the_read(parallel, monkeypatch):
     pools = []
     real = ingest_mod._pool_for
-    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo: pools.append(real(todo)) or pools[-1])
+    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real(todo, pricer)) or pools[-1])
     reader = Reader()
     results = ingest_mod._read_all([(reader, str(i), None, True) for i in range(40)])
     next(results)

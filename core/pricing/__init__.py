@@ -156,33 +156,222 @@ class NewRowPricer:
     the workers still parse, with the same UPDATE reprice() runs (rows with id above a mark),
     so reprice() at the end finds only what is left: rows a better copy reset, unpriced models,
     manual entries. reprice(store, pricer) then takes its schedules as its own when the price
-    table is still the same. Raises PricingError on a bad prices.yaml (then: reprice alone)."""
+    table is still the same. Raises PricingError on a bad prices.yaml (then: reprice alone).
+
+    start_lookups() forks a process that imports genai-prices (~0.2 s of CPU) and looks the
+    schedules up, so that the writing process, the one a first ingest waits for, never imports
+    it: rows of a model whose schedule has not come back yet wait, unpriced, for a later batch
+    (or finish()). Without it (no fork, or it died) the schedules are looked up here."""
 
     def __init__(self):
         self.raw, self.overrides = _current_overrides()
         self.schedules: dict = {}       # model -> schedule or None, in the order first met
         self.version: str | None = None
+        self.lookups: _Lookups | None = None
+        self.waiting_above: int | None = None   # rows above this id may wait for a schedule
+        # Every row of the ledger is one this load writes (it had none before): then the only
+        # rows reprice() can find stale are those left unpriced, whatever the meta says.
+        self.only_new_rows = False
+
+    def start_lookups(self) -> None:
+        """Fork the lookup process (call before forking anything that must not hold its pipes;
+        see inherited_fds). Nothing happens where it cannot fork."""
+        import os
+        if self.lookups is None and hasattr(os, "fork"):
+            try:
+                self.lookups = _Lookups(self.overrides)
+            except OSError:
+                self.lookups = None
+
+    def inherited_fds(self) -> list[int]:
+        """This process's ends of the lookup pipes: a process forked after must close them."""
+        return self.lookups.fds() if self.lookups is not None else []
+
+    def close(self) -> None:
+        if self.lookups is not None:
+            self.lookups.close()
+            self.lookups = None
+
+    def _look_up(self, models: list, block: bool) -> None:
+        lookups = self.lookups
+        if lookups is not None:
+            for model in models:
+                if model not in self.schedules and model not in lookups.asked:
+                    lookups.ask([m for m in models if m not in self.schedules and m not in lookups.asked])
+                    break
+            for import_ok, got in lookups.take(block):
+                if not import_ok:
+                    from . import catalog
+                    catalog.import_failed()     # (the lookups priced from the snapshot: the version says so)
+                self.schedules.update(got)
+            if not lookups.alive:
+                self.close()                    # (gone: what it did not answer is looked up here)
+        if self.lookups is None:
+            for model in models:
+                if model not in self.schedules:
+                    self.schedules[model] = _schedule(model, self.overrides)
 
     def price_after(self, store, mark: int) -> None:
-        """Price the unpriced rows whose id is above `mark` (inside the caller's transaction)."""
+        """Price the unpriced rows whose id is above `mark` (inside the caller's transaction),
+        and those of earlier batches still waiting for their model's schedule."""
         db = store.db
+        if self.waiting_above is not None:
+            mark = min(mark, self.waiting_above)
         models = [r[0] for r in db.execute(
             "SELECT DISTINCT model FROM calls WHERE id > ? AND price_version IS NULL", (mark,))]
-        for model in models:
-            if model not in self.schedules:
-                self.schedules[model] = _schedule(model, self.overrides)
+        self._look_up(models, block=False)
+        known = self.schedules
+        self.waiting_above = mark if any(m not in known for m in models) else None
+        priced = [(m, known[m]) for m in models if m is not None and known.get(m) is not None]
+        if not priced:
+            return
         version = current_version(self.raw)
         if self.version is None:
             self.version = version
         elif version != self.version:
             return                      # the price table moved (an import failed): reprice() decides
-        priced = [(m, self.schedules[m]) for m in models if m is not None and self.schedules[m] is not None]
         for i in range(0, len(priced), _CHUNK):
             group = priced[i:i + _CHUNK]
             cost_sql, source_sql, cost_params, source_params = _case_for(group)
             db.execute(f"UPDATE calls SET cost = {cost_sql}, price_source = {source_sql}, price_version = ? "
                        f"WHERE id > ? AND model IN ({', '.join('?' * len(group))}) AND price_version IS NULL",
                        (*cost_params, *source_params, version, mark, *(m for m, _ in group)))
+
+    def finish(self, store) -> None:
+        """After the last batch: wait for the schedules still being looked up, price the rows
+        that waited for them, and stop the lookup process."""
+        if self.lookups is not None:
+            while self.lookups is not None and self.lookups.unanswered:
+                self._look_up([], block=True)
+            self.close()
+        if self.waiting_above is not None:
+            self.price_after(store, self.waiting_above)
+        if self.version is None:
+            self.version = current_version(self.raw)
+
+
+class _Lookups:
+    """A forked process that imports genai-prices and answers schedule lookups: this process
+    asks with a list of model names (marshalled), it answers with (whether genai-prices
+    imported, {model: schedule}) pickled, each frame prefixed by its size (4 bytes)."""
+
+    def __init__(self, overrides: dict):
+        import os
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (req_r, self.req_w, self.rep_r, rep_w):
+                os.close(fd)
+            raise
+        if pid == 0:                            # never returns
+            _serve_lookups(req_r, rep_w, (self.req_w, self.rep_r), overrides)
+        os.close(req_r)
+        os.close(rep_w)
+        os.set_blocking(self.rep_r, False)
+        self.pid = pid
+        self.asked: set = set()
+        self.unanswered = 0
+        self.buf = bytearray()
+        self.alive = True
+
+    def fds(self) -> list[int]:
+        return [fd for fd in (self.req_w, self.rep_r) if fd >= 0]
+
+    def ask(self, models: list) -> None:
+        import marshal
+        import os
+        body = marshal.dumps(models)
+        frame = memoryview(len(body).to_bytes(4, "little") + body)
+        try:
+            while frame:
+                frame = frame[os.write(self.req_w, frame):]
+        except OSError:                         # (it is gone: take() says so)
+            self.alive = False
+            return
+        self.asked.update(models)
+        self.unanswered += 1
+
+    def take(self, block: bool) -> list:
+        """The answers in so far (waiting for one at least when `block` and one is due)."""
+        import os
+        import pickle
+        import select
+        out = []
+        while self.alive:
+            if block and self.unanswered and not out:
+                select.select([self.rep_r], [], [])
+            try:
+                data = os.read(self.rep_r, 1 << 16)
+            except BlockingIOError:
+                break
+            if not data:                        # gone (killed, or its import raised)
+                self.alive = False
+                break
+            self.buf += data
+            while len(self.buf) >= 4 and len(self.buf) >= 4 + int.from_bytes(self.buf[:4], "little"):
+                size = int.from_bytes(self.buf[:4], "little")
+                out.append(pickle.loads(bytes(self.buf[4:4 + size])))
+                del self.buf[:4 + size]
+                self.unanswered -= 1
+        return out
+
+    def close(self) -> None:
+        import os
+        import signal
+        for fd in (self.req_w, self.rep_r):
+            if fd >= 0:
+                os.close(fd)
+        self.req_w = self.rep_r = -1
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except OSError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = 0
+        self.alive = False
+
+
+def _serve_lookups(req: int, rep: int, others, overrides: dict) -> None:
+    import os
+    code = 0
+    try:
+        for fd in others:
+            os.close(fd)
+        import marshal
+        import pickle
+        from . import catalog
+        catalog.import_lean()
+        catalog.prepare()
+        import_ok = catalog.genai_present()     # (an import that failed says no now)
+
+        def read(n: int) -> bytes:
+            got = b""
+            while len(got) < n:
+                part = os.read(req, n - len(got))
+                if not part:
+                    raise EOFError
+                got += part
+            return got
+
+        while True:
+            try:
+                models = marshal.loads(read(int.from_bytes(read(4), "little")))
+            except EOFError:
+                break
+            body = pickle.dumps((import_ok, {m: _schedule(m, overrides) for m in models}))
+            frame = memoryview(len(body).to_bytes(4, "little") + body)
+            while frame:
+                frame = frame[os.write(rep, frame):]
+    except BaseException:                       # noqa: BLE001 - killed, a closed pipe: just stop
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def reprice(store, pricer: NewRowPricer | None = None) -> int:
@@ -195,10 +384,10 @@ def reprice(store, pricer: NewRowPricer | None = None) -> int:
     raw, overrides = _current_overrides()
     version = current_version(raw)
     db = store.db
-    full = store.get_meta(_META_KEY) != version
-    models = _stale_models(db, version, full)
     if pricer is not None and (pricer.version != version or pricer.raw != raw):
         pricer = None                   # (priced under another table: those rows are stale now)
+    full = store.get_meta(_META_KEY) != version and not (pricer is not None and pricer.only_new_rows)
+    models = _stale_models(db, version, full)
     if not models and pricer is None:
         return 0
     # Rates are looked up before taking the write lock (genai-prices loads in ~0.2 s), from the

@@ -273,6 +273,9 @@ SOURCE_MARK_TRIGGERS = (
 )
 
 
+SOURCE_MARK_TRIGGER_NAMES = ("sources_mark_insert", "sources_mark_delete", "sources_mark_update")
+
+
 def m010_sums_cache(db: sqlite3.Connection) -> None:
     """Answers of queries over call_buckets, kept under the sums' mark (meta `sums_mark`, renewed
     by Store.refresh_buckets whenever it writes): a warm report reads its rows back instead of
