@@ -126,3 +126,19 @@ def test_result_pipes_hold_a_megabyte_where_the_system_allows():
     finally:
         os.close(r)
         os.close(w)
+
+
+class NiceReader(Reader):
+    """Each read answers with the niceness it ran at (as its bytes_read)."""
+
+    def read(self, source, cursor) -> ReadResult:
+        return ReadResult([], Cursor("claude", source, 0, 0, 0, 0, "fp"), bytes_read=os.nice(0), bad_lines=0)
+
+
+def test_readers_run_behind_the_writing_process(parallel):
+    # The writing process is what a first ingest waits on: the forked readers yield to it.
+    reader = NiceReader()
+    mine = os.nice(0)
+    got = [r.bytes_read for _, _, _, r in ingest_mod._read_all([(reader, str(i), None, True) for i in range(8)])]
+    assert got == [min(mine + ingest_mod.WORKER_NICE, 19)] * 8
+    assert os.nice(0) == mine                     # (this process keeps its own)
