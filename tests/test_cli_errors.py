@@ -75,3 +75,23 @@ def test_a_reader_gone_before_the_output_is_a_quiet_exit_0(isolated_home):
         os.close(w)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr, proc.stderr
+
+
+def test_the_quick_exit_waits_for_threads_that_are_not_daemons(tmp_path):
+    # A bulk load's checkpoint runs on in a thread until the store settles; a command that did not
+    # close its store still exits only once that thread is done, as the interpreter's exit would.
+    marker = tmp_path / "done"
+    code = (
+        "import sys, threading, time\n"
+        "import token_roi.cli as cli\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        f"    open({str(marker)!r}, 'w').write('ok')\n"
+        "def fake_main(argv=None):\n"
+        "    threading.Thread(target=late).start()\n"
+        "    return 3\n"
+        "cli.main = fake_main\n"
+        "cli.entry()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 3, out.stderr
+    assert marker.read_text() == "ok"
