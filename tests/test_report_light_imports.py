@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 CODEX_FIXTURE = Path(__file__).parent / "fixtures" / "codex"
 
-# Imported by nothing a warm daily report needs (json, re, argparse, sqlite3, zoneinfo are).
-AVOIDED = {"pathlib", "urllib.parse", "ipaddress", "shutil", "bz2", "lzma", "fnmatch", "dataclasses",
+# Imported by nothing a warm daily report needs (re, argparse, sqlite3, zoneinfo are; json's C
+# codec is, through fastjson, without the json package).
+AVOIDED = {"pathlib", "urllib.parse", "ipaddress", "shutil", "bz2", "lzma", "fnmatch", "dataclasses", "json", "copy",
            "typing", "inspect", "orjson", "hashlib", "uuid", "traceback", "multiprocessing", "csv",
            "token_roi.reports.blocks", "genai_prices", "yaml", "jsonschema"}
 # The readers of the agents a test machine does not have (conftest empties HOME and the XDG dirs).

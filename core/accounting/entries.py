@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from ..errors import TokenRoiError
 import datetime as dt
-import json
 import os
 
 from ..rows import UsageRow
+from .. import fastjson as json   # (json's codec without its import: every report loads this module)
 
 TYPE_CHECKING = False   # (no pathlib at import: every report syncs the ledger files)
 if TYPE_CHECKING:

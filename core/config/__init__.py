@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from ..errors import TokenRoiError
 import datetime as dt
-import json
 import os
 
 from .. import __version__, paths
 from .defaults import BUILTIN_CATEGORIES, DEFAULTS, KNOWN_KEYS, STAGE_BUDGETS, TEMPLATE  # noqa: F401
+from .. import fastjson as json   # (json's codec without its import: every report reads the config)
 
 # Every report reads the settings: paths here are strings (pathlib costs a report ~4 ms of
 # imports); config_path() gives the Path to the commands that want one.
@@ -227,7 +227,7 @@ def _cache_file() -> str:
 def _read_cache(stamp: list):
     try:
         with open(_cache_file(), encoding="utf-8") as f:
-            entries = json.load(f)
+            entries = json.loads(f.read())
         for entry in entries:
             if entry.get("stamp") == stamp:
                 return entry["raw"]
@@ -242,14 +242,14 @@ def _write_cache(stamp: list, raw: dict) -> None:
     try:
         try:
             with open(cache, encoding="utf-8") as f:
-                entries = [e for e in json.load(f) if e.get("stamp", [None])[0] != stamp[0]]
+                entries = [e for e in json.loads(f.read()) if e.get("stamp", [None])[0] != stamp[0]]
         except (OSError, ValueError, TypeError, AttributeError):
             entries = []
         entries = ([{"stamp": stamp, "raw": raw}] + entries)[:8]
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         tmp = os.path.join(os.path.dirname(cache), f".{os.path.basename(cache)}.{os.getpid()}")
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(entries, f)
+            f.write(json.dumps(entries))
         os.replace(tmp, cache)
     except (OSError, TypeError, ValueError):
         pass

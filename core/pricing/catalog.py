@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from copy import copy
 from datetime import datetime, timezone
 
 from .rates import Rates, fill_missing, is_claude
@@ -259,6 +258,7 @@ def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude:
         for key, price in vars(prices).items():
             if price is not None:
                 overrides.setdefault(key, price)
+    from copy import copy        # (not at import: ~1 ms of every report, which asks only genai_present)
     merged = copy(model_price)
     merged.__dict__.update(overrides)
     return rates.replace(fast=rates_from_model_price(merged, model_id, claude))
