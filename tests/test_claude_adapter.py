@@ -21,6 +21,8 @@ from token_roi.adapters.claude import ADAPTER
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
+from c_loops import one_loop
+
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
 MAIN = Path("projects/-home-u-src-acme-api") / f"{SESSION}.jsonl"
@@ -61,16 +63,12 @@ def run(store: Store):
     return ingest(store, ["claude"], show_progress=False)
 
 
-@pytest.fixture(autouse=True, params=["c-loop", "python-loop"])
+@pytest.fixture(autouse=True, params=["c", "python"])
 def reader_loop(request, monkeypatch):
-    """Every rule here holds for both readers: the C loop (built by pip install where a compiler
-    is found) and the Python loop it hands lines to (and the only one without a build)."""
+    """Every rule here holds for both readers: the C loop and the Python loop it hands lines to
+    (the only one where no compiler built the C loop)."""
     from token_roi.adapters import claude as claude_mod
-    if request.param == "python-loop":
-        monkeypatch.setattr(claude_mod, "_scan", None)
-    elif claude_mod._scan is None:
-        pytest.fail("the C reader (token_roi.adapters._claude_scan) is not built: pip install -e . builds it")
-    return request.param
+    return one_loop(request.param, monkeypatch, claude_mod, "_scan")
 
 
 @pytest.fixture

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from token_roi.adapters import claude
 from token_roi.adapters.base import Source
+
+from c_loops import one_loop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 _spec = importlib.util.spec_from_file_location("claude_fixture_build", FIXTURES / "build.py")
@@ -27,11 +28,8 @@ SESSION = build.SESSION
 
 
 @pytest.fixture(autouse=True)
-def c_loop():
-    if claude._scan is None:
-        if shutil.which("cc") or shutil.which("gcc"):
-            pytest.fail("the C reader is not built although a compiler is here: pip install -e . builds it")
-        pytest.skip("no C compiler: the Python loop reads alone")
+def c_loop(monkeypatch):
+    one_loop("c", monkeypatch, claude, "_scan")
     claude._codec()
 
 

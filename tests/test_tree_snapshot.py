@@ -19,6 +19,8 @@ from token_roi import adapters
 from token_roi.ingest import IngestStats, _plan, ingest, refresh
 from token_roi.store import Store
 
+from c_loops import one_loop
+
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
 
@@ -53,17 +55,10 @@ def _output(store: Store) -> tuple[int, int]:
     return store.db.execute("SELECT COUNT(*), COALESCE(SUM(output_tokens), 0) FROM calls").fetchone()
 
 
-@pytest.fixture(autouse=True, params=["c-stats", "python-stats"])
+@pytest.fixture(autouse=True, params=["c", "python"])
 def stat_loop(request, monkeypatch):
-    """Every rule here holds with the stat loop in C (_tree_stat, built by pip install where a
-    compiler is found) and with the Python loop."""
-    if request.param == "python-stats":
-        monkeypatch.setattr(tree_snapshot, "_tree_stat", None)
-    elif tree_snapshot._tree_stat is None:
-        if shutil.which("cc") or shutil.which("gcc"):
-            pytest.fail("token_roi._tree_stat is not built although a compiler is here: pip install -e . builds it")
-        pytest.skip("no C compiler")
-    return request.param
+    """Every rule here holds with the stat loop in C (_tree_stat) and with the Python loop."""
+    return one_loop(request.param, monkeypatch, tree_snapshot, "_tree_stat")
 
 
 @pytest.fixture
