@@ -91,43 +91,40 @@ def check(entry, adapter, marks: dict, cursor_index) -> Seen | None:
     if stamp != _code_stamp(adapter) or roots != adapter.root_keys():
         return None              # another walk, or a root came or went (CLAUDE_CONFIG_DIR changed)
     changed: list[tuple[str, bool]] = []
-    if _tree_stat is not None and mark is not None and marks.get(adapter.name) == mark:
-        # (the loop below, first branch, in C: the stats are most of a warm report)
+    current = mark is not None and marks.get(adapter.name) == mark   # (the cursors the entry saw)
+    stale = not current
+    if current and _tree_stat is not None:
+        # (the loop below, its first branch, in C: the stats are most of a warm report)
         moved = _tree_stat.moved(os.fsencode(joined), n_folders, packed)
         if moved is None:
-            return None
+            return None          # a folder changed, or a file is gone
         files = paths[n_folders:]
         changed = [(files[i], True) for i in moved]
-        listing = None
-        if changed:
-            listing = (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(paths[:n_folders])})
-        return Seen(files, changed, listing)
-    stat = os.stat
-    value = iter(numbers).__next__
-    try:
-        for path in paths[:n_folders]:
-            st = stat(path)
-            if st.st_mtime_ns != value() or st.st_ino != value():
-                return None      # a file added, removed or renamed in it
-        if mark is not None and marks.get(adapter.name) == mark:
-            for path in paths[n_folders:]:
+    else:
+        stat = os.stat
+        value = iter(numbers).__next__
+        try:
+            for path in paths[:n_folders]:
                 st = stat(path)
-                size, mtime_ns, inode = value(), value(), value()
-                if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
-                    changed.append((path, True))     # appended to, rewritten or replaced
-            stale = False
-        else:
-            known, name = cursor_index(), adapter.name
-            for path in paths[n_folders:]:
-                st = stat(path)
-                c = known.get((name, path))
-                if c is None:
-                    changed.append((path, False))    # its cursor was removed: read it anew
-                elif not (c[0] == st.st_size and c[1] == st.st_mtime_ns and (c[2] is None or c[2] == st.st_ino)):
-                    changed.append((path, True))
-            stale = True
-    except OSError:
-        return None              # (a file gone: its folder changed too)
+                if st.st_mtime_ns != value() or st.st_ino != value():
+                    return None      # a file added, removed or renamed in it
+            if current:
+                for path in paths[n_folders:]:
+                    st = stat(path)
+                    size, mtime_ns, inode = value(), value(), value()
+                    if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
+                        changed.append((path, True))     # appended to, rewritten or replaced
+            else:
+                known, name = cursor_index(), adapter.name
+                for path in paths[n_folders:]:
+                    st = stat(path)
+                    c = known.get((name, path))
+                    if c is None:
+                        changed.append((path, False))    # its cursor was removed: read it anew
+                    elif not (c[0] == st.st_size and c[1] == st.st_mtime_ns and (c[2] is None or c[2] == st.st_ino)):
+                        changed.append((path, True))
+        except OSError:
+            return None              # (a file gone: its folder changed too)
     listing = None
     if changed or stale:
         listing = (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(paths[:n_folders])})
