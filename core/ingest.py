@@ -354,22 +354,15 @@ class _Workers:
 
     def close(self) -> None:
         """Stop the workers (they are done already after a whole read) and reap them."""
-        import signal
         if self.tasks >= 0:
             os.close(self.tasks)
             self.tasks = -1
         for fd in self.buffers:
             os.close(fd)
         self.buffers.clear()
+        from . import forked
         for pid in self.pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            forked.stop(pid)
         self.pids.clear()
 
 
@@ -419,9 +412,8 @@ def _serve(tasks: int, out: int, others: list[int]) -> None:
                 except Exception:                  # noqa: BLE001 - an exception that cannot travel
                     body = pickle.dumps(RuntimeError(repr(exc)))
                 kind = b"P"
-            frame = memoryview(b"".join((got, len(body).to_bytes(4, "little"), kind, body)))
-            while frame:
-                frame = frame[os.write(out, frame):]
+            from . import forked
+            forked.write_all(out, b"".join((got, len(body).to_bytes(4, "little"), kind, body)))
     except BaseException:                          # noqa: BLE001 - Ctrl-C, a closed pipe: just stop
         code = 1
     finally:

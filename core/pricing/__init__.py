@@ -281,12 +281,10 @@ class _Lookups:
 
     def ask(self, models: list) -> None:
         import marshal
-        import os
+        from .. import forked
         body = marshal.dumps(models)
-        frame = memoryview(len(body).to_bytes(4, "little") + body)
         try:
-            while frame:
-                frame = frame[os.write(self.req_w, frame):]
+            forked.write_all(self.req_w, len(body).to_bytes(4, "little") + body)
         except OSError:                         # (it is gone: take() says so)
             self.alive = False
             return
@@ -319,20 +317,13 @@ class _Lookups:
 
     def close(self) -> None:
         import os
-        import signal
+        from .. import forked
         for fd in (self.req_w, self.rep_r):
             if fd >= 0:
                 os.close(fd)
         self.req_w = self.rep_r = -1
         if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
+            forked.stop(self.pid)
             self.pid = 0
         self.alive = False
 
@@ -345,6 +336,7 @@ def _serve_lookups(req: int, rep: int, others, overrides: dict) -> None:
             os.close(fd)
         import marshal
         import pickle
+        from .. import forked
         from . import catalog
         catalog.import_lean()
         catalog.prepare()
@@ -365,9 +357,7 @@ def _serve_lookups(req: int, rep: int, others, overrides: dict) -> None:
             except EOFError:
                 break
             body = pickle.dumps((import_ok, {m: _schedule(m, overrides) for m in models}))
-            frame = memoryview(len(body).to_bytes(4, "little") + body)
-            while frame:
-                frame = frame[os.write(rep, frame):]
+            forked.write_all(rep, len(body).to_bytes(4, "little") + body)
     except BaseException:                       # noqa: BLE001 - killed, a closed pipe: just stop
         code = 1
     finally:
