@@ -294,6 +294,18 @@ static int next(Rd *r, unsigned close)
     return 0;
 }
 
+/* A key of an object whose keys must all differ (orjson would keep the last of two: the copy
+ * test compares bytes with orjson's output, so such a line is the Python loop's): 0 when the key
+ * is bad, seen before in `keys` or one too many. */
+static int unique_key(Rd *r, Str *keys, int *n, int cap, Str *k)
+{
+    if (!key(r, k) || *n == cap) return 0;
+    for (int i = 0; i < *n; i++)
+        if (keys[i].n == k->n && memcmp(keys[i].s, k->s, (size_t)k->n) == 0) return 0;
+    keys[(*n)++] = *k;
+    return 1;
+}
+
 /* Whether orjson.dumps(loads(bytes)) gives the same bytes back: compact, no escapes, no
  * duplicate keys, integers written plainly (the copy test compares raw bytes with that). */
 static int canonical(const unsigned char *s, const unsigned char *e)
@@ -331,11 +343,7 @@ static int usage_obj(Rd *r, Line *L, int depth)
     if (r->p < r->end && *r->p == '}') { r->p++; goto done; }
     for (;;) {
         Str k;
-        if (!key(r, &k)) return 0;
-        if (nkeys == 24) return 0;
-        for (int i = 0; i < nkeys; i++)
-            if (keys[i].n == k.n && memcmp(keys[i].s, k.s, (size_t)k.n) == 0) return 0;
-        keys[nkeys++] = k;
+        if (!unique_key(r, keys, &nkeys, 24, &k)) return 0;
         if (KEY_IS(k, "input_tokens")) { if (!counter(r, &L->input, &L->have_input)) return 0; }
         else if (KEY_IS(k, "cache_read_input_tokens")) { if (!counter(r, &L->cache_read, &L->have_cache_read)) return 0; }
         else if (KEY_IS(k, "cache_creation_input_tokens")) { if (!counter(r, &L->writes, &L->have_writes)) return 0; }
@@ -355,10 +363,7 @@ static int usage_obj(Rd *r, Line *L, int depth)
                 if (r->p < r->end && *r->p == '}') r->p++;
                 else for (;;) {
                     Str k2;
-                    if (!key(r, &k2) || nsub == 16) return 0;
-                    for (int i = 0; i < nsub; i++)
-                        if (sub[i].n == k2.n && memcmp(sub[i].s, k2.s, (size_t)k2.n) == 0) return 0;
-                    sub[nsub++] = k2;
+                    if (!unique_key(r, sub, &nsub, 16, &k2)) return 0;
                     if (KEY_IS(k2, "ephemeral_1h_input_tokens")) {
                         if (!counter(r, &L->w1h, &L->have_w1h)) return 0;
                     } else {
