@@ -238,7 +238,7 @@ def _merge(into: dict, entry: dict) -> None:
 
 def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys, log, missing_ok: bool = False) -> int:
     from ..adapters.base import Source
-    from ..adapters.claude import ADAPTER
+    from ..adapters.claude.reader import ADAPTER
     from ..adapters.jsonl import read_incremental
     from ..cursor import Cursor
 

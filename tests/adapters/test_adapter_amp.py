@@ -19,7 +19,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "amp"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "amp"
 T1, T2 = "T-5c3b9a2e-8f41-4d6a-9b0c-7e2f1a4d8c61", "T-0e1d2c3b-4a59-4687-b9a8-c7d6e5f40312"
 M1, M3, M5 = (12, 450, 0, 14800), (8, 220, 14800, 600), (2000, 100, 0, 0)
 

@@ -23,7 +23,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "codex"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex"
 MAIN = "0199c3a1-5e2b-7c40-9a11-3f0d2b7e4c01"
 CHILD = "0199c3a8-0c17-7b22-8e5d-91ab44f0c702"
 FORK = "0199c3f0-77aa-7d10-b3c2-0e6f5a9d1e03"

@@ -22,7 +22,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "copilot" / "session-store.sql"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "copilot" / "session-store.sql"
 A, B = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a01", "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c02"
 E1, E2, E3, E4 = (1200, 0, 17300, 420, 0), (350, 17300, 1650, 610, 0), (9000, 0, 0, 300, 0), (4000, 20000, 0, 476, 1024)
 

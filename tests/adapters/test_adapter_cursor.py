@@ -15,7 +15,7 @@ from token_roi.cli import main
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "cursor"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cursor"
 CSV = FIXTURES / "usage-events-2026-03-05.csv"
 CSV_NEW = FIXTURES / "usage-events-2026-03-06-new-format.csv"
 # Hand-checked from the CSV: 4 requests (the identical 03-04 lines are two requests; the errored

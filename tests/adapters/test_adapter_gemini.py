@@ -22,7 +22,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "gemini"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "gemini"
 MAIN = "3f2a1b9c-6d4e-4f81-9a27-5c0b8e1d2f34"
 SUB = "a81c0d52-3b6f-4e90-8d17-2f4a6c9e0b75"
 LEGACY = "7c1d2e3f-0a9b-4c8d-b7e6-f5a4b3c2d1e0"

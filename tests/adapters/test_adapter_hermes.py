@@ -12,7 +12,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "hermes" / "state.sql"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "hermes" / "state.sql"
 S1 = "20260302_090000_a1b2c3"
 S2 = "20260302_100000_d4e5f6"
 

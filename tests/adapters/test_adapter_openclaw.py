@@ -13,7 +13,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "openclaw"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "openclaw"
 A = "5f0e1c2a-7b3d-4e8f-9a10-2b3c4d5e6f70"
 B = "0fca86c2-49d4-4985-b7ea-2ea80fa8556b"
 

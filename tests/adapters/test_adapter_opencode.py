@@ -26,7 +26,7 @@ from token_roi.adapters import get_adapter, sqlite_ro
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "opencode"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "opencode"
 MAIN, CHILD, LEGACY = "ses_4a1f0c2e8ffeQ1mXb7", "ses_4a1f0b11effeR9kLp2", "ses_3e77aa90bffeT0legacy"
 
 # (input, output, reasoning, cache read, cache write 5m, recorded cost)

@@ -12,7 +12,7 @@ from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "openhuman"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "openhuman"
 LIVE = "1772442000_orchestrator.jsonl"
 
 

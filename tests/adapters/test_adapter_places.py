@@ -1,16 +1,16 @@
-"""places.absent: the few stats that tell a bare report an agent is not on this machine, without
-importing its reader. It must never call absent an agent whose reader would find data: each
+"""<agent>/places.py present(): the few stats that tell a bare report an agent is not on this machine, without
+importing its reader. It must never call absent (present() False) an agent whose reader would find data: each
 layout below is the least an agent's roots() accepts (conftest gives every test an empty HOME
 and XDG folders)."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
 from token_roi import adapters
-from token_roi.adapters import places
 
 OTHERS = [n for n in adapters.AGENT_NAMES if n != "claude"]
 
@@ -56,12 +56,14 @@ LAYOUTS = {
 
 
 def test_every_other_agent_has_a_probe_and_layouts():
-    assert sorted(LAYOUTS) == sorted(OTHERS) and not places.absent("claude")
+    for name in OTHERS:
+        assert callable(importlib.import_module(f"token_roi.adapters.{name}.places").present)
+    assert sorted(LAYOUTS) == sorted(OTHERS) and adapters.present("claude")
 
 
 @pytest.mark.parametrize("name", OTHERS)
 def test_an_agent_without_folders_is_absent_and_stood_in_for(name):
-    assert places.absent(name)
+    assert not adapters.present(name)
     real = adapters.get_adapter(name)
     assert real.roots() == []
     (stand_in,) = adapters.available([name])
@@ -74,5 +76,5 @@ def test_an_agent_without_folders_is_absent_and_stood_in_for(name):
 def test_an_agent_with_data_is_never_called_absent(name, layout, monkeypatch):
     LAYOUTS[name][layout](Path.home(), monkeypatch.setenv)
     assert adapters.get_adapter(name).roots(), "the layout must be one the reader accepts"
-    assert not places.absent(name)
+    assert adapters.present(name)
     assert adapters.available([name]) == [adapters.get_adapter(name)]

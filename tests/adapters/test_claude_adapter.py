@@ -23,7 +23,7 @@ from token_roi.store import Store
 
 from c_loops import one_loop
 
-FIXTURES = Path(__file__).parent / "fixtures" / "claude"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
 MAIN = Path("projects/-home-u-src-acme-api") / f"{SESSION}.jsonl"
 SUB = Path("projects/-home-u-src-acme-api") / SESSION / "subagents" / "agent-a1b2c3d.jsonl"
@@ -67,7 +67,7 @@ def run(store: Store):
 def reader_loop(request, monkeypatch):
     """Every rule here holds for both readers: the C loop and the Python loop it hands lines to
     (the only one where no compiler built the C loop)."""
-    from token_roi.adapters import claude as claude_mod
+    from token_roi.adapters.claude import reader as claude_mod
     return one_loop(request.param, monkeypatch, claude_mod, "_scan")
 
 
@@ -309,9 +309,9 @@ def test_reader_works_without_orjson(config_dir):
         "from pathlib import Path\n"
         "from token_roi.adapters import jsonl\n"
         "from token_roi.adapters.base import Source\n"
-        "from token_roi.adapters import claude\n"
+        "from token_roi.adapters.claude import reader as claude\n"
         f"r = jsonl.read_incremental(claude.ADAPTER, Source('claude', Path({str(config_dir / MAIN)!r})), None)\n"
-        "assert claude._loads.__module__ == 'token_roi.adapters.claude'\n"
+        "assert claude._loads.__module__ == 'token_roi.adapters.claude.reader'\n"
         "print(len(r.rows), sum(x.output_tokens for x in r.rows), r.bad_lines)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == [str(MAIN_TOTALS["calls"]), str(MAIN_TOTALS["output"]), str(MAIN_BAD)]
@@ -434,7 +434,7 @@ def _age(path: Path, seconds: int = 3600) -> None:
 
 
 def test_settled_folders_are_listed_once_and_again_when_they_change(tmp_path, monkeypatch):
-    from token_roi.adapters import claude as claude_mod
+    from token_roi.adapters.claude import reader as claude_mod
     root = tmp_path / "cfg"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
     monkeypatch.setenv("TOKEN_ROI_HOME", str(tmp_path / "home"))
@@ -466,7 +466,7 @@ def test_settled_folders_are_listed_once_and_again_when_they_change(tmp_path, mo
 
 
 def test_folders_with_symlinks_are_always_listed_again(tmp_path, monkeypatch):
-    from token_roi.adapters import claude as claude_mod
+    from token_roi.adapters.claude import reader as claude_mod
     root = tmp_path / "cfg"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
     monkeypatch.setenv("TOKEN_ROI_HOME", str(tmp_path / "home"))
@@ -505,7 +505,7 @@ def test_content_is_cut_out_only_where_certain(tmp_path):
         ("msg_T3", "claude-haiku-4-5-20251001", 5, 6, 8)]
     assert bad == 0
     # and the cut itself: taken on the usual shape, refused on another one
-    from token_roi.adapters import claude as claude_mod
+    from token_roi.adapters.claude import reader as claude_mod
     claude_mod._codec()
     line = lines[1].encode()
     got = claude_mod._without_content(line, 0, line.find(b'"usage":'), len(line))

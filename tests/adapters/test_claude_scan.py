@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from token_roi.adapters import claude
+from token_roi.adapters.claude import reader as claude
 from token_roi.adapters.base import Source
 
 from c_loops import one_loop
 
-FIXTURES = Path(__file__).parent / "fixtures" / "claude"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 _spec = importlib.util.spec_from_file_location("claude_fixture_build", FIXTURES / "build.py")
 build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)

@@ -11,11 +11,11 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
-from ..cursor import Cursor
-from ..rows import UsageRow
+from ...cursor import Cursor
+from ...rows import UsageRow
+from ..base import Adapter, ReadResult, Source, read_whole_json
+from ..fields import epoch_ms, tokens
 from . import places
-from .base import Adapter, ReadResult, Source, read_whole_json
-from .fields import epoch_ms, tokens
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Amp
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def _cwd(thread: dict) -> str | None:
     for tree in initial.get("trees") or ():
         uri = tree.get("uri") if isinstance(tree, dict) else None
         if isinstance(uri, str) and uri.startswith("file:"):
-            from urllib.parse import unquote, urlparse     # with ipaddress: ~2 ms, not in reports
+            from urllib.parse import unquote, urlparse  # with ipaddress: ~2 ms, not in reports
             return unquote(urlparse(uri).path) or None
     return None
 
@@ -46,7 +46,7 @@ class AmpAdapter(Adapter):
     untracked = "cost in USD (Amp records credits, not dollars; priced from tokens); cache-write TTL"
 
     def roots(self) -> list[Path]:
-        return [] if places.absent(self.name) else [data_dir() / "threads"]
+        return [] if not places.present() else [data_dir() / "threads"]
 
     def sources(self) -> Iterator[Source]:
         for threads in self.roots():

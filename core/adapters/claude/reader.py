@@ -26,9 +26,10 @@ import os
 import stat
 import time
 
-from ..rows import UsageRow
-from .base import JsonlAdapter, Source
-from .fields import epoch_ms, tokens
+from ...rows import UsageRow
+from ..base import Source
+from ..fields import epoch_ms, tokens
+from ..jsonl import JsonlAdapter
 
 TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _codec() -> None:
         from orjson import JSONDecodeError, dumps, loads
         _loads, _dumps, _DecodeError = loads, dumps, JSONDecodeError
     except ImportError:  # pragma: no cover - exercised only where orjson is missing
-        from .. import fastjson    # json's C codec without json's ~7 ms import (the hooks)
+        from ... import fastjson  # json's C codec without json's ~7 ms import (the hooks)
 
         def _loads(data):
             return fastjson.loads(bytes(data))
@@ -79,7 +80,7 @@ TAIL = 4096
 
 def transcript_roots() -> list[Path]:
     """Existing `projects/` folders: each CLAUDE_CONFIG_DIR entry's, else both default ones."""
-    from pathlib import Path     # not at import: ~4 ms of every hook and report
+    from pathlib import Path  # not at import: ~4 ms of every hook and report
     return [Path(r) for r in transcript_root_strs()]
 
 
@@ -174,8 +175,8 @@ class FolderCache:
         self.listed: dict = {}              # folder -> (mtime_ns, inode, entries), for the next run
 
     @classmethod
-    def load(cls) -> "FolderCache":
-        from .. import paths
+    def load(cls) -> FolderCache:
+        from ... import paths
         path = os.path.join(paths.data_dir_str(), cls.NAME)
         try:
             with open(path, "rb") as f:
@@ -254,7 +255,7 @@ class ClaudeAdapter(JsonlAdapter):
     def listing(self) -> tuple[tuple, dict] | None:
         return getattr(self, "_listing", None)
 
-    def _walk(self, root: str, folders: "FolderCache", walked: list) -> Iterator[tuple[str, tuple[int, int], dict]]:
+    def _walk(self, root: str, folders: FolderCache, walked: list) -> Iterator[tuple[str, tuple[int, int], dict]]:
         """(path, (device, inode), meta) of every `*.jsonl` below `root`, each folder's files by
         name before its subfolders; `walked` gets every folder visited. A folder unchanged since
         it was last listed (see FolderCache) costs one stat: a warm run walks thousands of them."""

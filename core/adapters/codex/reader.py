@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import re
 
-from ..rows import UsageRow
+from ...rows import UsageRow
+from ..base import Source
+from ..fields import epoch_ms, json_object, tokens
+from ..jsonl import JsonlAdapter
 from . import places
-from .base import JsonlAdapter, Source
-from .fields import epoch_ms, json_object, tokens
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Codex
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class CodexAdapter(JsonlAdapter):
                  "pruned before the first ingest")
 
     def roots(self) -> list[Path]:
-        return [] if places.absent(self.name) else [codex_home()]
+        return [] if not places.present() else [codex_home()]
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -15,11 +15,12 @@ units (premium requests), not USD: no recorded cost. A call made for a subagent 
 
 from __future__ import annotations
 
-from ..cursor import Cursor
-from ..rows import UsageRow
-from . import places, sqlite_ro
-from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, tokens
+from ...cursor import Cursor
+from ...rows import UsageRow
+from .. import sqlite_ro
+from ..base import Adapter, ReadResult, Source
+from ..fields import epoch_ms, tokens
+from . import places
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Copilot CLI
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class CopilotAdapter(Adapter):
                  "Copilot in the editor (VS Code, JetBrains) and on github.com")
 
     def roots(self) -> list[Path]:
-        return [] if places.absent(self.name) else [copilot_home()]
+        return [] if not places.present() else [copilot_home()]
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -26,12 +26,13 @@ import os
 import re
 import time
 
-from ..cursor import Cursor
-from ..record import Record
-from ..rows import UsageRow
-from . import places, sqlite_ro
-from .base import Adapter, ReadResult, Source
-from .fields import count
+from ...cursor import Cursor
+from ...record import Record
+from ...rows import UsageRow
+from .. import sqlite_ro
+from ..base import Adapter, ReadResult, Source
+from ..fields import count
+from . import places
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Cursor
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class CursorAdapter(Adapter):
                  "no project")
 
     def roots(self) -> list[Path]:
-        if places.absent(self.name):
+        if not places.present():
             return []
         out, seen = [], set()
         for d in _user_dirs():
@@ -265,7 +266,7 @@ def read_usage_csv(path: Path | str) -> list[UsageRow]:
     import csv
     from pathlib import Path
 
-    from ..digest import blake2b
+    from ...digest import blake2b
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import os
 
-from ..cursor import Cursor
-from ..rows import UsageRow
+from ...cursor import Cursor
+from ...rows import UsageRow
+from ..base import ReadResult, Source, read_whole_json
+from ..fields import epoch_ms, json_object, tokens
+from ..jsonl import JsonlAdapter
 from . import places
-from .base import JsonlAdapter, ReadResult, Source, read_whole_json
-from .fields import epoch_ms, json_object, tokens
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Gemini CLI
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def _order(mtime_ns: int, offset: int) -> int:
 
 
 def _stem(path) -> str:
-    from pathlib import PurePath     # where a Gemini session exists, not in every report
+    from pathlib import PurePath  # where a Gemini session exists, not in every report
     return PurePath(path).stem
 
 
@@ -71,7 +72,7 @@ class GeminiAdapter(JsonlAdapter):
                  "hash); usage outside the CLI (AI Studio, API keys used elsewhere)")
 
     def roots(self) -> list[Path]:
-        return [] if places.absent(self.name) else [gemini_dir() / "tmp"]
+        return [] if not places.present() else [gemini_dir() / "tmp"]
 
     def sources(self) -> Iterator[Source]:
         for tmp in self.roots():

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import os
 
-from ..cursor import Cursor
-from ..rows import UsageRow
-from . import places, sqlite_ro
-from .base import Adapter, ReadResult, Source
+from ...cursor import Cursor
+from ...rows import UsageRow
+from .. import sqlite_ro
+from ..base import Adapter, ReadResult, Source
+from . import places
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no Hermes
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class HermesAdapter(Adapter):
         """(profile, home) for the default home, HERMES_HOME (which a profile run points at its
         profile folder) and every `profiles/<name>`, each once; none (known from two stats,
         without pathlib) when neither base folder exists."""
-        if places.absent(self.name):
+        if not places.present():
             return []
         from pathlib import Path
         default = Path.home() / ".hermes"

@@ -20,11 +20,13 @@ import datetime as dt
 import os
 import re
 
-from ..cursor import Cursor
-from ..rows import UsageRow
-from . import jsonl, places, sqlite_ro
-from .base import JsonlAdapter, ReadResult, Source
-from .fields import count, json_object
+from ...cursor import Cursor
+from ...rows import UsageRow
+from .. import jsonl, sqlite_ro
+from ..base import ReadResult, Source
+from ..fields import count, json_object
+from ..jsonl import JsonlAdapter
+from . import places
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenClaw
 if TYPE_CHECKING:
@@ -107,7 +109,7 @@ class OpenClawAdapter(JsonlAdapter):
                  "(all counted as 5-minute)")
 
     def roots(self) -> list[Path]:
-        if places.absent(self.name):
+        if not places.present():
             return []
         from pathlib import Path
         out, seen = [], set()

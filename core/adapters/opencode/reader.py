@@ -18,11 +18,12 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
-from ..cursor import Cursor
-from ..rows import UsageRow
-from . import places, sqlite_ro
-from .base import Adapter, ReadResult, Source
-from .fields import epoch_ms, json_object, tokens
+from ...cursor import Cursor
+from ...rows import UsageRow
+from .. import sqlite_ro
+from ..base import Adapter, ReadResult, Source
+from ..fields import epoch_ms, json_object, tokens
+from . import places
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenCode
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class OpenCodeAdapter(Adapter):
                  "cache writes' TTL (taken as 5-minute); subagent flag only from the database")
 
     def roots(self) -> list[Path]:
-        return [] if places.absent(self.name) else [data_dir()]
+        return [] if not places.present() else [data_dir()]
 
     def sources(self) -> Iterator[Source]:
         for root in self.roots():
@@ -91,7 +92,7 @@ class OpenCodeAdapter(Adapter):
         db = source.path
         session_cols = sqlite_ro.columns(db, "session")
         parent = "s.parent_id" if "parent_id" in session_cols else "NULL"
-        joined = f"LEFT JOIN session s ON s.id = {{}}.session_id" if session_cols else ""
+        joined = "LEFT JOIN session s ON s.id = {}.session_id" if session_cols else ""
         max_part = sqlite_ro.query(db, "SELECT coalesce(max(rowid), 0) AS n FROM part")[0]["n"] \
             if sqlite_ro.columns(db, "part") else 0
         if max_part < last_part:

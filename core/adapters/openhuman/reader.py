@@ -20,11 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from ..cursor import Cursor
-from ..rows import UsageRow
+from ...cursor import Cursor
+from ...rows import UsageRow
+from ..base import Adapter, ReadResult, Source
+from ..fields import count, json_object
 from . import places
-from .base import Adapter, ReadResult, Source
-from .fields import count, json_object
 
 TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenHuman
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class OpenHumanAdapter(Adapter):
                  "cache-write or reasoning split")
 
     def workspaces(self) -> list[Path]:
-        if places.absent(self.name):
+        if not places.present():
             return []            # one stat, no pathlib
         from pathlib import Path
         env = os.environ.get("OPENHUMAN_WORKSPACE")
