@@ -21,7 +21,6 @@ from token_roi.adapters.claude import ADAPTER
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-from c_loops import one_loop
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
@@ -63,12 +62,11 @@ def run(store: Store):
     return ingest(store, ["claude"], show_progress=False)
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
-def reader_loop(request, monkeypatch):
-    """Every rule here holds for both readers: the C loop and the Python loop it hands lines to
-    (the only one where no compiler built the C loop)."""
-    from token_roi.adapters.claude import reader as claude_mod
-    return one_loop(request.param, monkeypatch, claude_mod, "_scan")
+@pytest.fixture(autouse=True)
+def both_parses(claude_parse):
+    """Every rule here holds for both parse_lines: the C twin and the Python reference (the only
+    one where no compiler built the C twin)."""
+    return claude_parse
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""The C reader (core/adapters/_claude_scan.c) against the Python loop it stands in for.
+"""The C parse_lines (core/adapters/claude/_claude_scan.c) against py_parse_lines, the Python
+reference it is a twin of.
 
-The C loop reads the lines it is certain of and hands every other usage line back to the Python
-loop (claude._line). So two things are pinned here on realistic transcript lines: ordinary lines
+The C twin reads the lines it is certain of and hands every other usage line to the reader's
+_line. So two things are pinned here on realistic transcript lines: ordinary lines
 are read in C (nothing handed back), and each ugly shape is handed back or read to exactly the
 rows and bad-line count the Python loop gives, which is also checked against the expected values.
 """
@@ -17,7 +18,7 @@ import pytest
 from token_roi.adapters.claude import reader as claude
 from token_roi.adapters.base import Source
 
-from c_loops import one_loop
+from claude_parses import use_parse
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 _spec = importlib.util.spec_from_file_location("claude_fixture_build", FIXTURES / "build.py")
@@ -29,8 +30,7 @@ SESSION = build.SESSION
 
 @pytest.fixture(autouse=True)
 def c_loop(monkeypatch):
-    one_loop("c", monkeypatch, claude, "_scan")
-    claude._codec()
+    use_parse("c", monkeypatch)
 
 
 def parse_both(data: bytes, monkeypatch, meta: dict | None = None):
@@ -47,7 +47,7 @@ def parse_both(data: bytes, monkeypatch, meta: dict | None = None):
         m.setattr(claude, "_line", counting)
         rows, bad = claude.ADAPTER.parse(data, source, {})
     with monkeypatch.context() as m:
-        m.setattr(claude, "_scan", None)
+        m.setattr(claude, "parse_lines", claude.py_parse_lines)
         py_rows, py_bad = claude.ADAPTER.parse(data, source, {})
     assert (rows, bad) == (py_rows, py_bad)
     return rows, bad, handed
@@ -172,6 +172,9 @@ def test_shapes_orjson_reads_another_way_go_back(monkeypatch, name, edit):
     ("raw tab in a string", lambda t: t.replace('"gitBranch":"feature/ledger"', '"gitBranch":"feature\tledger"'), 1),
     ("bytes that are not UTF-8", lambda t: t.replace('"userType":"external"', '"userType":"ext\udcffernal"'), 1),
     ("garbage after the object", lambda t: t + "x", 1),
+    # no such time of day: both give fields.epoch_ms's answer (none), not a roll-over to the next day
+    ("hour 24", lambda t: t.replace('"timestamp":"2026-05-04T', '"timestamp":"2026-05-04T24:00:00.000Z","x":"'), 1),
+    ("second 60", lambda t: t.replace('"timestamp":"2026-05-04T', '"timestamp":"2026-05-04T10:00:60.000Z","x":"'), 1),
 ])
 def test_broken_lines_go_back_and_count_alike(monkeypatch, name, edit, counted_bad):
     text = edit(compact(assistant_line()))
@@ -235,7 +238,7 @@ def test_crlf_and_a_last_line_without_newline(monkeypatch):
 
 def test_shape_bad_counts_like_python():
     data = b'{"a":1}\n\n  \n[1,2]\n {"b":2} \r\n{"c":3}\r\nnot json\n{"cut":\n'
-    assert claude._scan.shape_bad(data) == claude._shape_bad(data) == 3
+    assert claude.parse_lines(data, False, None) == claude.py_parse_lines(data, False, None) == ([], 3)
 
 
 def test_mutated_transcripts_read_alike_in_both_loops():
@@ -250,7 +253,7 @@ def test_mutated_transcripts_read_alike_in_both_loops():
                b":", b"-0", b"1.5", b"1e5", b"null", b"true", b"99999999999999999999", b"\n", b"\r"]
     rnd = random.Random(20261122)
     source = Source("claude", "/p/s.jsonl", "jsonl", {})
-    scan = claude._scan
+    fast, reference = claude.parse_lines, claude.py_parse_lines
     for _ in range(1500):
         picked = [bytearray(rnd.choice(lines)) for _ in range(rnd.randint(1, 5))]
         if rnd.random() < 0.5:
@@ -272,13 +275,8 @@ def test_mutated_transcripts_read_alike_in_both_loops():
                 else:
                     del line[rnd.randrange(len(line) + 1):]
         data = b"\n".join(bytes(line) for line in picked) + (b"\n" if rnd.random() < 0.8 else b"")
-        claude._scan = scan
-        try:
-            got = claude.ADAPTER.parse(data, source, {})
-        finally:
-            claude._scan = None
-        try:
-            expected = claude.ADAPTER.parse(data, source, {})
-        finally:
-            claude._scan = scan
+        assert fast is not reference
+        got = fast(data, False, None)
+        expected = reference(data, False, None)
         assert got == expected, data
+        assert claude.ADAPTER.parse(data, source, {}) == got

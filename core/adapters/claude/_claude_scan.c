@@ -1,19 +1,13 @@
-/* The Claude Code reader's inner loop in C: the same search as ClaudeAdapter.parse's Python loop
- * (claude.py), over the same bytes, with the same state, for the lines it can read with
- * certainty. Any line it cannot (another field order, an escape in a captured string, a float
- * counter, a time in another shape, JSON it is not sure orjson takes) is handed back to the
- * Python loop untouched, which reads it exactly as it would have. So the two readers agree by
- * construction: this file is a fast path, not a second set of rules.
+/* parse_lines in C: a drop-in twin of reader.py's py_parse_lines (same signature, same answers;
+ * _claude_scan.pyi states it), chosen once at the reader's import where setup.py built this.
  *
- * run(buf, pos, copy_of, ranks, best, is_subagent, parent_session, row_type)
- *   -> (pos, copy_of, slow)
- * Reads usage lines from `pos`; `ranks` and `best` are the parse's dicts (key -> rank,
- * key -> row), updated in place; `copy_of` is the parse's last-row marker (None or
- * (b'"usage":' + usage bytes, b'"id":"' + key + b'"', sidechain)). Returns at the end of the
- * buffer (slow = None) or at a line the Python loop must read itself (slow = (start, hit,
- * end), pos = the byte after that line's newline).
+ * parse_lines(buf, is_subagent, parent_session) -> (rows, bad lines)
  *
- * shape_bad(buf) -> int: _shape_bad's count (lines not shaped {...}).
+ * It runs the same search as the Python function, over the same bytes, and reads the lines it
+ * can read with certainty. Any usage line it cannot (another field order, an escape in a captured
+ * string, a float counter, a time in another shape, JSON it is not sure orjson takes) goes to the
+ * reader's own _line, untouched, which reads it exactly as the Python function would. So the two
+ * agree by construction: this file is a fast path, not a second set of rules.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -520,7 +514,7 @@ static long long ts_ms(const Str *s)
     long long h = D(11) * 10 + D(12), mi = D(14) * 10 + D(15), sec = D(17) * 10 + D(18);
     long long ms = D(20) * 100 + D(21) * 10 + D(22);
 #undef D
-    if (y < 1 || mo < 1 || mo > 12 || d < 1) return -1;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return -1;   /* fields.epoch_ms's */
     int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     if (d > month_days[mo] + (mo == 2 && leap)) return -1;
     long long yy = y - (mo <= 2);
@@ -657,22 +651,18 @@ out:
     return rc;
 }
 
-static PyObject *run(PyObject *self, PyObject *args)
+/* Reads usage lines from *pos, updating ranks and best (key -> rank, key -> row) and *copy_of
+ * (the last row's marker: None or (b'"usage":' + usage bytes, b'"id":"' + key + b'"', sidechain)).
+ * Returns 0 at the end of the buffer, 1 at a line _line must read (slow[] = start, hit, end;
+ * *pos = the byte after it), -1 on a Python error. */
+static int run_core(const char *buf, Py_ssize_t n, Py_ssize_t *pos_io, PyObject **copy_of, PyObject *ranks,
+                    PyObject *best, int is_subagent, PyObject *parent_session, PyObject *row_type,
+                    Scratch *sc, Py_ssize_t slow[3])
 {
-    Py_buffer view;
-    Py_ssize_t pos;
-    PyObject *copy_of, *ranks, *best, *parent_session, *row_type;
-    int is_subagent;
-    if (!PyArg_ParseTuple(args, "y*nOO!O!pOO", &view, &pos, &copy_of, &PyDict_Type, &ranks, &PyDict_Type, &best,
-                          &is_subagent, &parent_session, &row_type))
-        return NULL;
-    const char *buf = view.buf;
-    Py_ssize_t n = view.len;
-    Scratch sc = {NULL, 0};
-    PyObject *result = NULL, *slow = NULL;
-    Py_INCREF(copy_of);
+    Py_ssize_t pos = *pos_io;
+    int rc = 0;
     for (;;) {
-        /* prompts and tool results are passed over: see claude.py */
+        /* prompts and tool results are passed over: see py_parse_lines */
         for (;;) {
             Py_ssize_t head = find(buf, n, USER_HEAD, LEN(USER_HEAD), pos, pos + HEAD);
             if (head < 0 || find_byte(buf, n, '{', pos + 1, head) >= 0 || find_byte(buf, n, '\n', pos, head) >= 0)
@@ -690,41 +680,91 @@ static PyObject *run(PyObject *self, PyObject *args)
         if (end < 0) end = n;
         pos = end + 1;
         if (buf[end - 1] == 13) end -= 1;
-        if (copy_of != Py_None && PyTuple_Check(copy_of) && PyTuple_GET_SIZE(copy_of) == 3) {
-            PyObject *c0 = PyTuple_GET_ITEM(copy_of, 0), *c1 = PyTuple_GET_ITEM(copy_of, 1);
+        PyObject *c = *copy_of;
+        if (c != Py_None && PyTuple_Check(c) && PyTuple_GET_SIZE(c) == 3) {
+            PyObject *c0 = PyTuple_GET_ITEM(c, 0), *c1 = PyTuple_GET_ITEM(c, 1);
             if (PyBytes_Check(c0) && PyBytes_Check(c1)) {
                 Py_ssize_t l0 = PyBytes_GET_SIZE(c0);
                 if (n - hit >= l0 && memcmp(buf + hit, PyBytes_AS_STRING(c0), (size_t)l0) == 0
                     && find(buf, n, PyBytes_AS_STRING(c1), PyBytes_GET_SIZE(c1), start, end) > 0
                     && ((find(buf, n, SIDECHAIN_TRUE, LEN(SIDECHAIN_TRUE), start, end) > 0)
-                        == (PyTuple_GET_ITEM(copy_of, 2) == Py_True)))
+                        == (PyTuple_GET_ITEM(c, 2) == Py_True)))
                     continue;
             }
         }
-        int got = take(buf, n, start, hit, end, &sc, ranks, best, &copy_of, is_subagent, parent_session, row_type);
-        if (got < 0) goto done;
+        int got = take(buf, n, start, hit, end, sc, ranks, best, copy_of, is_subagent, parent_session, row_type);
+        if (got < 0) { rc = -1; break; }
         if (got == 0) {
-            slow = Py_BuildValue("(nnn)", start, hit, end);
-            if (!slow) goto done;
+            slow[0] = start; slow[1] = hit; slow[2] = end;
+            rc = 1;
             break;
         }
     }
-    if (!slow) { slow = Py_None; Py_INCREF(slow); }
-    result = Py_BuildValue("(nOO)", pos, copy_of, slow);
+    *pos_io = pos;
+    return rc;
+}
+
+static long long count_shape_bad(const unsigned char *b, Py_ssize_t n);
+
+static PyObject *parse_lines(PyObject *self, PyObject *args)
+{
+    PyObject *bufobj, *parent_session;
+    int is_subagent;
+    if (!PyArg_ParseTuple(args, "OpO", &bufobj, &is_subagent, &parent_session))
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(bufobj, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const char *buf = view.buf;
+    Py_ssize_t n = view.len, pos = 0, slow[3];
+    long long bad = count_shape_bad((const unsigned char *)buf, n);
+    Scratch sc = {NULL, 0};
+    PyObject *reader = NULL, *line = NULL, *row_type = NULL, *ranks = NULL, *best = NULL, *result = NULL;
+    PyObject *copy_of = Py_None;
+    Py_INCREF(copy_of);
+    /* the reader's _line (what a line this loop cannot read goes to) and row type, looked up at
+     * each call, so a test that wraps _line sees every line handed over */
+    reader = PyImport_ImportModule("token_roi.adapters.claude.reader");
+    if (!reader) goto done;
+    line = PyObject_GetAttrString(reader, "_line");
+    row_type = line ? PyObject_GetAttrString(reader, "UsageRow") : NULL;
+    ranks = row_type ? PyDict_New() : NULL;
+    best = ranks ? PyDict_New() : NULL;
+    if (!best) goto done;
+    for (;;) {
+        int got = run_core(buf, n, &pos, &copy_of, ranks, best, is_subagent, parent_session, row_type, &sc, slow);
+        if (got < 0) goto done;
+        if (got == 0) break;
+        PyObject *r = PyObject_CallFunction(line, "OnnnOOOOO", bufobj, slow[0], slow[1], slow[2], best, ranks,
+                                            copy_of, is_subagent ? Py_True : Py_False, parent_session);
+        if (!r) goto done;
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 2) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_TypeError, "_line must return (bad lines, copy marker)");
+            goto done;
+        }
+        long long more = PyLong_AsLongLong(PyTuple_GET_ITEM(r, 0));
+        if (more == -1 && PyErr_Occurred()) { Py_DECREF(r); goto done; }
+        bad += more;
+        Py_INCREF(PyTuple_GET_ITEM(r, 1));
+        Py_SETREF(copy_of, PyTuple_GET_ITEM(r, 1));
+        Py_DECREF(r);
+    }
+    PyObject *rows = PyDict_Values(best);
+    if (rows) {
+        result = Py_BuildValue("(NL)", rows, bad);
+    }
 done:
-    Py_XDECREF(slow);
-    Py_DECREF(copy_of);
+    Py_XDECREF(copy_of);
+    Py_XDECREF(reader); Py_XDECREF(line); Py_XDECREF(row_type); Py_XDECREF(ranks); Py_XDECREF(best);
     PyMem_Free(sc.b);
     PyBuffer_Release(&view);
     return result;
 }
 
-static PyObject *shape_bad(PyObject *self, PyObject *arg)
+/* _shape_bad's count: lines that cannot be a JSON object (not {...}), blank lines aside. */
+static long long count_shape_bad(const unsigned char *b, Py_ssize_t n)
 {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    const unsigned char *b = view.buf;
-    Py_ssize_t n = view.len, pos = 0;
+    Py_ssize_t pos = 0;
     long long bad = 0;
     for (;;) {
         const unsigned char *p = memchr(b + pos, '\n', (size_t)(n - pos));
@@ -742,13 +782,12 @@ static PyObject *shape_bad(PyObject *self, PyObject *arg)
         }
         pos = end + 1;
     }
-    PyBuffer_Release(&view);
-    return PyLong_FromLongLong(bad);
+    return bad;
 }
 
 static PyMethodDef methods[] = {
-    {"run", run, METH_VARARGS, "Read usage lines from pos (see the file's head)."},
-    {"shape_bad", shape_bad, METH_O, "Lines not shaped {...}, blank ones aside."},
+    {"parse_lines", parse_lines, METH_VARARGS,
+     "parse_lines(buf, is_subagent, parent_session) -> (rows, bad lines): reader.py_parse_lines in C."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,7 +26,7 @@ import os
 import stat
 import time
 
-from ...rows import UsageRow
+from ...rows import UsageRow, copy_rank
 from ..base import Source
 from ..fields import epoch_ms, tokens
 from ..jsonl import JsonlAdapter
@@ -59,14 +59,6 @@ def _codec() -> None:
 
         _DecodeError = ValueError
 
-
-# The parse loop in C (built by setup.py where a compiler is found; see _claude_scan.c): ~3x less
-# CPU on a first ingest. Without it (no compiler, a plugin folder never built) the Python loop
-# reads alone; with it, the Python loop still reads every line the C loop hands back.
-try:
-    from . import _claude_scan as _scan
-except ImportError:
-    _scan = None
 
 USAGE_KEY = b'"usage":'
 # A user line: `"message":{"role":"user"` before any other `{` of the line (so it is the
@@ -303,60 +295,53 @@ class ClaudeAdapter(JsonlAdapter):
             todo.extend(reversed(subdirs))
 
     def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
-        if _loads is None:
-            _codec()
         meta = source.meta if "is_subagent" in source.meta else subagent_meta(source.path)
-        is_subagent = bool(meta.get("is_subagent"))
-        parent_session = meta.get("parent_session")
-        best: dict[str, UsageRow] = {}
-        ranks: dict[str, int] = {}
-        copy_of: tuple[bytes, bytes, bool] | None = None
-        if _scan is not None:
-            # The same loop in C (_claude_scan.c) for the lines it reads with certainty; each
-            # line it hands back is read here, by _line, as the Python loop below would.
-            bad = _scan.shape_bad(buf)
-            run = _scan.run
-            pos = 0
-            while True:
-                pos, copy_of, slow = run(buf, pos, copy_of, ranks, best, is_subagent, parent_session, UsageRow)
-                if slow is None:
-                    return list(best.values()), bad
-                more, copy_of = _line(buf, *slow, best, ranks, copy_of, is_subagent, parent_session)
-                bad += more
-        bad = _shape_bad(buf)
-        find, rfind, startswith = buf.find, buf.rfind, buf.startswith
-        pos = 0
+        return parse_lines(buf, bool(meta.get("is_subagent")), meta.get("parent_session"))
+
+
+def py_parse_lines(buf: bytes, is_subagent: bool, parent_session: str | None) -> tuple[list[UsageRow], int]:
+    """The transcript's complete lines (buf ends with a newline) -> (one row per API call, the
+    best copy of each; lines skipped as unreadable). The reference: parse_lines is this function,
+    or its C twin (_claude_scan.c) where setup.py built it, which gives the same answers."""
+    if _loads is None:
+        _codec()
+    best: dict[str, UsageRow] = {}
+    ranks: dict[str, int] = {}
+    copy_of: tuple[bytes, bytes, bool] | None = None
+    bad = _shape_bad(buf)
+    find, rfind, startswith = buf.find, buf.rfind, buf.startswith
+    pos = 0
+    while True:
+        # Prompts and tool results (most of the bytes) are passed over, not searched: a line
+        # whose top-level message is the user's cannot carry a billed usage. Its own last
+        # bytes are still searched, so a record glued after a cut-off line (see _recover)
+        # is never passed over with it.
         while True:
-            # Prompts and tool results (most of the bytes) are passed over, not searched: a line
-            # whose top-level message is the user's cannot carry a billed usage. Its own last
-            # bytes are still searched, so a record glued after a cut-off line (see _recover)
-            # is never passed over with it.
-            while True:
-                head = find(USER_HEAD, pos, pos + HEAD)
-                if head < 0 or find(b"{", pos + 1, head) >= 0 or find(b"\n", pos, head) >= 0:
-                    break                         # not a user line, or not sure: search it
-                nl = find(b"\n", head)
-                if nl < 0 or find(USAGE_KEY, max(head, nl - TAIL), nl) >= 0:
-                    break
-                pos = nl + 1
-            hit = find(USAGE_KEY, pos)
-            if hit < 0:
+            head = find(USER_HEAD, pos, pos + HEAD)
+            if head < 0 or find(b"{", pos + 1, head) >= 0 or find(b"\n", pos, head) >= 0:
+                break                         # not a user line, or not sure: search it
+            nl = find(b"\n", head)
+            if nl < 0 or find(USAGE_KEY, max(head, nl - TAIL), nl) >= 0:
                 break
-            start = rfind(b"\n", 0, hit) + 1
-            end = find(b"\n", hit)
-            if end < 0:
-                end = len(buf)                    # a caller passed a last line without newline
-            pos = end + 1
-            if buf[end - 1] == 13:                # "\r\n" endings
-                end -= 1
-            if (copy_of is not None and startswith(copy_of[0], hit) and find(copy_of[1], start, end) > 0
-                    and (find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
-                # The next block line of the response just read: same message.id, same usage bytes,
-                # same chain. Decoding it would change nothing (its rank is the same), so skip it.
-                continue
-            more, copy_of = _line(buf, start, hit, end, best, ranks, copy_of, is_subagent, parent_session)
-            bad += more
-        return list(best.values()), bad
+            pos = nl + 1
+        hit = find(USAGE_KEY, pos)
+        if hit < 0:
+            break
+        start = rfind(b"\n", 0, hit) + 1
+        end = find(b"\n", hit)
+        if end < 0:
+            end = len(buf)                    # a caller passed a last line without newline
+        pos = end + 1
+        if buf[end - 1] == 13:                # "\r\n" endings
+            end -= 1
+        if (copy_of is not None and startswith(copy_of[0], hit) and find(copy_of[1], start, end) > 0
+                and (find(b'"isSidechain":true', start, end) > 0) is copy_of[2]):
+            # The next block line of the response just read: same message.id, same usage bytes,
+            # same chain. Decoding it would change nothing (its rank is the same), so skip it.
+            continue
+        more, copy_of = _line(buf, start, hit, end, best, ranks, copy_of, is_subagent, parent_session)
+        bad += more
+    return list(best.values()), bad
 
 
 def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, copy_of,
@@ -366,6 +351,8 @@ def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, c
     far. Returns (bad lines found, the copy marker for the lines after)."""
     # (Per usage line this is most of a first ingest's CPU where the C loop is not built: names
     # are bound locally and the rows' fields taken inline, not through helpers.)
+    if _loads is None:
+        _codec()
     bad = 0
     obj = _without_content(buf, start, hit, end)
     if obj is not None:
@@ -407,10 +394,10 @@ def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, c
     sidechain = get("isSidechain") is True
     # UsageRow.rank, computed before building the row: most lines are copies (a copy of a row
     # already kept has the same rank, and loses here).
-    rank = (0 if sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output, (1 << 48) - 1)
+    rank = copy_rank(uncached + cache_read + w5m + w1h + output, sidechain)
     if ranks.get(key, -1) >= rank:
         return bad, copy_of
-    ts = _ts(get("timestamp"))
+    ts = epoch_ms(get("timestamp"))
     if ts is None:
         if not damaged:
             bad += 1                              # malformed time: skipped, counted
@@ -487,30 +474,18 @@ def _counts(usage: dict) -> tuple[int, int, int, int, int] | None:
     return uncached, cache_read, writes - w1h, w1h, output
 
 
-_DAY_MS: dict[str, int] = {}
-
-
-def _ts(value) -> int | None:
-    """Epoch ms. Claude Code writes `2026-05-04T01:50:21.079Z`: that shape is read by slicing
-    (with each day's midnight cached), anything else by fields.epoch_ms."""
-    if type(value) is str and len(value) == 24 and value[23] == "Z" and value[10] == "T":
-        day = _DAY_MS.get(value[:10])
-        if day is None:
-            day = epoch_ms(value[:10] + "T00:00:00Z")
-            if day is None:
-                return None
-            _DAY_MS[value[:10]] = day
-        try:
-            return (day + int(value[11:13]) * 3_600_000 + int(value[14:16]) * 60_000
-                    + int(value[17:19]) * 1000 + int(value[20:23]))
-        except ValueError:
-            pass
-    return epoch_ms(value)
-
-
 def _speed(value) -> str | None:
     """`usage.speed` other than 'standard': a mode name ('fast'), kept short; not a string, None."""
     return value[:32] or None if type(value) is str else None
 
 
 ADAPTER = ClaudeAdapter()
+
+
+# The same function in C (_claude_scan.c, built by setup.py where a compiler is found; its
+# benchmark line is in docs/benchmarks.md): it reads the lines it is certain of and hands every
+# other usage line to _line above, so the rules stay here. Chosen once, here.
+try:
+    from ._claude_scan import parse_lines
+except ImportError:
+    parse_lines = py_parse_lines
