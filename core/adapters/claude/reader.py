@@ -107,6 +107,12 @@ def subagent_meta(path: Path) -> dict:
     return {"is_subagent": True}
 
 
+def subagent_folder(transcript: str) -> str:
+    """Where the subagents of the session whose transcript is `<session>.jsonl` write theirs
+    (current builds: `<session>/subagents/`)."""
+    return os.path.join(transcript[:-6] if transcript.endswith(".jsonl") else transcript, "subagents")
+
+
 def _shape_bad(buf: bytes) -> int:
     """Lines that cannot be a JSON object (not `{...}`), blank lines aside. Finding newlines is
     memchr-fast, so this costs little even on megabyte lines."""
