@@ -101,6 +101,11 @@ def _days(date: str) -> int | None:
     return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
 
 
+def as_dict(value: object) -> dict:
+    """`value` when it is a JSON object (a dict), else an empty one: for optional nested records."""
+    return value if isinstance(value, dict) else {}
+
+
 def json_object(text: bytes | str) -> dict:
     """One JSON object; ValueError (the caller's bad line) for bad JSON or any other JSON value."""
     obj = fastjson.loads(text)

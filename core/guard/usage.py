@@ -112,7 +112,7 @@ def _call_of(file_key: str, row) -> list:
 class _Keys:
     """Every call key counted in this session, read from disk only when a sidechain row needs it."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: str | None):
         self.path = path
         self._known: set | None = None
         self.added: list[str] = []
@@ -143,7 +143,7 @@ class _Books:
     (`<state>.subagents.json`), loaded and rewritten only when a subagent file changed, so a
     session with hundreds of finished subagents costs a directory scan per hook, not their JSON."""
 
-    def __init__(self, state: dict, side_path: Path | None):
+    def __init__(self, state: dict, side_path: str | None):
         self.state = state
         self.main = state["files"]
         self.side_path = side_path
@@ -173,7 +173,8 @@ class _Books:
 
     def save_side(self) -> None:
         if self.side_dirty and self.side_path is not None and self._side is not None:
-            tmp = os.path.join(os.path.dirname(self.side_path), f".{os.path.basename(self.side_path)}.{os.getpid()}.tmp")
+            folder, name = os.path.split(self.side_path)
+            tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(fastjson.dumps(self._side, separators=(",", ":")))
             os.replace(tmp, self.side_path)
@@ -302,7 +303,9 @@ def summarise(state: dict) -> None:
     unpriced = 0
     calls = 0
     models: dict = {}
-    subs = state.get("subagents") if isinstance(state.get("subagents"), dict) else {}
+    subs = state.get("subagents")
+    if not isinstance(subs, dict):
+        subs = {}
     entries = list(state["files"].values()) + ([subs["totals"]] if isinstance(subs.get("totals"), dict) else [])
     for entry in entries:
         for kind in KINDS:

@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from ledger_sums import summer, total
+
 from token_roi.adapters import get_adapter
 from token_roi.ingest import ingest
 from token_roi.store import Store

@@ -20,8 +20,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from ledger_sums import summer, total
+
 from token_roi.adapters import get_adapter, sqlite_ro
 from token_roi.ingest import ingest
 from token_roi.store import Store

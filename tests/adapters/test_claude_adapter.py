@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,6 @@ from token_roi.adapters.base import Source
 from token_roi.adapters.claude import ADAPTER
 from token_roi.ingest import ingest
 from token_roi.store import Store
-
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"

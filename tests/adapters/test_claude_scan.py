@@ -14,11 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from token_roi.adapters.claude import reader as claude
-from token_roi.adapters.base import Source
-
 from claude_parses import use_parse
+
+from token_roi.adapters.base import Source
+from token_roi.adapters.claude import reader as claude
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 _spec = importlib.util.spec_from_file_location("claude_fixture_build", FIXTURES / "build.py")

@@ -11,31 +11,28 @@ credits, not USD, so no recorded cost is kept: our own price applies.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
 from ...cursor import Cursor
 from ...rows import UsageRow
 from ..base import Adapter, ReadResult, Source, read_whole_json
-from ..fields import epoch_ms, tokens
+from ..fields import as_dict, epoch_ms, tokens
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no Amp
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 
 def data_dir() -> Path:
-    from pathlib import Path
     return Path(places.amp_dir())
 
 
 def _cwd(thread: dict) -> str | None:
     """The first workspace folder Amp recorded for the thread (`env.initial.trees[].uri`)."""
-    env = thread.get("env") if isinstance(thread.get("env"), dict) else {}
-    initial = env.get("initial") if isinstance(env.get("initial"), dict) else {}
+    env = as_dict(thread.get("env"))
+    initial = as_dict(env.get("initial"))
     for tree in initial.get("trees") or ():
         uri = tree.get("uri") if isinstance(tree, dict) else None
         if isinstance(uri, str) and uri.startswith("file:"):
-            from urllib.parse import unquote, urlparse  # with ipaddress: ~2 ms, not in reports
             return unquote(urlparse(uri).path) or None
     return None
 
@@ -57,7 +54,7 @@ class AmpAdapter(Adapter):
         return read_whole_json(source, cursor, lambda thread, _mtime_ns: self._thread(thread, source))
 
     def _thread(self, thread: dict, source: Source) -> tuple[list[UsageRow], int]:
-        thread_id = str(thread.get("id") or source.path.stem)
+        thread_id = str(thread.get("id") or Path(source.path).stem)
         cwd = _cwd(thread)
         rows: list[UsageRow] = []
         bad = 0
@@ -76,8 +73,9 @@ class AmpAdapter(Adapter):
             if not any(counts):
                 continue
             mid = msg.get("messageId", index)
-            meta = msg.get("meta") if isinstance(msg.get("meta"), dict) else {}
-            ts = epoch_ms(usage.get("timestamp")) or epoch_ms(meta.get("sentAt")) or epoch_ms(thread.get("created")) or 0
+            meta = as_dict(msg.get("meta"))
+            ts = (epoch_ms(usage.get("timestamp")) or epoch_ms(meta.get("sentAt"))
+                  or epoch_ms(thread.get("created")) or 0)
             rows.append(UsageRow(
                 agent=self.name, dedupe_key=f"{thread_id}:{mid}", ts=ts, session_id=thread_id, project=cwd,
                 model=usage.get("model"), input_tokens=counts[0], output_tokens=counts[1],

@@ -14,9 +14,10 @@ written `\\"`), so searching the raw buffer for them finds every line that can c
 and only those lines are decoded. The other lines are checked by shape only (`{...}`). A
 response's further block lines (same id, byte-identical usage, same chain) are recognised from
 their bytes and not decoded at all. User lines (prompts and tool results: most of the bytes) are
-recognised by their first bytes and not searched at all, only their last few KB. Measured: ~900 MB/s of CPU on a transcript that is mostly tool
-output, ~420 MB/s on a generated tree where a quarter of the bytes are usage lines (the Python
-loop); the same loop in C (_claude_scan.c) reads that tree at ~2.5 GB/s.
+recognised by their first bytes and not searched at all, only their last few KB. Measured: ~900
+MB/s of CPU on a transcript that is mostly tool output, ~420 MB/s on a generated tree where a
+quarter of the bytes are usage lines (the Python loop); the same loop in C (_claude_scan.c) reads
+that tree at ~2.5 GB/s.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+    from typing import Any
 
 # The JSON codec, bound by _codec() at the first parse: orjson (a C decoder) when installed, the
 # standard library's otherwise (the hooks run without site-packages). Not at import: importing
 # orjson costs ~25 ms (it loads dataclasses, uuid, json, datetime), and a warm report parses nothing.
-_loads = _dumps = None
-_DecodeError: type = ValueError
+_loads: Any = None
+_dumps: Any = None
+_DecodeError: Any = ValueError
 
 
 def _codec() -> None:
@@ -84,7 +87,8 @@ def transcript_root_strs() -> list[str]:
     else:
         home = os.path.expanduser("~")
         xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        config = os.path.expanduser(xdg) if xdg and os.path.isabs(os.path.expanduser(xdg)) else os.path.join(home, ".config")
+        config = (os.path.expanduser(xdg) if xdg and os.path.isabs(os.path.expanduser(xdg))
+                  else os.path.join(home, ".config"))
         candidates = [os.path.join(config, "claude", "projects"), os.path.join(home, ".claude", "projects")]
     out: list[str] = []
     for p in candidates:
@@ -94,7 +98,7 @@ def transcript_root_strs() -> list[str]:
     return out
 
 
-def subagent_meta(path: Path) -> dict:
+def subagent_meta(path: str | Path) -> dict:
     """Subagent transcripts: `<session>/subagents/agent-<id>.jsonl` (current builds) or
     `agent-<id>.jsonl` beside the session files (older builds). The parent session comes from
     the folder name when the layout gives it, else from the lines' own `sessionId`."""
@@ -370,12 +374,10 @@ def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, c
             damaged = type(obj) is not dict
         except _DecodeError:
             obj, damaged = _recover(line)
-        if damaged:
-            # A line not shaped "{...}" was already counted by _shape_bad: count it once.
-            if buf[start] == 123 and buf[end - 1] == 125:
-                bad += 1
-            if type(obj) is not dict:
-                return bad, copy_of               # (nothing, or JSON that is no object: an array)
+        if damaged and buf[start] == 123 and buf[end - 1] == 125:
+            bad += 1      # (a line not shaped "{...}" was already counted by _shape_bad: once)
+    if type(obj) is not dict:
+        return bad, copy_of                       # (nothing, or JSON that is no object: an array)
     get = obj.get
     message = get("message")
     if type(message) is not dict:
@@ -422,7 +424,7 @@ def _line(buf: bytes, start: int, hit: int, end: int, best: dict, ranks: dict, c
         model if type(model) is str and model else None,
         uncached, output, 0, cache_read, w5m, w1h, sidechain, is_subagent,
         branch if type(branch) is str and branch else None,
-        float(cost) if type(cost) in (int, float) else None,
+        float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
         None if speed is None or speed == "standard" else _speed(speed),
     )
     return bad, (USAGE_KEY + _dumps(usage), b'"id":"' + key.encode() + b'"', sidechain)

@@ -178,6 +178,7 @@ class CodexAdapter(JsonlAdapter):
         epoch = state.get("epoch", 0)
         if total is None:
             # No cumulative figure (seen in early builds): the event's own usage, keyed by time.
+            assert last is not None                  # (neither: returned above)
             delta = last
             key = f"{session}:t{obj.get('timestamp')}:" + ":".join(map(str, last))
         else:

@@ -15,6 +15,9 @@ units (premium requests), not USD: no recorded cost. A call made for a subagent 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 from ...cursor import Cursor
 from ...rows import UsageRow
 from .. import sqlite_ro
@@ -22,14 +25,8 @@ from ..base import Adapter, ReadResult, Source
 from ..fields import epoch_ms, tokens
 from . import places
 
-TYPE_CHECKING = False   # annotations only: most machines running a report have no Copilot CLI
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
-
 
 def copilot_home() -> Path:
-    from pathlib import Path
     return Path(places.copilot_home())
 
 

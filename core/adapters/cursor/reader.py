@@ -20,24 +20,23 @@ an imported CSV's time span are replaced by the CSV's and not booked again later
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
 import re
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 from ...cursor import Cursor
+from ...digest import blake2b
 from ...record import Record
 from ...rows import UsageRow
 from .. import sqlite_ro
 from ..base import Adapter, ReadResult, Source
-from ..fields import count
+from ..fields import as_dict, count
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no Cursor
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 CSV_COLUMNS = ("Date", "Kind", "Model", "Max Mode", "Input (w/ Cache Write)", "Input (w/o Cache Write)",
                "Cache Read", "Output Tokens", "Total Tokens", "Cost")
@@ -49,7 +48,6 @@ INCLUDED_COST = {"included", "free", "included in pro", "included in business"}
 
 
 def _user_dirs() -> list[Path]:
-    from pathlib import Path
     return [Path(d) for d in places.cursor_user_dirs()]
 
 
@@ -133,7 +131,7 @@ class CursorAdapter(Adapter):
             if not isinstance(bubble, dict):
                 bad += 1
                 continue
-            counts = bubble.get("tokenCount") if isinstance(bubble.get("tokenCount"), dict) else {}
+            counts = as_dict(bubble.get("tokenCount"))
             inp, out = count(counts.get("inputTokens")), count(counts.get("outputTokens"))
             if inp or out:
                 parts = str(r["key"]).split(":")
@@ -143,16 +141,17 @@ class CursorAdapter(Adapter):
         rows = []
         for composer_id, bubble_id, bubble, inp, out in bubbles:
             chat = composers.get(composer_id, {})
-            timing = bubble.get("timingInfo") if isinstance(bubble.get("timingInfo"), dict) else {}
+            timing = as_dict(bubble.get("timingInfo"))
             ts = (_ts_ms(bubble.get("createdAt")) or _ts_ms(timing.get("clientStartTime"))
                   or _ts_ms(chat.get("createdAt")) or fallback_ts)
             if _in_ranges(ts, csv_ranges):
                 continue             # an imported usage CSV already holds this request, exactly
-            info = bubble.get("modelInfo") if isinstance(bubble.get("modelInfo"), dict) else {}
+            info = as_dict(bubble.get("modelInfo"))
             model = info.get("modelName") or chat.get("model")
             rows.append(UsageRow(
                 agent=self.name,
-                dedupe_key=f"req:{bubble['requestId']}" if bubble.get("requestId") else f"bubble:{composer_id}:{bubble_id}",
+                dedupe_key=(f"req:{bubble['requestId']}" if bubble.get("requestId")
+                            else f"bubble:{composer_id}:{bubble_id}"),
                 ts=ts, session_id=composer_id or None,
                 model=model_name(model),
                 input_tokens=inp, output_tokens=out))
@@ -162,7 +161,7 @@ class CursorAdapter(Adapter):
                      (cursor.bad_lines if cursor else 0) + bad, (cursor.rows_seen if cursor else 0) + len(rows))
         return ReadResult(rows, new, bytes_read=size, bad_lines=bad)
 
-    def _bubbles(self, path: Path, state: dict) -> list:
+    def _bubbles(self, path: str | Path, state: dict) -> list:
         """Messages that mention a token count, new since the last read. Cursor rewrites a row
         with INSERT OR REPLACE, which gives it a new rowid, so rows above the last rowid seen are
         the new and the changed ones; once a day the whole table is read again in case a count
@@ -187,7 +186,7 @@ class CursorAdapter(Adapter):
             state["rowid"] = top
         return found
 
-    def _composers(self, path: Path, ids: set[str]) -> dict[str, dict]:
+    def _composers(self, path: str | Path, ids: set[str]) -> dict[str, dict]:
         """composerId -> {model, createdAt} for the chats whose messages carry counts."""
         out: dict[str, dict] = {}
         ids_list = sorted(ids)
@@ -201,7 +200,7 @@ class CursorAdapter(Adapter):
                 except (TypeError, ValueError):
                     continue
                 if isinstance(data, dict):
-                    config = data.get("modelConfig") if isinstance(data.get("modelConfig"), dict) else {}
+                    config = as_dict(data.get("modelConfig"))
                     out[str(r["key"]).split(":", 1)[1]] = {"model": config.get("modelName"),
                                                           "createdAt": data.get("createdAt")}
         return out
@@ -263,10 +262,7 @@ def read_usage_csv(path: Path | str) -> list[UsageRow]:
     Columns are found by name: newer exports add columns (`Cloud Agent ID`, `Automation ID`),
     some omit `Kind`, `Max Mode` or `Total Tokens`."""
     # Only an import reads a CSV: csv and pathlib stay out of every report.
-    import csv
-    from pathlib import Path
 
-    from ...digest import blake2b
     path = Path(path)
     try:
         f = open(path, newline="", encoding="utf-8-sig")

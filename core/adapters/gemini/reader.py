@@ -21,6 +21,8 @@ recorded; no working directory either (only the project hash).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path, PurePath
 
 from ...cursor import Cursor
 from ...rows import UsageRow
@@ -28,11 +30,6 @@ from ..base import ReadResult, Source, read_whole_json
 from ..fields import epoch_ms, json_object, tokens
 from ..jsonl import JsonlAdapter
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no Gemini CLI
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 _WANTED = (b'"tokens"', b'"sessionId"')
 _OFFSET_BITS = 31          # offsets up to 2 GiB per session file; the mtime takes the bits above
@@ -52,7 +49,6 @@ class GeminiRow(UsageRow):
 
 
 def gemini_dir() -> Path:
-    from pathlib import Path
     return Path(places.gemini_dir())
 
 
@@ -61,7 +57,6 @@ def _order(mtime_ns: int, offset: int) -> int:
 
 
 def _stem(path) -> str:
-    from pathlib import PurePath  # where a Gemini session exists, not in every report
     return PurePath(path).stem
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 from ...cursor import Cursor
 from ...rows import UsageRow
@@ -27,11 +29,6 @@ from ..base import ReadResult, Source
 from ..fields import count, json_object
 from ..jsonl import JsonlAdapter
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenClaw
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 # Compiled (and cached by re) at first use, not on every report.
 SESSION_FILE = r"^(?P<sid>.+?)\.jsonl(?:\.(?:deleted|reset)\.[^/]+)?$"
@@ -98,7 +95,8 @@ def event_row(event: dict, session_id: str, ctx: dict) -> UsageRow | None:
         output_tokens=out,
         cache_read_tokens=cache_read,
         cache_write_5m_tokens=cache_write,
-        recorded_cost=float(recorded) if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) else None,
+        recorded_cost=(float(recorded) if isinstance(recorded, (int, float)) and not isinstance(recorded, bool)
+                       else None),
     )
 
 
@@ -111,7 +109,6 @@ class OpenClawAdapter(JsonlAdapter):
     def roots(self) -> list[Path]:
         if not places.present():
             return []
-        from pathlib import Path
         out, seen = [], set()
         for root in map(Path, places.openclaw_candidates()):
             if (root / "agents").is_dir() and root.resolve() not in seen:
@@ -180,7 +177,8 @@ class OpenClawAdapter(JsonlAdapter):
         ctxs: dict = dict(state.get("ctx", {}))       # session -> {cwd, model}
         tops = sqlite_ro.query(source.path,
                                "SELECT session_id, MAX(seq) AS top FROM transcript_events GROUP BY session_id")
-        changed = {r["session_id"]: r["top"] for r in tops if r["top"] is not None and r["top"] > seen.get(r["session_id"], -1)}
+        changed = {r["session_id"]: r["top"] for r in tops
+                   if r["top"] is not None and r["top"] > seen.get(r["session_id"], -1)}
         if len(changed) > PER_SESSION_QUERIES:
             events = sqlite_ro.query(source.path, "SELECT session_id, seq, event_json FROM transcript_events "
                                                   "ORDER BY session_id, seq")

@@ -18,21 +18,18 @@ unchanged) and the last part rowid read; re-reads are harmless, keys being stabl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 from ...cursor import Cursor
 from ...rows import UsageRow
 from .. import sqlite_ro
 from ..base import Adapter, ReadResult, Source
-from ..fields import epoch_ms, json_object, tokens
+from ..fields import as_dict, epoch_ms, json_object, tokens
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenCode
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 
 def data_dir() -> Path:
-    from pathlib import Path
     return Path(places.opencode_dir())
 
 
@@ -65,13 +62,13 @@ class OpenCodeAdapter(Adapter):
 
     # -- one step or one message -> one row -----------------------------------------------------
     def _row(self, key: str, usage: dict, cost, msg: dict, session: str | None, ts, subagent: bool) -> UsageRow | None:
-        cache = usage.get("cache") if isinstance(usage.get("cache"), dict) else {}
+        cache = as_dict(usage.get("cache"))
         counts = (tokens(usage, "input"), tokens(usage, "output"), tokens(usage, "reasoning"),
                   tokens(cache, "read"), tokens(cache, "write"))
         if not any(counts):
             return None
-        path = msg.get("path") if isinstance(msg.get("path"), dict) else {}
-        time = msg.get("time") if isinstance(msg.get("time"), dict) else {}
+        path = as_dict(msg.get("path"))
+        time = as_dict(msg.get("time"))
         recorded = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0 else None
         return UsageRow(
             agent=self.name, dedupe_key=key, ts=epoch_ms(ts) or epoch_ms(time.get("created")) or 0,
@@ -138,7 +135,8 @@ class OpenCodeAdapter(Adapter):
             if row:
                 rows.append(row)
         # Messages with no step-finish part at all (older builds) are booked whole.
-        candidates = [mid for mid, d in decoded.items() if d.get("role") == "assistant" and isinstance(d.get("tokens"), dict)]
+        candidates = [mid for mid, d in decoded.items()
+                      if d.get("role") == "assistant" and isinstance(d.get("tokens"), dict)]
         stepped = set()
         for chunk in _chunks(candidates, 500):
             marks = ",".join("?" * len(chunk))
@@ -171,11 +169,10 @@ class OpenCodeAdapter(Adapter):
     def _read_storage(self, source: Source, cursor: Cursor | None) -> ReadResult:
         """storage/message/<session>/msg_*.json, each message rewritten as it updates; its parts
         in storage/part/<message>/prt_*.json. Only files whose size or mtime changed are read."""
-        from pathlib import Path
         seen = dict(cursor.state.get("files", {})) if cursor else {}
-        parts_root = Path(source.meta.get("storage") or source.path.parent.parent) / "part"
+        parts_root = Path(source.meta.get("storage") or Path(source.path).parent.parent) / "part"
         rows, bad, changed = [], 0, False
-        for path in sorted(source.path.glob("*.json")):
+        for path in sorted(Path(source.path).glob("*.json")):
             try:
                 st = path.stat()
             except FileNotFoundError:

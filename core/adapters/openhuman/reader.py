@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 from ...cursor import Cursor
 from ...rows import UsageRow
 from ..base import Adapter, ReadResult, Source
 from ..fields import count, json_object
 from . import places
-
-TYPE_CHECKING = False   # annotations only: most machines running a report have no OpenHuman
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
 
 COUNTERS = ("input_tokens", "output_tokens", "cached_input_tokens")
 
@@ -64,7 +61,6 @@ class OpenHumanAdapter(Adapter):
     def workspaces(self) -> list[Path]:
         if not places.present():
             return []            # one stat, no pathlib
-        from pathlib import Path
         env = os.environ.get("OPENHUMAN_WORKSPACE")
         if env:
             candidates = [Path(env).expanduser()]
@@ -91,7 +87,8 @@ class OpenHumanAdapter(Adapter):
         # Whole-file reads: a rewritten file has no stable byte offset to resume from.
         with open(source.path, "rb") as f:
             st = os.fstat(f.fileno())
-            if cursor is not None and (cursor.size, cursor.mtime_ns, cursor.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+            if (cursor is not None
+                    and (cursor.size, cursor.mtime_ns, cursor.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)):
                 return ReadResult([], cursor, unchanged=True)
             data = f.read()
         state = dict(cursor.state) if cursor else {}
@@ -106,7 +103,7 @@ class OpenHumanAdapter(Adapter):
     def parse_transcript(self, data: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
         """Rows for the `_meta` lines of one whole transcript; `state["last"]` is the last
         rewrite-on-save snapshot booked for this file (a re-save of the same turn books nothing)."""
-        stem = source.path.name[: -len(".jsonl")]
+        stem = os.path.basename(source.path)[: -len(".jsonl")]
         metas: list[tuple[dict, str | None]] = []     # (_meta, model of the last assistant before it)
         model = None
         bad = 0
@@ -128,20 +125,21 @@ class OpenHumanAdapter(Adapter):
         if len(metas) == 1:
             meta = metas[0][0]
             metas = [(meta, model)]   # rewrite-on-save: the header comes before its turn
-            snapshot = [count(meta.get(c)) for c in COUNTERS] + [_float(meta.get("charged_amount_usd"))]
+            snapshot: list[float | None] = [count(meta.get(c)) for c in COUNTERS]
+            snapshot.append(_float(meta.get("charged_amount_usd")))
             if state.get("last") == snapshot:
                 return [], bad        # saved again (title, compaction...) without new usage
             state["last"] = snapshot
         rows = []
-        prev = dict.fromkeys(COUNTERS, 0) | {"charged_amount_usd": 0.0}
+        prev = dict.fromkeys(COUNTERS, 0)
+        prev_cost = 0.0
         for i, (meta, meta_model) in enumerate(metas):
             now = {c: count(meta.get(c)) for c in COUNTERS}
             cost = _float(meta.get("charged_amount_usd"))
-            now["charged_amount_usd"] = cost or 0.0
             # Append-only files: each _meta is cumulative, book its growth over the previous one.
             delta = {c: max(0, now[c] - prev[c]) for c in COUNTERS}
-            cost_delta = None if cost is None else round(now["charged_amount_usd"] - prev["charged_amount_usd"], 9)
-            prev = now
+            cost_delta = None if cost is None else round(cost - prev_cost, 9)
+            prev, prev_cost = now, cost or 0.0
             if not any(delta.values()) and not cost_delta:
                 continue
             ts = _iso_ms(meta.get("updated")) or _iso_ms(meta.get("created"))
