@@ -1,6 +1,6 @@
 """Amp: `threads/T-<uuid>.json`, one row per assistant message that carries `usage`.
 
-Format: shared/reference/agent-logs.md, "Amp" (tracker). A thread file holds the whole thread
+Format: README.md beside this file (tracker). A thread file holds the whole thread
 and is rewritten as it grows, so it is re-read whole when its size or mtime changes, and rows
 are keyed per message (`<thread id>:<messageId>`): a rewrite books only the messages that are
 new, and a message whose counts grew while streaming replaces its earlier copy (the store
@@ -43,7 +43,7 @@ class AmpAdapter(Adapter):
     untracked = "cost in USD (Amp records credits, not dollars; priced from tokens); cache-write TTL"
 
     def roots(self) -> list[Path]:
-        return [] if not places.present() else [data_dir() / "threads"]
+        return [data_dir() / "threads"] if places.present() else []
 
     def sources(self) -> Iterator[Source]:
         for threads in self.roots():

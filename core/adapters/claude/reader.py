@@ -1,6 +1,6 @@
 """Claude Code: `projects/**/*.jsonl` transcripts, one row per API call.
 
-Format and counting rules: shared/reference/claude-code.md section 1. In short: only lines with
+Format and counting rules: README.md beside this file. In short: only lines with
 `message.usage` carry tokens; one response is written as several lines (a copy per content block,
 an early streaming copy with a placeholder output count), so rows are keyed on `message.id`
 (`requestId` when there is none) and the store keeps the best copy (main chain, then largest);

@@ -1,6 +1,6 @@
 """OpenAI Codex CLI: `sessions/YYYY/MM/DD/rollout-*.jsonl`, one row per model turn.
 
-Format and traps: shared/reference/agent-logs.md, "OpenAI Codex CLI". Usage arrives as
+Format and traps: README.md beside this file. Usage arrives as
 `event_msg` / `token_count` lines carrying the session's CUMULATIVE `total_token_usage`, and Codex
 re-emits that line with an unchanged total on rate-limit and UI refreshes, so summing
 `last_token_usage` over-counts by 30-67%. Instead, per event:
@@ -86,7 +86,7 @@ class CodexAdapter(JsonlAdapter):
                  "pruned before the first ingest")
 
     def roots(self) -> list[Path]:
-        return [] if not places.present() else [codex_home()]
+        return [codex_home()] if places.present() else []
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -1,6 +1,6 @@
 """GitHub Copilot CLI: `session-store.db`, one row per model call (`assistant_usage_events`).
 
-Format: shared/reference/agent-logs.md, "GitHub Copilot CLI" (tracker). The store is SQLite in
+Format: README.md beside this file (tracker). The store is SQLite in
 WAL mode, often with every row still in `session-store.db-wal`; opened read-only, retried while
 locked (sqlite_ro), never written. Rows are only ever inserted, so the cursor keeps the last
 rowid read and the database+WAL signature (nothing to do when unchanged).
@@ -37,7 +37,7 @@ class CopilotAdapter(Adapter):
                  "Copilot in the editor (VS Code, JetBrains) and on github.com")
 
     def roots(self) -> list[Path]:
-        return [] if not places.present() else [copilot_home()]
+        return [copilot_home()] if places.present() else []
 
     def sources(self) -> Iterator[Source]:
         for home in self.roots():

@@ -1,6 +1,6 @@
 """Gemini CLI: `~/.gemini/tmp/<project-hash>/chats/session-*.jsonl`, one row per model response.
 
-Format and traps: shared/reference/agent-logs.md, "Gemini CLI". The JSONL file is an upsert log:
+Format and traps: README.md beside this file. The JSONL file is an upsert log:
 a metadata line (`sessionId`, `projectHash`, `kind`), then message records `{id, timestamp, type,
 model, tokens}` re-appended in full whenever the message changes (tool calls, results, tokens),
 `{"$set": {...}}` metadata patches (whose `messages` list, when present, rewrites the context) and
@@ -67,7 +67,7 @@ class GeminiAdapter(JsonlAdapter):
                  "hash); usage outside the CLI (AI Studio, API keys used elsewhere)")
 
     def roots(self) -> list[Path]:
-        return [] if not places.present() else [gemini_dir() / "tmp"]
+        return [gemini_dir() / "tmp"] if places.present() else []
 
     def sources(self) -> Iterator[Source]:
         for tmp in self.roots():

@@ -1,6 +1,6 @@
 """OpenCode: `opencode.db` (SQLite) and the legacy `storage/` JSON tree, one row per model step.
 
-Format: shared/reference/agent-logs.md, "OpenCode"; checked against OpenCode's session processor.
+Format: README.md beside this file; checked against OpenCode's session processor.
 One assistant message spans several model calls when it uses tools; at every step end OpenCode
 writes a `step-finish` part with that step's `tokens` and `cost`, then ADDS the cost to the
 message and OVERWRITES the message's `tokens` with the step's. The message therefore carries
@@ -40,7 +40,7 @@ class OpenCodeAdapter(Adapter):
                  "cache writes' TTL (taken as 5-minute); subagent flag only from the database")
 
     def roots(self) -> list[Path]:
-        return [] if not places.present() else [data_dir()]
+        return [data_dir()] if places.present() else []
 
     def sources(self) -> Iterator[Source]:
         for root in self.roots():
