@@ -69,3 +69,18 @@ def test_a_toy_agent_found_by_its_folder_reaches_the_daily_report(tmp_path):
             days["2026-05-05"]["outputTokens"]) == (500, 2500, 400)
     assert report["totals"]["totalTokens"] == 1000 + 200 + 80 + 500 + 2500 + 400
     assert all(d["totalCost"] > 0 for d in report["daily"])             # priced like any agent's calls
+
+
+def test_only_folders_with_a_reader_are_agents(tmp_path):
+    extra = tmp_path / "adapters"
+    (extra / "notes").mkdir(parents=True)                 # no reader.py: not an agent
+    (extra / "notes" / "README.md").write_text("scratch\n")
+    (extra / "_private").mkdir()
+    (extra / "_private" / "reader.py").write_text("raise SystemExit('must not be imported')\n")
+    env = dict(os.environ, TOKEN_ROI_ADAPTERS=os.pathsep.join([str(extra), str(TOY), str(tmp_path / "missing")]))
+    code = "import token_roi.adapters as a; print(' '.join(a.AGENT_NAMES)); print(a.get_adapter('notes'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    names, missing = out.splitlines()
+    assert names.split() == ["claude", "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode",
+                             "copilot", "amp", "toy"]
+    assert missing == "None"
