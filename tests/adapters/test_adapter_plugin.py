@@ -84,3 +84,17 @@ def test_only_folders_with_a_reader_are_agents(tmp_path):
     assert names.split() == ["claude", "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode",
                              "copilot", "amp", "toy"]
     assert missing == "None"
+
+
+def test_an_agents_package_hands_out_its_readers_names():
+    # (what code written against the former one-module-per-agent layout imports)
+    import importlib
+
+    from token_roi import adapters
+    from token_roi.adapters.claude import ADAPTER, subagent_meta
+    from token_roi.adapters.claude import reader as claude_reader
+
+    assert ADAPTER is claude_reader.ADAPTER and subagent_meta is claude_reader.subagent_meta
+    for name in adapters.AGENT_NAMES:
+        package = importlib.import_module(f"token_roi.adapters.{name}")
+        assert package.ADAPTER is adapters.get_adapter(name) and package.ADAPTER.name == name
