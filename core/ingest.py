@@ -19,7 +19,8 @@ from itertools import chain
 
 from . import adapters, tree_snapshot
 from .adapters import jsonl
-from .adapters.base import JsonlAdapter, ReadResult
+from .adapters.base import ReadResult
+from .adapters.jsonl import JsonlAdapter
 from .cursor import Cursor
 from .progress import Progress
 from .record import Record

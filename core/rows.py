@@ -72,6 +72,12 @@ class UsageRow(Record):
 
     @property
     def rank(self) -> int:
-        """Which copy of one call to keep: a main-chain copy beats a sidechain replay, then the
-        copy with the largest total wins (streaming copies carry placeholder output counts)."""
-        return ((0 if self.is_sidechain else 1) << 48) | min(self.total_tokens, (1 << 48) - 1)
+        """Which copy of one call to keep (copy_rank): the store keeps the highest."""
+        return copy_rank(self.total_tokens, self.is_sidechain)
+
+
+def copy_rank(total_tokens: int, is_sidechain: bool) -> int:
+    """Which copy of one call to keep: a main-chain copy beats a sidechain replay, then the copy
+    with the largest token total wins (streaming copies carry placeholder output counts). The one
+    rule the store, the readers and the guard's live count all rank copies by."""
+    return (0 if is_sidechain else 1 << 48) | min(total_tokens, (1 << 48) - 1)

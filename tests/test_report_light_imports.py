@@ -26,8 +26,9 @@ AVOIDED = {"pathlib", "urllib.parse", "ipaddress", "shutil", "bz2", "lzma", "fnm
            "typing", "inspect", "orjson", "hashlib", "uuid", "traceback", "multiprocessing", "csv",
            "token_roi.reports.blocks", "genai_prices", "yaml", "jsonschema"}
 # The readers of the agents a test machine does not have (conftest empties HOME and the XDG dirs).
-ABSENT_READERS = {f"token_roi.adapters.{name}" for name in (
-    "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp", "sqlite_ro")}
+ABSENT_READERS = {f"token_roi.adapters.{name}.reader" for name in (
+    "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp")} | {
+    "token_roi.adapters.sqlite_ro"}
 
 # -S: no site-packages (the test machine's .pth files import pathlib themselves), the package
 # loaded from core/ as the plugin's hooks load it.

@@ -17,10 +17,8 @@ import os
 
 from ..cursor import Cursor
 from ..digest import blake2b
-
-TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
-if TYPE_CHECKING:
-    from .base import JsonlAdapter, ReadResult, Source
+from ..rows import UsageRow
+from .base import Adapter, ReadResult, Source
 
 CHUNK = 16 * 1024 * 1024
 WINDOW = 64 * 1024
@@ -56,9 +54,19 @@ def _same(cursor: Cursor, st: os.stat_result) -> bool:
     return same_stat(cursor.size, cursor.mtime_ns, cursor.inode, st)
 
 
-def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor | None) -> "ReadResult":
-    from .base import ReadResult
+class JsonlAdapter(Adapter):
+    """Append-only JSONL logs: reads only new complete lines, re-reads rewritten files."""
 
+    def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
+        """Turn complete lines (buf ends with a newline) into rows; return (rows, bad lines).
+        `state` persists between reads of this source (e.g. the last model seen)."""
+        raise NotImplementedError
+
+    def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
+        return read_incremental(self, source, cursor)
+
+
+def read_incremental(adapter: JsonlAdapter, source: Source, cursor: Cursor | None) -> ReadResult:
     path = source.path
     old = cursor
     # Most sources are unchanged on a warm run: a stat answers that without opening the file.

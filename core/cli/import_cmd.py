@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adapters.cursor import CsvFormatError, import_usage_csv
+    from ..adapters.cursor.reader import CsvFormatError, import_usage_csv
     from ..store import Store
     from .agents import _iso
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _source(path: Path):
     from ..adapters.base import Source
-    from ..adapters.claude import subagent_meta
+    from ..adapters.claude.reader import subagent_meta
     return Source("claude", path, "jsonl", subagent_meta(path))
 
 
@@ -20,7 +20,7 @@ OUTCOMES_KEY = "guard.outcomes."    # + session id: the session's outcome counts
 def record_session(transcript_path: str, log=None, state: dict | None = None) -> int:
     """Ingest the session transcript and its subagents' into the ledger (and the session's
     outcome counts, which outlive its guard state); returns rows written."""
-    from ..adapters.claude import ADAPTER
+    from ..adapters.claude.reader import ADAPTER
     from ..store import Store
     from .usage import transcript_files
 

@@ -49,13 +49,7 @@ def row_values(row: UsageRow, now: int) -> tuple:
     """A row as the upsert's parameters (CALL_COLUMNS, then ingested_at)."""
     uncached, output, reasoning = row.input_tokens, row.output_tokens, row.reasoning_tokens
     cache_read, w5m, w1h = row.cache_read_tokens, row.cache_write_5m_tokens, row.cache_write_1h_tokens
-    if type(row) is UsageRow:
-        # UsageRow.rank written out (a first ingest builds tens of thousands of these in workers);
-        # a subclass may rank its copies its own way (Gemini: the last copy wins)
-        rank = (0 if row.is_sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output + reasoning,
-                                                         (1 << 48) - 1)
-    else:
-        rank = row.rank
+    rank = row.rank             # (a subclass may rank its copies its own way: Gemini's last copy wins)
     return (
         row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
         uncached, output, reasoning, cache_read, w5m, w1h, int(row.is_sidechain),
