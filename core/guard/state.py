@@ -12,6 +12,7 @@ import os
 import time
 
 from .. import fastjson
+from ..isotime import iso_ms, iso_now
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:
@@ -81,26 +82,6 @@ def with_suffix(path, suffix: str) -> str:
     return os.path.join(folder, name + suffix)
 
 
-def iso_now(now: float | None = None) -> str:
-    t = time.time() if now is None else now
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
-
-
-def iso_ms(value: str | None) -> int | None:
-    """Epoch milliseconds of an iso_now() time (None for anything else)."""
-    if not isinstance(value, str) or len(value) < 19:
-        return None
-    import calendar
-    try:
-        base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
-    except ValueError:
-        return None
-    ms = 0
-    if len(value) > 20 and value[19] == "." and value[20:23].isdigit():
-        ms = int(value[20:23].ljust(3, "0"))
-    return base * 1000 + ms
-
-
 def new_state(session_id: str, now: float | None = None) -> dict:
     stamp = iso_now(now)
     return {
@@ -124,11 +105,13 @@ def new_state(session_id: str, now: float | None = None) -> dict:
         "cost_by_day": {},               # UTC day -> session cost at that day's first hook
         "tool_calls": {},                # tool -> every call (PostToolUse + PostToolUseFailure)
         "tool_failures": {},             # tool -> failed calls
-        "loop_attempts": {},             # tool -> attempts since its last novel successful call
-        "loop_tokens": {},               # tool -> tokens spent since its current loop began
+        # The main agent's loops (loops.py); each subagent's are in `agents`.
+        "loop_attempts": {},             # tool -> attempts in its open loop (0: none open)
+        "loop_tokens": {},               # tool -> full-rate tokens spent since its open loop began
         # loop_attempts_max / loop_attempts_total (the most attempts a loop reached, every attempt
         # call) appear with the first attempt (loops.py); readers fall back to `actions` without.
         "loops": {},                     # tool -> loop bookkeeping (see loops.py)
+        "agents": {},                    # subagent id -> its type, loop book and tool counts
         "fast_tier_triggered": False,
         "fast_tier": {"count": 0, "events": []},
         "budget_alerts": [],             # alerts already given, e.g. "session:80"

@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from ..guard.state import iso_ms
+from ..isotime import iso_ms
 
 # Tool names (Claude Code's, plus the common names of other agents' tools).
 EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "edit_file", "write_file",
@@ -130,8 +130,14 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     out = state.get("outcomes") or {}
     edits, reads = count_edits_reads(calls)
     runs = [r for r in (out.get("runs") or {}).values() if isinstance(r, dict)]
-    still_failing = any(r.get("failing") for r in runs)
-    last_failed = bool(actions) and actions[-1].get("ok") is False
+    last_run = out.get("last_run")
+    still_failing = last_run == "failed" if isinstance(last_run, str) else any(r.get("failing") for r in runs)
+    # The main agent's own last call (a subagent's failure is its parent's to handle).
+    main_actions = [a for a in actions if not a.get("agent_id")]
+    last_failed = bool(main_actions) and main_actions[-1].get("ok") is False
+    open_main = [n for n in (state.get("loop_attempts") or {}).values()
+                 if isinstance(n, int) and not isinstance(n, bool) and n > 0]
+    in_loop = bool(main_actions) and bool(main_actions[-1].get("attempt")) and bool(open_main)
     return Signals(
         agent=agent, session_id=str(state.get("session_id") or ""), source="guard",
         tool_calls=calls, failures_by_tool=fails,
@@ -140,9 +146,9 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
         tests_passed=int(out.get("tests_passed") or 0), tests_failed=int(out.get("tests_failed") or 0),
         bugs_fixed=int(out.get("bugs_fixed") or 0), edits=edits, reads=reads,
         first_ts=iso_ms(state.get("session_start")), last_ts=iso_ms(state.get("last_activity")),
-        # Ended right after failures with no later success: the last tool call failed, or a
-        # test command's last run still failed.
-        abandoned=last_failed or still_failing)
+        # Ended inside an unresolved loop, or right after failures with no later success: the
+        # main agent's last call failed or went nowhere, or the last test run still failed.
+        abandoned=last_failed or in_loop or still_failing)
 
 
 _COLUMNS = ("agent", "session_id", "source", "tool_calls", "tool_failures", "failures_by_tool",
