@@ -242,8 +242,8 @@ def test_the_loop_token_note_counts_full_rate_tokens_not_the_cached_prompt(tmp_p
     outs = [s2.fail("Bash", {"command": "cargo test"}, "Exit code 101\ntest result: FAILED. 3 passed; 1 failed; 0 ignored",
                     new_input=20_000) for _ in range(7)]
     token_notes = [i for i, o in enumerate(outs) if o and "tokens at full rate" in o and "limit 50,000" in o]
-    assert token_notes == [3]          # attempt 4: 3 x 20,586 = 61,758 full-rate tokens since attempt 1
-    assert "61,758 tokens at full rate" in outs[3] and kind(outs[4]) == "block"
+    assert token_notes == [3]          # attempt 4: 3 x (20,000 + 180 + 400) full-rate tokens since attempt 1
+    assert "61,740 tokens at full rate" in outs[3] and kind(outs[4]) == "block"
 
 
 def test_a_failing_run_reported_by_post_tool_use_failure_counts_as_failing(tmp_path):
