@@ -85,9 +85,12 @@ def _catch_up(state: dict, payload: dict) -> None:
     budget.note_day(state)
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
-    usage.catch_up(state, payload.get("transcript_path"), st.session_file(state["session_id"]), log,
-                   # These fire before Claude Code writes a new session's first transcript line.
-                   missing_ok=payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit"))
+    path = payload.get("transcript_path")
+    # A transcript not written yet is no error: SessionStart and UserPromptSubmit fire before a
+    # new session's first line, and in print mode (-p) the first tool calls' hooks can too.
+    missing_ok = payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit") \
+        or not (state["files"].get(path) or {}).get("cursor")
+    usage.catch_up(state, path, st.session_file(state["session_id"]), log, missing_ok=missing_ok)
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -226,17 +229,10 @@ def on_pre_tool_use(payload: dict) -> dict | None:
                                    "permissionDecisionReason": messages.hard_cap_reason(*hit)}}
 
 
-_COST_QUESTION = (
-    r"(wast\w*\s+(?:\w+\s+){0,3}tokens?|how much (?:\w+\s+){0,4}(?:cost|spen[dt]|tokens?)"
-    r"|token (?:usage|budget|spend|count)|cost[- ]report|cost per (?:fix|bug|feature)|\bROI\b"
-    r"|what (?:did|does|has) (?:\w+\s+){0,4}cost|how many tokens|spent so far|burn(?:ing|ed)? (?:through )?tokens"
-    r"|(?:session|daily|my) (?:cost|spend|budget))")
-
-
 def asks_about_cost(prompt: str) -> bool:
-    """Does the prompt ask about cost or waste? (Matched, never stored.)"""
-    import re
-    return bool(re.search(_COST_QUESTION, prompt[:4000], re.I))
+    """Does the prompt ask about cost or waste? (questions.py; matched, never stored.)"""
+    from .questions import asks_about_cost as asks
+    return asks(prompt)
 
 
 def on_user_prompt(payload: dict) -> dict | None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from test_hooks_support import log_lines
+
 from claude_stub import OUTPUT_TOKENS, REPO, USAGE, Step, StubAPI, bash, claude_binary, run_claude, say
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +77,7 @@ def test_identical_failing_runs_are_noted_at_3_and_blocked_at_5_once(tmp_path):
     assert (calls, tokens) == (7, 7 * per_call)
     # The loop's cost is what it added at full rate, not the 30k prompt every request re-read.
     assert state["loop_tokens"]["Bash"] < 6 * 1000
+    assert log_lines() == []                      # no hook met an error
 
 
 def test_an_edit_test_cycle_that_passes_on_the_5th_run_is_never_blocked(tmp_path, capsys):
