@@ -87,9 +87,11 @@ def _catch_up(state: dict, payload: dict) -> None:
         state["cwd"] = payload["cwd"]
     path = payload.get("transcript_path")
     # A transcript not written yet is no error: SessionStart and UserPromptSubmit fire before a
-    # new session's first line, and in print mode (-p) the first tool calls' hooks can too.
-    missing_ok = payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit") \
-        or not (state["files"].get(path) or {}).get("cursor")
+    # new session's first line, and in print mode (-p) the first tool calls' hooks can too. By
+    # Stop it must exist.
+    event = payload.get("hook_event_name")
+    missing_ok = event in ("SessionStart", "UserPromptSubmit") or (
+        event not in ("Stop", "SubagentStop", "SessionEnd") and not (state["files"].get(path) or {}).get("cursor"))
     usage.catch_up(state, path, st.session_file(state["session_id"]), log, missing_ok=missing_ok)
 
 
