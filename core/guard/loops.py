@@ -13,7 +13,8 @@ Anything else is progress. A successful call with a new result ends the tool's o
 count goes back to 0 and the call is never warned or blocked. One exception keeps a fix loop
 whole: while a Bash loop holds a failing test run, or the same command failing twice (the
 edit -> run -> fail cycle), only a success of a command that failed in the loop, or a passing test
-run of at least as many tests as the failing runs ran, ends it; a `git diff` between two runs is neither an attempt nor the end.
+run of at least as many tests as the failing runs ran, ends it; a `git diff` between two runs
+is neither an attempt nor the end.
 
 The note (attempt `warn_at_attempt`) and the block (attempt `max_fix_attempts`) go out only on an
 attempt, once per loop each. The loop's cost is what it added at full rate: input, output and
@@ -117,8 +118,9 @@ def record_call(state: dict, tool: str, tool_input, failed: bool, *, result: str
     entry = _loop(owner, tool)
     digest = input_hash(tool_input)
     pair = digest + ":" + result
-    test_failed = bool(test) and int(test.get("failed", 0)) > 0
-    test_passed = bool(test) and not test_failed and int(test.get("passed", 0)) > 0
+    summary = test or {}
+    test_failed = int(summary.get("failed", 0)) > 0
+    test_passed = not test_failed and int(summary.get("passed", 0)) > 0
     tool_failed = failed
     failed = failed or test_failed
     attempts = owner["loop_attempts"].get(tool, 0)
@@ -141,16 +143,16 @@ def record_call(state: dict, tool: str, tool_input, failed: bool, *, result: str
         if failed:
             if tool == "Bash" and (test_failed or digest in entry["failed_inputs"]):
                 entry["fix"] = True
-            if test_failed and test is not None:
+            if test_failed:
                 entry["fix_tests"] = max(int(entry.get("fix_tests") or 0),
-                                         int(test.get("passed", 0)) + int(test.get("failed", 0)))
+                                         int(summary.get("passed", 0)) + int(summary.get("failed", 0)))
             if digest not in entry["failed_inputs"]:
                 entry["failed_inputs"].append(digest)
                 del entry["failed_inputs"][:-20]
         state["loop_attempts_total"] = int(state.get("loop_attempts_total") or 0) + 1
         state["loop_attempts_max"] = max(int(state.get("loop_attempts_max") or 0), attempts)
     elif attempts:
-        broader = test_passed and test is not None and int(test.get("passed", 0)) >= int(entry.get("fix_tests") or 0)
+        broader = test_passed and int(summary.get("passed", 0)) >= int(entry.get("fix_tests") or 0)
         ends = not entry["fix"] or broader or digest in entry["failed_inputs"]
         if ends:
             kind = "resolved"

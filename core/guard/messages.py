@@ -17,7 +17,8 @@ def money(state: dict) -> str:
     cost = state.get("cost_usd") or 0.0
     unpriced = state.get("unpriced_tokens") or 0
     if unpriced and not cost:
-        return f"cost unknown ({tokens(unpriced)} tokens of unpriced model {', '.join(state['unpriced_models']) or '?'})"
+        names = ", ".join(state["unpriced_models"]) or "?"
+        return f"cost unknown ({tokens(unpriced)} tokens of unpriced model {names})"
     text = f"${cost:,.2f}"
     if unpriced:
         text += f" + {tokens(unpriced)} unpriced tokens ({', '.join(state['unpriced_models'])})"
@@ -40,7 +41,8 @@ def _who(info: dict) -> str:
 
 def _loops_line(state: dict) -> str | None:
     from .loops import open_loops
-    agents = state.get("agents") if isinstance(state.get("agents"), dict) else {}
+    found = state.get("agents")
+    agents: dict = found if isinstance(found, dict) else {}
     parts = []
     for aid, tool, n in sorted(open_loops(state), key=lambda x: (x[0] or "", x[1])):
         if n < 3:

@@ -17,7 +17,8 @@ _ASKS = re.compile("|".join((
     r"\bwast(?:e|es|ed|ing)\s+(?:\w+\s+){0,3}?(?:tokens?|money|credits?|budget|(?:time and )?tokens)\b",
     r"\b(?:tokens?|money)\b.{0,20}\b(?:being |getting )?wasted\b",
     # loops and circles
-    r"\b(?:are|am|is)\s+(?:we|you|i|it|claude)\s+(?:\w+\s+)?(?:in|into|caught in|stuck in|going in|running in)\s+(?:a |an )?(?:\w+ )?(?:loop|circles)\b",
+    r"\b(?:are|am|is)\s+(?:we|you|i|it|claude)\s+(?:\w+\s+)?"
+    r"(?:in|into|caught in|stuck in|going in|running in)\s+(?:a |an )?(?:\w+ )?(?:loop|circles)\b",
     r"\b(?:going|running|spinning|walking)\s+(?:a)?round\s+in\s+circles\b",
     r"\b(?:you(?:'re| are)|we(?:'re| are)|i(?:'m| am))\s+(?:\w+\s+)?(?:looping|going in circles|stuck in a loop)\b",
     r"\bkeeps?\s+(?:retrying|re-?running|repeating|trying|doing)\s+the\s+same\b",
@@ -28,10 +29,13 @@ _ASKS = re.compile("|".join((
     r"\bhow many tokens\b.{0,40}\b(?:so far|used|spent|burn\w*|this session|left|in this)\b",
     r"\bhow (?:fast|quickly) (?:are|am|is) (?:we|i|you|this)\b.{0,20}\b(?:burn\w*|spend\w*|using)\b",
     # what did it cost / what have we spent
-    r"\bwhat(?:'s| is| has| did| does| have| will)?\s+(?:this|that|it|we|i|you|the (?:last|whole) \w+|this session|the session)\s+(?:\w+\s+){0,2}?(?:cost|costs|costing|costed|spent|spend|burn\w*)\b",
+    r"\bwhat(?:'s| is| has| did| does| have| will)?\s+"
+    r"(?:this|that|it|we|i|you|the (?:last|whole) \w+|this session|the session)\s+"
+    r"(?:\w+\s+){0,2}?(?:cost|costs|costing|costed|spent|spend|burn\w*)\b",
     r"\b(?:cost|costs|spent|spend|spending|tokens?|used)\b.{0,15}\bso far\b",
     # the session's spend, budget, expense
-    r"\b(?:my|our|this session'?s|the session'?s|today'?s|this month'?s)\s+(?:ai |claude |token |total )?(?:cost|costs|spend|spending|bill|budget|usage)\b",
+    r"\b(?:my|our|this session'?s|the session'?s|today'?s|this month'?s)\s+(?:ai |claude |token |total )?"
+    r"(?:cost|costs|spend|spending|bill|budget|usage)\b",
     r"\b(?:token|tokens)\s+(?:usage|budget|spend|spending|count|burn)\b",
     r"\b(?:over|blow\w*|blew|exceed\w*|within|close to|near)\s+(?:the |my |our )?(?:token |session |daily )?budget\b",
     r"\bhow expensive\s+(?:was|is|has)\s+(?:that|this|it)\b",

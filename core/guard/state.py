@@ -17,6 +17,7 @@ from ..isotime import iso_ms, iso_now
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO
 
 try:
     import fcntl
@@ -129,7 +130,7 @@ class StateCorrupt(Exception):
     pass
 
 
-def load(path: Path) -> dict | None:
+def load(path: str | Path) -> dict | None:
     """The state, None when there is none yet. A file that is not a state object raises
     StateCorrupt (the caller logs it and starts afresh)."""
     try:
@@ -146,7 +147,7 @@ def load(path: Path) -> dict | None:
     return state
 
 
-def load_or_new(path: Path, session_id: str, log=None) -> dict:
+def load_or_new(path: str | Path, session_id: str, log=None) -> dict:
     try:
         state = load(path)
     except StateCorrupt as exc:
@@ -177,7 +178,7 @@ def upgrade(state: dict, session_id: str) -> dict:
     return state
 
 
-def save(path: Path, state: dict) -> None:
+def save(path: str | Path, state: dict) -> None:
     """Atomic replace: readers see the old file or the new one, never a mix."""
     _make_parent(path)
     tmp = sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
@@ -208,9 +209,9 @@ class locked:
     This and `session` are classes rather than @contextmanager generators: contextlib is ~0.5 ms
     of every hook's start."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: str | Path):
         self.path = path
-        self._file = None
+        self._file: BinaryIO | None = None
 
     def __enter__(self) -> None:
         _make_parent(self.path)
@@ -226,7 +227,9 @@ class locked:
         self._file = lock_file
 
     def __exit__(self, *exc) -> None:
-        self._file.close()       # closing releases the lock
+        if self._file is not None:
+            self._file.close()   # closing releases the lock
+            self._file = None
 
 
 def _lock_windows(lock_file) -> None:
@@ -237,7 +240,7 @@ def _lock_windows(lock_file) -> None:
     for _ in range(100):
         try:
             lock_file.seek(0)
-            msvcrt.locking(lock_file.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(lock_file.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows
             return
         except OSError:
             time.sleep(0.05)
@@ -281,7 +284,7 @@ def peek(session_id: str) -> dict | None:
 
 
 def all_states() -> list[tuple[Path, dict]]:
-    out = []
+    out: list[tuple[Path, dict]] = []
     folder = sessions_dir()
     try:
         names = os.listdir(folder)

@@ -57,7 +57,8 @@ def from_state(state: dict) -> dict:
 
 def _subagents(state: dict) -> list[dict]:
     """Each subagent's own loop book (loops.py), in the order they first called a tool."""
-    agents = state.get("agents") if isinstance(state.get("agents"), dict) else {}
+    found = state.get("agents")
+    agents: dict = found if isinstance(found, dict) else {}
     out = []
     for aid, b in agents.items():
         if not isinstance(b, dict):
@@ -138,7 +139,8 @@ def complete(report: dict, limits: dict, spend: dict | None) -> dict:
     high = False
     if limits.get("session_budget_usd") and report["cost_usd"] >= limits["session_budget_usd"] * threshold / 100:
         high = True
-    if spend and limits.get("daily_budget_usd") and spend.get("today_usd", 0) >= limits["daily_budget_usd"] * threshold / 100:
+    daily = limits.get("daily_budget_usd")
+    if spend and daily and spend.get("today_usd", 0) >= daily * threshold / 100:
         high = True
     if score < 1 and report["cost_usd"] >= HIGH_COST_USD:
         high = True
@@ -224,7 +226,8 @@ def render(report: dict, tz: dt.tzinfo | None = None) -> str:
         for a in report["subagents"]:
             for tool, n in a["tool_calls"].items():
                 sub_calls[tool] = sub_calls.get(tool, 0) + n
-        main_calls = {t: n - sub_calls.get(t, 0) for t, n in report["tool_calls"].items() if n - sub_calls.get(t, 0) > 0}
+        main_calls = {t: n - sub_calls.get(t, 0) for t, n in report["tool_calls"].items()
+                      if n - sub_calls.get(t, 0) > 0}
         lines += _tool_lines(main_calls, report["loop_attempts"])
         for a in report["subagents"]:
             lines.append(f"  Subagent {a['agent_type'] or 'agent'} ({a['agent_id'][:12]})")

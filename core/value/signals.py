@@ -109,20 +109,22 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     calls = _ints(state.get("tool_calls"))
     fails = _ints(state.get("tool_failures"))
     actions = [a for a in state.get("actions") or [] if isinstance(a, dict)]
-    attempts = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)]
+    attempts: list[int] = [a["attempt"] for a in actions if isinstance(a.get("attempt"), int)]
     events = (state.get("fast_tier") or {}).get("events") or []
-    current = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
-    event_attempts = [e.get("attempt") for e in events if isinstance(e, dict) and isinstance(e.get("attempt"), int)]
+    current: list[int] = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
+    event_attempts: list[int] = [e["attempt"] for e in events
+                                 if isinstance(e, dict) and isinstance(e.get("attempt"), int)]
     # The guard keeps running figures when it has them; else the recent actions (last 50 calls),
     # the open loops and the fast-tier events are the evidence.
-    loop_max = state.get("loop_attempts_max")
-    if not isinstance(loop_max, int):
-        loop_max = max(attempts + current + event_attempts + [0])
-    loop_total = state.get("loop_attempts_total")
-    if not isinstance(loop_total, int):
+    found_max = state.get("loop_attempts_max")
+    loop_max: int = found_max if isinstance(found_max, int) else max(attempts + current + event_attempts + [0])
+    found_total = state.get("loop_attempts_total")
+    loop_total: int = found_total if isinstance(found_total, int) else 0
+    if not isinstance(found_total, int):
         if previous is not None and previous.source == "guard" and previous.last_ts is not None:
-            newer = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)
-                     and (iso_ms(a.get("at")) or 0) > previous.last_ts]
+            since = previous.last_ts
+            newer = [a["attempt"] for a in actions if isinstance(a.get("attempt"), int)
+                     and (iso_ms(a.get("at")) or 0) > since]
             loop_total = previous.loop_attempts_total + sum(1 for n in newer if n > 0)
             loop_max = max(loop_max, previous.loop_attempts_max)
         else:
@@ -242,7 +244,7 @@ def from_transcript(lines, agent: str = "claude", session_id: str = "") -> Signa
                 failed = block.get("is_error") is True
                 last_ok = not failed
                 if failed:
-                    name = names.get(block.get("tool_use_id"), "unknown")
+                    name = names.get(str(block.get("tool_use_id")), "unknown")
                     fails[name] = fails.get(name, 0) + 1
     edits, reads = count_edits_reads(calls)
     return Signals(agent=agent, session_id=session_id, source="transcript", tool_calls=calls,

@@ -14,10 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from test_hooks_support import log_lines
-
 from claude_stub import OUTPUT_TOKENS, REPO, USAGE, Step, StubAPI, bash, claude_binary, run_claude, say
+from test_hooks_support import log_lines
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +24,9 @@ NOTE = "hook additional context: token-roi: Bash has failed 3 times in a row"
 BLOCK = "token-roi guard: loop on Bash"
 # Fails the first four times it runs, then passes (a counter file beside it): the fix lands.
 TESTS_SH = """n=$(cat .runs 2>/dev/null || echo 0); n=$((n + 1)); echo $n > .runs
-if [ $n -lt 5 ]; then echo "FAILED tests/test_cart.py::test_discount"; echo "===== 1 failed, 2 passed in 0.02s ====="; exit 1; fi
+if [ $n -lt 5 ]; then
+  echo "FAILED tests/test_cart.py::test_discount"; echo "===== 1 failed, 2 passed in 0.02s ====="; exit 1
+fi
 echo "===== 3 passed in 0.02s ====="
 """
 
@@ -70,7 +70,8 @@ def test_identical_failing_runs_are_noted_at_3_and_blocked_at_5_once(tmp_path):
     [state] = states()
     assert state["loop_attempts"] == {"Bash": 6} and state["fast_tier_triggered"] is True
     # Every request the client made is in the ledger once, at the stub's usage.
-    per_call = USAGE["input_tokens"] + USAGE["cache_read_input_tokens"] + USAGE["cache_creation_input_tokens"] + OUTPUT_TOKENS
+    per_call = (USAGE["input_tokens"] + USAGE["cache_read_input_tokens"] + USAGE["cache_creation_input_tokens"]
+                + OUTPUT_TOKENS)
     calls, tokens = ledger().execute(
         "SELECT count(*), sum(input_tokens + output_tokens + cache_read_tokens + cache_write_5m_tokens"
         " + cache_write_1h_tokens) FROM calls").fetchone()

@@ -10,8 +10,18 @@ import json
 import sqlite3
 
 from test_hooks_support import (
-    Transcript, base, hook_env, post_tool, post_tool_failure, run_hook, session_end, session_start, state_of, stop,
+    Transcript,
+    base,
+    hook_env,
+    post_tool,
+    post_tool_failure,
+    run_hook,
+    session_end,
+    session_start,
+    state_of,
+    stop,
 )
+
 from token_roi.cli import main
 
 SID = "5b1e7c2a-9d40-4e6f-8a13-c07d2f9e4b61"
@@ -195,7 +205,8 @@ def test_the_cost_report_shows_the_main_agent_and_each_subagent(tmp_path, capsys
     for _ in range(3):
         failing_run(s)
     for _ in range(4):
-        s.fail("Bash", {"command": "npm test"}, "Exit code 1\nTests: 1 failed, 4 passed, 5 total", agent=("b77e01", "Explore"))
+        s.fail("Bash", {"command": "npm test"}, "Exit code 1\nTests: 1 failed, 4 passed, 5 total",
+               agent=("b77e01", "Explore"))
     capsys.readouterr()
     assert main(["cost-report", "--session", SID]) == 0
     text = capsys.readouterr().out
@@ -239,8 +250,8 @@ def test_the_loop_token_note_counts_full_rate_tokens_not_the_cached_prompt(tmp_p
 
     # The same loop sending 20k new tokens per request crosses the 50,000 limit once, on a failure.
     s2 = Session(tmp_path / "big", cached_prompt=30_000, sid="c41d0e7a-2f88-4b19-a6e3-5d90b1f27c08")
-    outs = [s2.fail("Bash", {"command": "cargo test"}, "Exit code 101\ntest result: FAILED. 3 passed; 1 failed; 0 ignored",
-                    new_input=20_000) for _ in range(7)]
+    cargo_fail = "Exit code 101\ntest result: FAILED. 3 passed; 1 failed; 0 ignored"
+    outs = [s2.fail("Bash", {"command": "cargo test"}, cargo_fail, new_input=20_000) for _ in range(7)]
     token_notes = [i for i, o in enumerate(outs) if o and "tokens at full rate" in o and "limit 50,000" in o]
     assert token_notes == [3]          # attempt 4: 3 x (20,000 + 180 + 400) full-rate tokens since attempt 1
     assert "61,740 tokens at full rate" in outs[3] and kind(outs[4]) == "block"
