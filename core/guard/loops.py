@@ -58,9 +58,37 @@ def input_hash(tool_input) -> str:
     return _hash(_normalise(tool_input))
 
 
+def _feed(h, value, depth: int = 0) -> None:
+    """Feed a JSON value to a hash, unambiguously (type tags, lengths), without serialising it."""
+    if isinstance(value, str):
+        data = value.encode("utf-8", "replace")
+        h.update(b"s%d:" % len(data))
+        h.update(data)
+    elif isinstance(value, dict):
+        h.update(b"{%d" % len(value))
+        for key in sorted(value, key=str):
+            if depth == 0 and key in _IGNORED_RESULT_KEYS:
+                continue
+            _feed(h, str(key), depth + 1)
+            _feed(h, value[key], depth + 1)
+        h.update(b"}")
+    elif isinstance(value, list):
+        h.update(b"[%d" % len(value))
+        for item in value:
+            _feed(h, item, depth + 1)
+        h.update(b"]")
+    else:
+        h.update(b"v" + repr(value).encode("utf-8", "replace"))
+
+
 def result_hash(tool_response, error=None) -> str:
-    """A short hash of what the call produced (its response, or a failure's error text)."""
-    return _hash([_normalise(tool_response, _IGNORED_RESULT_KEYS), _normalise(error)])
+    """A short hash of what the call produced (its response, or a failure's error text), as it
+    came (timings and ids left out): a Read result can be a whole file, so it is hashed, not
+    serialised or normalised (190 KB: ~0.4 ms, where serialising it took ~1.7 ms)."""
+    h = blake2b(digest_size=8)
+    _feed(h, tool_response)
+    _feed(h, error, 1)
+    return h.hexdigest()
 
 
 def full_rate_tokens(state: dict) -> int:
