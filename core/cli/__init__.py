@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tag": ("tag_cmd", "book a session to a feature (and category) for feature-cost"),
     "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
     "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
+    "setup": ("setup_cmd", "setup claude: install /cost-report as a Claude Code user command (--remove undoes it)"),
     "roi": ("roi", "value and ROI: value streams, overlap, agents, weeks, sessions to review, variance"),
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),

@@ -58,8 +58,8 @@ def _coerce(name: str, value):
         return None
     try:
         if name in _INTS:
-            number = int(str(value).strip().replace("_", "").replace(",", ""))
-            return number if number > 0 else None
+            whole = int(str(value).strip().replace("_", "").replace(",", ""))
+            return whole if whole > 0 else None
         number = float(str(value).strip().lstrip("$"))
     except (TypeError, ValueError):
         return None
@@ -85,7 +85,7 @@ def from_config_file() -> dict | None:
     """Guard values set in the config file; {} when none are; None when it could not be read
     (pyyaml missing before pip install, or any error): try again later."""
     try:
-        from .. import config  # type: ignore[attr-defined]
+        from .. import config
         loaded = config.load()
     except Exception:  # noqa: BLE001 - the guard runs on defaults rather than not at all
         return None
@@ -107,7 +107,7 @@ def from_config_file() -> dict | None:
 
 def resolve(file_values: dict | None) -> dict:
     """Defaults, overlaid by the config file's values, overlaid by the environment."""
-    limits = dict(DEFAULTS)
+    limits: dict = dict(DEFAULTS)
     for name, value in (file_values or {}).items():
         if name in limits:
             coerced = _coerce(name, value)

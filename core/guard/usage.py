@@ -112,7 +112,7 @@ def _call_of(file_key: str, row) -> list:
 class _Keys:
     """Every call key counted in this session, read from disk only when a sidechain row needs it."""
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | Path | None):
         self.path = path
         self._known: set | None = None
         self.added: list[str] = []
@@ -143,7 +143,7 @@ class _Books:
     (`<state>.subagents.json`), loaded and rewritten only when a subagent file changed, so a
     session with hundreds of finished subagents costs a directory scan per hook, not their JSON."""
 
-    def __init__(self, state: dict, side_path: str | None):
+    def __init__(self, state: dict, side_path: str | Path | None):
         self.state = state
         self.main = state["files"]
         self.side_path = side_path
@@ -180,7 +180,7 @@ class _Books:
             os.replace(tmp, self.side_path)
 
 
-def catch_up(state: dict, transcript_path: str | None, base: Path | None = None, log=None,
+def catch_up(state: dict, transcript_path: str | None, base: str | Path | None = None, log=None,
              missing_ok: bool = False) -> int:
     """Read what the session's transcripts gained since the last hook into `state`. `base` is
     the state file's path; the `.keys` and `.subagents.json` sidecars sit beside it.

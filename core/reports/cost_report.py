@@ -1,11 +1,14 @@
 """The /cost-report figures for one session: pure functions over the guard state (or, when the
-state has expired, the session's calls in the ledger), rendered as text or JSON."""
+state has expired, the session's calls in the ledger), rendered as text or JSON. Not on the hooks'
+path: `token-roi cost-report` (core/cli/cost_report.py) builds it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from .usage import KINDS
+from ..guard.usage import KINDS
+from ..value.categorize import categorize
+from ..value.signals import from_guard_state
 
 LOOP_MARK = 3                 # "⚠ LOOP" from this many attempts
 HIGH_COST_USD = 5.0           # spending this much with an ROI score under 1 is "high cost"
@@ -42,11 +45,36 @@ def from_state(state: dict) -> dict:
         "tool_calls": dict(sorted(state["tool_calls"].items())),
         "loop_attempts": dict(sorted(state["loop_attempts"].items())),
         "loop_tokens": dict(sorted(state["loop_tokens"].items())),
+        "loop_attempts_max": int(state.get("loop_attempts_max") or 0),
+        "subagents": _subagents(state),
+        "category": _category(state),
         "fast_tier_triggered": bool(state.get("fast_tier_triggered")),
         "fast_tier_count": int((state.get("fast_tier") or {}).get("count", 0)),
         "outcomes": {"tests_passed": out.get("tests_passed", 0), "bugs_fixed": out.get("bugs_fixed", 0),
                      "test_runs": out.get("test_runs", 0)},
     }
+
+
+def _subagents(state: dict) -> list[dict]:
+    """Each subagent's own loop book (loops.py), in the order they first called a tool."""
+    found = state.get("agents")
+    agents: dict = found if isinstance(found, dict) else {}
+    out = []
+    for aid, b in agents.items():
+        if not isinstance(b, dict):
+            continue
+        out.append({"agent_id": aid, "agent_type": b.get("agent_type"),
+                    "tool_calls": dict(sorted((b.get("tool_calls") or {}).items())),
+                    "loop_attempts": dict(sorted((b.get("loop_attempts") or {}).items())),
+                    "loop_tokens": dict(sorted((b.get("loop_tokens") or {}).items()))})
+    return out
+
+
+def _category(state: dict) -> dict:
+    """The session's category by the value rules (core/value/categorize.py), from the same
+    signals `token-roi roi` reads (without git: the report does not look at the repository)."""
+    verdict = categorize(from_guard_state(state, "claude"))
+    return {"category": verdict.category, "reasons": verdict.reasons}
 
 
 def from_ledger(session_id: str, group, outcomes: dict | None) -> dict:
@@ -76,6 +104,9 @@ def from_ledger(session_id: str, group, outcomes: dict | None) -> dict:
         "tool_calls": {},
         "loop_attempts": {},
         "loop_tokens": {},
+        "loop_attempts_max": 0,
+        "subagents": [],
+        "category": None,
         "fast_tier_triggered": False,
         "fast_tier_count": 0,
         "outcomes": {"tests_passed": out.get("tests_passed", 0), "bugs_fixed": out.get("bugs_fixed", 0),
@@ -94,15 +125,22 @@ def complete(report: dict, limits: dict, spend: dict | None) -> dict:
     report["cost_per_fix_usd"] = round(report["cost_usd"] / fixed, 6) if fixed and cost_known else None
     value, score = roi_score(fixed, passed, total)
     report["roi"] = {"value_tokens": value, "score": score}
+    # Open loops only: a loop that ended in a success is history, not a warning.
     report["loops"] = sorted(t for t, n in report["loop_attempts"].items() if n >= LOOP_MARK)
+    report["subagent_loops"] = [{"agent_id": a["agent_id"], "agent_type": a["agent_type"], "tool": t, "attempts": n}
+                                for a in report.get("subagents", []) for t, n in a["loop_attempts"].items()
+                                if n >= LOOP_MARK]
     assessment = []
-    if report["loops"] or report["fast_tier_triggered"]:
+    if report["loops"] or report["subagent_loops"]:
         assessment.append("loop detected")
+    elif report["fast_tier_triggered"] or report.get("loop_attempts_max", 0) >= LOOP_MARK:
+        assessment.append("loop resolved")
     threshold = float(limits.get("alert_threshold_percent") or 80)
     high = False
     if limits.get("session_budget_usd") and report["cost_usd"] >= limits["session_budget_usd"] * threshold / 100:
         high = True
-    if spend and limits.get("daily_budget_usd") and spend.get("today_usd", 0) >= limits["daily_budget_usd"] * threshold / 100:
+    daily = limits.get("daily_budget_usd")
+    if spend and daily and spend.get("today_usd", 0) >= daily * threshold / 100:
         high = True
     if score < 1 and report["cost_usd"] >= HIGH_COST_USD:
         high = True
@@ -141,6 +179,18 @@ def _when(iso: str | None, tz: dt.tzinfo | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
+def _tool_lines(calls: dict, attempts: dict) -> list[str]:
+    if not calls:
+        return ["    no tool calls"]
+    tool_w = max(len(tool) for tool in calls)
+    out = []
+    for tool, n_calls in sorted(calls.items(), key=lambda kv: (-attempts.get(kv[0], 0), kv[0])):
+        n = attempts.get(tool, 0)
+        mark = "  ⚠ LOOP" if n >= LOOP_MARK else ""
+        out.append(f"    {tool:<{tool_w}}  {n:>3} attempt{'' if n == 1 else 's'}  ({_plural(n_calls, 'call')}){mark}")
+    return out
+
+
 def render(report: dict, tz: dt.tzinfo | None = None) -> str:
     t = report["tokens"]
     lines = [f"token-roi cost report · session {report['session_id']}"
@@ -165,23 +215,33 @@ def render(report: dict, tz: dt.tzinfo | None = None) -> str:
                  f"{_plural(o['test_runs'], 'test run')}"))
     width = max(len(k) for k, _ in rows)
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]
-    lines.append("  Loop attempts per tool")
+    lines.append("  Loop attempts per tool" + ("" if report["source"] == "ledger" or not report["subagents"]
+                                              else " · main agent"))
     if report["source"] == "ledger":
         lines.append("    (not kept after the session's guard state expired)")
     elif not report["tool_calls"]:
         lines.append("    no tool calls yet")
     else:
-        tool_w = max(len(tool) for tool in report["tool_calls"])
-        for tool, calls in sorted(report["tool_calls"].items(), key=lambda kv: (-report["loop_attempts"].get(kv[0], 0), kv[0])):
-            n = report["loop_attempts"].get(tool, 0)
-            mark = "  ⚠ LOOP" if n >= LOOP_MARK else ""
-            lines.append(f"    {tool:<{tool_w}}  {n:>3} attempt{'' if n == 1 else 's'}  ({_plural(calls, 'call')}){mark}")
+        sub_calls: dict[str, int] = {}
+        for a in report["subagents"]:
+            for tool, n in a["tool_calls"].items():
+                sub_calls[tool] = sub_calls.get(tool, 0) + n
+        main_calls = {t: n - sub_calls.get(t, 0) for t, n in report["tool_calls"].items()
+                      if n - sub_calls.get(t, 0) > 0}
+        lines += _tool_lines(main_calls, report["loop_attempts"])
+        for a in report["subagents"]:
+            lines.append(f"  Subagent {a['agent_type'] or 'agent'} ({a['agent_id'][:12]})")
+            lines += _tool_lines(a["tool_calls"], a["loop_attempts"])
     fast = (f"triggered ({report['fast_tier_count']}×)" if report["fast_tier_triggered"] else "not triggered")
     roi = report["roi"]
     tail = [("Fast tier", fast),
             ("ROI score", f"{roi['score']:.1f} / 10 (value {_n(roi['value_tokens'])} tokens-worth, "
                           f"{_n(t['total'])} tokens used)"),
             ("Assessment", ", ".join(report["assessment"]))]
+    if report.get("category"):
+        c = report["category"]
+        tail.append(("Category", f"{c['category']} (token-roi roi's rules, without git)"))
+        tail += [("", f"· {reason}") for reason in c["reasons"]]
     b = report["budgets"]
     budgets = []
     if b["session_budget_usd"]:
