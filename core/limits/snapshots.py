@@ -62,15 +62,26 @@ def from_dict(d: dict) -> Snapshot | None:
 
 def append(db: sqlite3.Connection, snaps: Iterable[Snapshot]) -> int:
     """Insert the snapshots that change their window's figure; returns rows added. Runs inside
-    the caller's transaction when there is one."""
+    the caller's transaction when there is one. Within one window (one reset time) use only
+    grows, so a figure already stored for that reset is the same observation, whatever the order
+    the sources are read in; reset times derived from `resets_in_seconds` drift by a second or
+    two between events, hence the minute's tolerance."""
     added = 0
     for s in sorted(snaps, key=lambda s: s.captured_at):
-        prev = db.execute(
-            "SELECT used_percentage, resets_at FROM rate_limit_snapshots WHERE agent = ? AND window = ? "
-            "AND captured_at <= ? ORDER BY captured_at DESC, id DESC LIMIT 1",
-            (s.agent, s.window, s.captured_at)).fetchone()
-        if prev is not None and prev[0] == s.used_percentage and prev[1] == s.resets_at:
-            continue
+        if s.resets_at is not None:
+            seen = db.execute(
+                "SELECT 1 FROM rate_limit_snapshots WHERE agent = ? AND window = ? AND used_percentage = ? "
+                "AND resets_at BETWEEN ? AND ? LIMIT 1",
+                (s.agent, s.window, s.used_percentage, s.resets_at - 60, s.resets_at + 60)).fetchone()
+            if seen:
+                continue
+        else:
+            prev = db.execute(
+                "SELECT used_percentage, resets_at FROM rate_limit_snapshots WHERE agent = ? AND window = ? "
+                "AND captured_at <= ? ORDER BY captured_at DESC, id DESC LIMIT 1",
+                (s.agent, s.window, s.captured_at)).fetchone()
+            if prev is not None and prev[0] == s.used_percentage and prev[1] is None:
+                continue
         cur = db.execute(
             "INSERT OR IGNORE INTO rate_limit_snapshots (agent, window, used_percentage, resets_at, "
             "captured_at, source, session_id, window_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
