@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from .. import config as config_mod
 from ..guard import quota
+from ..guard import state as guard_state
 from ..store import Store
 from . import snapshots
 from .refresh import day_start_ms
@@ -202,6 +203,13 @@ def check(store: Store, cfg: dict | None = None, now: float | None = None) -> li
         return []
     if not s.enabled:
         return []
+    # One check at a time (the status line's background refresh, watch, limits): a crossing
+    # is remembered under this lock before anything is sent, so it fires once.
+    with guard_state.locked(state_path()):
+        return _check(store, s, now)
+
+
+def _check(store: Store, s: Settings, now: float) -> list[dict]:
     data = _load_state()
     fired = data["fired"]
     new = []

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .. import paths
 
-MARK = "token-roi"          # our command always names this (the launcher's path or the CLI)
 
 
 class SettingsError(Exception):
@@ -79,7 +78,12 @@ def _write(path: Path, data: dict) -> Path | None:
 
 
 def is_ours(entry) -> bool:
-    return isinstance(entry, dict) and MARK in str(entry.get("command", ""))
+    """A statusLine entry this module wrote: the plugin's launcher or `token-roi statusline`."""
+    if not isinstance(entry, dict):
+        return False
+    command = str(entry.get("command", ""))
+    return ("hooks/statusline.py" in command and "hooks/run" in command) or (
+        "token-roi" in command and command.rstrip().endswith(" statusline"))
 
 
 def install(path: Path | None = None, command: str | None = None) -> tuple[Path, Path | None, str]:
