@@ -112,7 +112,7 @@ def attribute(db: sqlite3.Connection, snaps: list[Snapshot], now: float, top: in
             groups[name] = shares
     explained = round(k * total, 2) if k is not None else (used if method == "share" else None)
     if method == "calibrated":
-        note = (f"calibrated on {len(current)} snapshots: {current[-1].used_percentage - current[0].used_percentage:g} "
+        note = (f"from {len(current)} snapshots, {current[-1].used_percentage - current[0].used_percentage:g} "
                 f"points over ${_cost(db, last.agent, current[0].captured_at * 1000, last.captured_at * 1000):,.2f} "
                 f"of ledger usage; ranges are the +-1 point rounding of the official figures"
                 + ("; thin data (under 5 points)" if thin else ""))
