@@ -73,7 +73,8 @@ def setup(work: Path) -> tuple[dict, dict]:
                                                    "claude_sessions": {session_id: 3.0}}))
     now = int(time.time())
     payload = {"hook_event_name": "Status", "session_id": session_id, "transcript_path": str(transcript),
-               "cwd": "/home/dev/src/acme-api", "model": {"id": "claude-sonnet-4-5-20250929", "display_name": "Sonnet 4.5"},
+               "cwd": "/home/dev/src/acme-api",
+               "model": {"id": "claude-sonnet-4-5-20250929", "display_name": "Sonnet 4.5"},
                "workspace": {"current_dir": "/home/dev/src/acme-api", "project_dir": "/home/dev/src/acme-api"},
                "version": "2.1.97", "output_style": {"name": "default"},
                "cost": {"total_cost_usd": 4.1, "total_duration_ms": 1_800_000, "total_api_duration_ms": 600_000,
@@ -117,7 +118,8 @@ def main() -> int:
             commands.append((f"{exe} statusline", [exe, "statusline"], env))
         if args.ccusage:
             commands.append(("ccusage statusline (cached)", [args.ccusage, "statusline", "--offline"], env))
-            commands.append(("ccusage statusline (--no-cache)", [args.ccusage, "statusline", "--offline", "--no-cache"], env))
+            commands.append(("ccusage statusline (--no-cache)",
+                             [args.ccusage, "statusline", "--offline", "--no-cache"], env))
         for name, argv, e in commands:                        # warm-up, and what each prints
             _, _, out = run_once(argv, data, e)
             print(f"{name}: {out.decode(errors='replace').strip()[:160]!r}")

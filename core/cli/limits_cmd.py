@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..limits import refresh as limits_refresh
 from ..limits import report as limits_report
+from ..limits import today as limits_today
 from ..reports.table import terminal_width, use_color
 from ..store import Store
 from .common import UserError, print_json
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             stats = refresh(store)                 # also drains the status line's figures
             for w in stats.warnings:
                 print(f"token-roi: warning: {w}", file=sys.stderr)
-            limits_refresh.write_today(store)
+            limits_today.write_today(store)
             from ..limits import alerts
             alerts.check(store)
         found = limits_report.collect(store, history_days=args.days)

@@ -12,8 +12,8 @@ import time
 from ..guard import state as guard_state
 from ..guard.messages import money, summary
 from ..guard.quota import WINDOW_LABEL, duration
-from ..limits import refresh as limits_refresh
 from ..limits import report as limits_report
+from ..limits import today as limits_today
 from ..reports.blocks import burn_rate, projection, usage_blocks
 from ..reports.query import Filters
 from ..reports.table import fmt_compact, fmt_money, terminal_width, use_color
@@ -37,14 +37,16 @@ def block_lines(store: Store, now: float) -> list[str]:
     active = next((b for b in reversed(blocks) if b.is_active), None)
     if active is None:
         return ["Block: no active 5-hour block (no usage in the last 5 hours)"]
+    unpriced = f" (+{active.unpriced_calls} unpriced calls)" if active.unpriced_calls else ""
     lines = [f"Block: started {time.strftime('%H:%M', time.localtime(active.start_ms / 1000))}, "
              f"{duration((active.end_ms - now_ms) / 1000)} left; {fmt_compact(active.total_tokens)} tokens, "
-             f"{fmt_money(active.cost)}" + (f" (+{active.unpriced_calls} unpriced calls)" if active.unpriced_calls else "")]
+             f"{fmt_money(active.cost)}{unpriced}"]
     rate = burn_rate(active)
     proj = projection(active, now_ms)
     if rate is not None:
-        lines.append(f"Burn:  {fmt_compact(round(rate.tokens_per_minute))} tokens/min, {fmt_money(rate.cost_per_hour)}/h"
-                     + (f"; projected {fmt_money(proj.total_cost)} by the block's end" if proj else ""))
+        ahead = f"; projected {fmt_money(proj.total_cost)} by the block's end" if proj else ""
+        lines.append(f"Burn:  {fmt_compact(round(rate.tokens_per_minute))} tokens/min, "
+                     f"{fmt_money(rate.cost_per_hour)}/h{ahead}")
     return lines
 
 
@@ -83,7 +85,7 @@ def _ingest(store: Store) -> None:
     from ..ingest import refresh
     from ..limits import alerts
     refresh(store, show_progress=False)
-    limits_refresh.write_today(store)
+    limits_today.write_today(store)
     alerts.check(store)
 
 

@@ -520,6 +520,7 @@ def meta(ctx: Context, q: dict) -> dict:
 def limits(ctx: Context, q: dict) -> dict:
     """The plan windows, their pace, what used them and the figures' history (`token-roi limits --json`)."""
     import sqlite3
+
     from ..limits import report as limits_report
     try:
         days = int(q.get("days") or limits_report.HISTORY_DAYS)

@@ -32,7 +32,7 @@ DEFAULT_ALERT_PERCENT = 80.0
 
 def limits_dir() -> str:
     from .. import paths
-    return os.path.join(paths.state_dir_str(), "limits")
+    return paths.limits_dir_str()
 
 
 def latest_path() -> str:
@@ -40,7 +40,11 @@ def latest_path() -> str:
 
 
 def spool_path() -> str:
-    return os.path.join(limits_dir(), "spool.jsonl")
+    from .. import paths
+    return os.path.join(paths.limits_dir_str(), SPOOL_NAME)
+
+
+SPOOL_NAME = "spool.jsonl"      # (core/store/rate_limits.py drains it)
 
 
 def read_latest() -> dict:

@@ -7,7 +7,7 @@ refresh), today's spend, the 5-hour window with its pace and time to reset, the 
 the guard's loop/budget flag. The rate-limit figures are recorded on the way (quota.record).
 
 Live path: standard library only, no sqlite, no json module (fastjson), no pathlib. Today's
-spend comes from `limits/today.json`, which a background refresh (core/limits/refresh.py) keeps:
+spend comes from `limits/today.json`, which a background refresh (core/limits/background.py) keeps:
 when that file is old or a figure just changed, one detached refresh is started and the line
 goes out without waiting. Whatever the input, one line and exit 0; errors go to our log.
 """
@@ -284,7 +284,7 @@ def maybe_refresh(figs: dict, changed: bool, now: float) -> None:
                 "s=u.spec_from_file_location('token_roi',sys.argv[1]+'/__init__.py',"
                 "submodule_search_locations=[sys.argv[1]]);"
                 "m=u.module_from_spec(s);sys.modules['token_roi']=m;s.loader.exec_module(m);"
-                "from token_roi.limits.refresh import main;main()")
+                "from token_roi.limits.background import main;main()")
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
             os.posix_spawn(sys.executable, [sys.executable, "-c", boot, package], os.environ,

@@ -31,7 +31,7 @@ from ..guard import quota
 from ..guard import state as guard_state
 from ..store import Store
 from . import snapshots
-from .refresh import day_start_ms
+from .today import day_start_ms
 
 TIMEOUT_S = 3.0
 GIVE_UP_S = 24 * 3600
@@ -205,7 +205,7 @@ def check(store: Store, cfg: dict | None = None, now: float | None = None) -> li
         return []
     # One check at a time (the status line's background refresh, watch, limits): a crossing
     # is remembered under this lock before anything is sent, so it fires once.
-    with guard_state.locked(state_path()):
+    with guard_state.locked(state_path()):  # type: ignore[arg-type]  # (a str or a Path)
         return _check(store, s, now)
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from .. import paths
 
 
-
 class SettingsError(Exception):
     """settings.json cannot be read or written as it is: nothing was changed."""
 

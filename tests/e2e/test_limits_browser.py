@@ -20,6 +20,7 @@ H, M = 3600, 60
 def _server(browser):
     import dashboard_fixture as fx
     from conftest import VIEWPORT, Dashboard
+
     from token_roi.dashboard.server import Settings, start_in_thread
     server, url = start_in_thread(Settings(tz=fx.TZ, today=fx.TODAY, git=False))
     context = browser.new_context(viewport=VIEWPORT)
@@ -31,8 +32,8 @@ def limits_dashboard(browser):
     now = int(time.time())
     store = Store()
     with store.transaction():
-        for key, minutes, session, project, cost in (("a1", 100, "A", "/p/alpha", 1.0), ("a2", 60, "A", "/p/alpha", 2.0),
-                                                     ("b1", 45, "B", "/p/beta", 6.0)):
+        calls = (("a1", 100, "A", "/p/alpha", 1.0), ("a2", 60, "A", "/p/alpha", 2.0), ("b1", 45, "B", "/p/beta", 6.0))
+        for key, minutes, session, project, cost in calls:
             store.db.execute(
                 "INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
                 "cost, price_source, ingested_at) VALUES ('claude', ?, ?, ?, ?, 'claude-opus-4-1', 1000, 100, ?, "

@@ -49,7 +49,8 @@ def test_watch_redraws_and_stops_on_ctrl_c():
                 "INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
                 "cost, price_source, ingested_at) VALUES ('claude', ?, ?, ?, '/src/app', 'claude-sonnet-4-5', 20000, "
                 "3000, 0.5, 'override', 0)", (f"k{i}", (now - minutes * 60) * 1000, SID))
-        snapshots.append(store.db, [Snapshot("claude", "five_hour", 42.0, now + 3 * 3600, now - 600, "statusline", SID)])
+        snapshots.append(store.db, [
+            Snapshot("claude", "five_hour", 42.0, now + 3 * 3600, now - 600, "statusline", SID)])
     store.close()
     Path(quota.limits_dir()).mkdir(parents=True, exist_ok=True)
     Path(quota.latest_path()).write_text(json.dumps({"claude/five_hour": {

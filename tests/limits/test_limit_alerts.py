@@ -139,8 +139,8 @@ def test_budget_crossings(receiver):
         cfg = config(receiver.url)
         cfg["guard"]["daily_budget_usd"] = 10.0
         alerts.check(store, cfg, now)
-        assert [(r["body"]["scope"], r["body"]["threshold_percent"], r["body"]["spent_usd"]) for r in receiver.received] \
-            == [("daily", 80, 8.5)]
+        got = [(r["body"]["scope"], r["body"]["threshold_percent"], r["body"]["spent_usd"]) for r in receiver.received]
+        assert got == [("daily", 80, 8.5)]
         alerts.check(store, cfg, now + 1)
         assert len(receiver.received) == 1
     finally:

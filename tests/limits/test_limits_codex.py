@@ -31,7 +31,8 @@ def token_count(t: float, total: int | None, limits: dict) -> dict:
         usage = {"input_tokens": total, "cached_input_tokens": 0, "output_tokens": 100, "reasoning_output_tokens": 0,
                  "total_tokens": total + 100}
         info = {"total_token_usage": usage, "last_token_usage": usage, "model_context_window": 272000}
-    return {"timestamp": iso(t), "type": "event_msg", "payload": {"type": "token_count", "info": info, "rate_limits": limits}}
+    return {"timestamp": iso(t), "type": "event_msg",
+            "payload": {"type": "token_count", "info": info, "rate_limits": limits}}
 
 
 def new_shape(five: float, seven: float) -> dict:

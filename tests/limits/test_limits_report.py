@@ -31,7 +31,8 @@ H = 3600
 M = 60
 
 
-def add_call(store: Store, key: str, agent: str, ts_s: int, session: str, project: str, model: str, cost: float) -> None:
+def add_call(store: Store, key: str, agent: str, ts_s: int, session: str, project: str, model: str,
+             cost: float) -> None:
     store.db.execute(
         "INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, cost, "
         "price_source, price_version, ingested_at) VALUES (?, ?, ?, ?, ?, ?, 1000, 100, ?, 'override', 'test', 0)",

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from test_hooks_support import Transcript, hook_env, post_tool, pre_tool, prompt, run_hook, session_start
 
-from test_hooks_support import (Transcript, hook_env, post_tool, pre_tool, prompt, run_hook, session_start)
 from token_roi.guard import quota
 
 SID = "0c9f3a2e-6b1d-4e7f-8a9b-2c3d4e5f6a7b"

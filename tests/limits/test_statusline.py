@@ -41,7 +41,9 @@ def status(now: int, *, five=42, seven=18.5, rate_limits=True, **extra) -> dict:
 
 
 def run_cli(stdin: bytes | str | dict, *, via: str = "cli", **env_extra: str) -> subprocess.CompletedProcess:
-    data = json.dumps(stdin).encode() if isinstance(stdin, dict) else stdin.encode() if isinstance(stdin, str) else stdin
+    if isinstance(stdin, dict):
+        stdin = json.dumps(stdin)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
     env = dict(os.environ, TOKEN_ROI_STATUSLINE_NO_REFRESH="1", **env_extra)
     env.pop("NO_COLOR", None)
     env.update(env_extra)
@@ -94,7 +96,8 @@ def test_the_same_figure_is_recorded_once_and_a_change_is_appended():
         rows = snapshots.history(store.db)
     finally:
         store.close()
-    assert [(r.window, r.used_percentage) for r in rows] == [("five_hour", 42.0), ("seven_day", 18.5), ("five_hour", 43.0)]
+    assert [(r.window, r.used_percentage) for r in rows] == [
+        ("five_hour", 42.0), ("seven_day", 18.5), ("five_hour", 43.0)]
     assert not Path(quota.spool_path()).exists()
 
 
@@ -173,6 +176,7 @@ def test_the_statusline_imports_no_sqlite_json_or_pathlib():
     proc = subprocess.run(["/bin/sh", str(REPO / "hooks" / "run"), "-S", "-E", "-X", "importtime",
                            str(REPO / "hooks" / "statusline.py")],
                           input=json.dumps(status(int(time.time()))).encode(), capture_output=True, env=env, timeout=60)
-    names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.decode().splitlines() if line.startswith("import time:")}
+    names = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.decode().splitlines()
+             if line.startswith("import time:")}
     assert "token_roi.guard.statusline" in names
     assert not names & {"sqlite3", "json", "pathlib", "re", "datetime", "subprocess", "argparse"}

@@ -1,7 +1,5 @@
-"""The background refresh the status line starts (detached, never waited for): bring the ledger up
-to date (which also drains the status line's snapshot spool), write `limits/today.json` (today's
-spend, for the next status lines), then check the alert thresholds. Also run by `token-roi
-limits` and `watch`, which want the same file current.
+"""`limits/today.json`: today's spend for the status line, written after an ingest by the
+background refresh (background.py), `token-roi limits` and `watch`.
 
 today.json: {"day": "YYYY-MM-DD" (local), "written_at": Unix s, "total_usd": today's priced cost,
 "unpriced_tokens": tokens of unpriced models today, "claude_sessions": {session id: its cost
@@ -53,29 +51,3 @@ def write_today(store: Store, now: float | None = None) -> dict:
         json.dump(figures, f)
     os.replace(tmp, path)
     return figures
-
-
-def refresh_all(store: Store, *, alerts_too: bool = True, show_progress: bool = False) -> dict:
-    """Ingest, today.json, alerts; returns today's figures."""
-    from ..ingest import refresh
-    refresh(store, show_progress=show_progress)
-    figures = write_today(store)
-    if alerts_too:
-        from . import alerts
-        alerts.check(store)
-    return figures
-
-
-def main() -> int:
-    """The detached refresh: errors go to our log, never anywhere else."""
-    try:
-        store = Store()
-        try:
-            refresh_all(store)
-        finally:
-            store.close()
-    except Exception as exc:  # noqa: BLE001 - nobody is waiting for this process
-        from ..guard.statusline import log
-        log(f"background refresh: {type(exc).__name__}: {exc}")
-        return 1
-    return 0

@@ -1,0 +1,32 @@
+"""The background refresh the status line starts (detached, never waited for): bring the ledger
+up to date (which also drains the status line's snapshot spool), write `limits/today.json`
+(today's spend, for the next status lines), then check the alert thresholds."""
+
+from __future__ import annotations
+
+from ..ingest import refresh
+from ..store import Store
+from . import alerts, today
+
+
+def refresh_all(store: Store, *, show_progress: bool = False) -> dict:
+    """Ingest, today.json, alerts; returns today's figures."""
+    refresh(store, show_progress=show_progress)
+    figures = today.write_today(store)
+    alerts.check(store)
+    return figures
+
+
+def main() -> int:
+    """The detached refresh: errors go to our log, never anywhere else."""
+    try:
+        store = Store()
+        try:
+            refresh_all(store)
+        finally:
+            store.close()
+    except Exception as exc:  # noqa: BLE001 - nobody is waiting for this process
+        from ..guard.statusline import log
+        log(f"background refresh: {type(exc).__name__}: {exc}")
+        return 1
+    return 0
