@@ -148,7 +148,8 @@ def figures(payload: dict, now: float) -> dict:
         out["session_unpriced"] = bool(state.get("unpriced_tokens"))
         by_day = state.get("cost_by_day")
         start = _number(by_day.get(day)) if isinstance(by_day, dict) else None
-        live_today = max(0.0, cost - (start if start is not None else cost))
+        # (no mark for today yet: the guard has not run today, the cached figure stands)
+        live_today = max(0.0, cost - start) if start is not None else None
         out["flag"] = _flag(state)
     elif isinstance(sid, str) and sid in cached_sessions:
         out["session_cost"] = _number(cached_sessions.get(sid))

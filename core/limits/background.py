@@ -11,7 +11,11 @@ from . import alerts, today
 
 def refresh_all(store: Store, *, show_progress: bool = False) -> dict:
     """Ingest, today.json, alerts; returns today's figures."""
-    refresh(store, show_progress=show_progress)
+    try:
+        refresh(store, show_progress=show_progress)
+    except Exception as exc:  # noqa: BLE001 - e.g. prices not loadable here: today's figure as the ledger has it
+        from ..guard.statusline import log
+        log(f"background refresh: ingest: {type(exc).__name__}: {exc}")
     figures = today.write_today(store)
     alerts.check(store)
     return figures

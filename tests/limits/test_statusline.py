@@ -180,3 +180,38 @@ def test_the_statusline_imports_no_sqlite_json_or_pathlib():
              if line.startswith("import time:")}
     assert "token_roi.guard.statusline" in names
     assert not names & {"sqlite3", "json", "pathlib", "re", "datetime", "subprocess", "argparse"}
+
+
+def test_the_background_refresh_writes_today_for_the_next_line():
+    """Without today.json the line starts one detached refresh (ingest, price, today.json) and
+    does not wait; the next line shows today's spend from the ledger."""
+    from token_roi.limits import today as today_mod
+    now = int(time.time())
+    store = Store()
+    with store.transaction():
+        store.db.execute(
+            "INSERT INTO calls (agent, dedupe_key, ts, session_id, model, input_tokens, output_tokens, cost, "
+            "price_source, ingested_at) VALUES ('codex', 'k1', ?, 'x', 'gpt-5-codex', 1000, 100, 2.5, 'override', 0)",
+            (now * 1000 - 1000,))
+    store.close()
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("TOKEN_ROI_STATUSLINE_NO_REFRESH", None)
+    started = time.monotonic()
+    first = subprocess.run([sys.executable, "-c", "from token_roi.cli import entry; entry()", "statusline"],
+                           input=json.dumps(status(now)).encode(), capture_output=True, env=env, timeout=60)
+    assert first.returncode == 0 and "today" not in first.stdout.decode()
+    assert time.monotonic() - started < 10                   # it did not wait for the refresh
+    path = Path(today_mod.today_path())
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    figures = json.loads(path.read_text())
+    store = Store()
+    try:
+        total = store.db.execute("SELECT sum(cost) FROM calls").fetchone()[0]
+        assert snapshots.history(store.db)                  # the spool was drained by that ingest
+    finally:
+        store.close()
+    assert figures["total_usd"] == pytest.approx(total) and total > 0
+    line = run_cli(status(now), NO_COLOR="1").stdout.decode()
+    assert f"${total:,.2f} today" in line
