@@ -79,7 +79,14 @@ def record(snapshots: list[dict], now: float | None = None) -> list[dict]:
     that changed (what the spool got)."""
     if not snapshots:
         return []
-    now = time.time() if now is None else now
+    from . import state as st
+    os.makedirs(limits_dir(), exist_ok=True)
+    # Status lines of several sessions run at once: one read-modify-write at a time.
+    with st.locked(latest_path()):  # type: ignore[arg-type]  # (a str or a Path)
+        return _record(snapshots, time.time() if now is None else now)
+
+
+def _record(snapshots: list[dict], now: float) -> list[dict]:
     latest = read_latest()
     changed = []
     dirty = False
@@ -98,7 +105,6 @@ def record(snapshots: list[dict], now: float | None = None) -> list[dict]:
         changed.append(snap)
         dirty = True
     if changed:
-        os.makedirs(limits_dir(), exist_ok=True)
         text = "".join(fastjson.dumps(s, separators=(",", ":")) + "\n" for s in changed)
         # One write of a few hundred bytes to an O_APPEND file: concurrent status lines never
         # interleave inside a line. A duplicate from a race is dropped when the spool is drained.

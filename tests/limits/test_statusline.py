@@ -215,3 +215,17 @@ def test_the_background_refresh_writes_today_for_the_next_line():
     assert figures["total_usd"] == pytest.approx(total) and total > 0
     line = run_cli(status(now), NO_COLOR="1").stdout.decode()
     assert f"${total:,.2f} today" in line
+
+
+def test_concurrent_status_lines_record_a_figure_once():
+    """Several sessions' status lines refresh at the same moment with the same account figure."""
+    now = int(time.time())
+    env = dict(os.environ, TOKEN_ROI_STATUSLINE_NO_REFRESH="1", NO_COLOR="1")
+    data = json.dumps(status(now, five=57)).encode()
+    procs = [subprocess.Popen([sys.executable, "-c", "from token_roi.cli import entry; entry()", "statusline"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in range(8)]
+    outs = [p.communicate(data, timeout=60)[0].decode() for p in procs]
+    assert all("5h 57%" in o for o in outs)
+    assert sorted((s["window"], s["used_percentage"]) for s in spool_lines()) == [("five_hour", 57.0), ("seven_day", 18.5)]
+    latest = json.loads(Path(quota.latest_path()).read_text())
+    assert latest["claude/five_hour"]["used_percentage"] == 57.0
