@@ -226,6 +226,7 @@ def test_concurrent_status_lines_record_a_figure_once():
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) for _ in range(8)]
     outs = [p.communicate(data, timeout=60)[0].decode() for p in procs]
     assert all("5h 57%" in o for o in outs)
-    assert sorted((s["window"], s["used_percentage"]) for s in spool_lines()) == [("five_hour", 57.0), ("seven_day", 18.5)]
+    recorded = sorted((s["window"], s["used_percentage"]) for s in spool_lines())
+    assert recorded == [("five_hour", 57.0), ("seven_day", 18.5)]
     latest = json.loads(Path(quota.latest_path()).read_text())
     assert latest["claude/five_hour"]["used_percentage"] == 57.0
