@@ -3,6 +3,7 @@ pace, the attribution of each current window, and the history of the official fi
 
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass
 
@@ -91,18 +92,22 @@ def windows_table(report: LimitsReport, *, width: int, colour: bool) -> str:
 
 def attribution_text(a: Attribution, *, width: int, colour: bool, top: int = 5) -> str:
     label = WINDOW_LABEL.get(a.window, a.window)
-    lines = [f"What used the {a.agent} {label} window ({a.used_percentage:g}% used) — estimate, {a.method}: {a.note}."]
+    lines = [textwrap.fill(f"What used the {a.agent} {label} window ({a.used_percentage:g}% used) — estimate, "
+                           f"{a.method}: {a.note}.", width)]
     if a.unpriced_calls:
-        lines.append(f"  ({a.unpriced_calls} calls of unpriced models in this window are not counted)")
+        lines.append(textwrap.fill(f"({a.unpriced_calls} calls of unpriced models in this window are not counted)",
+                                   width, initial_indent="  ", subsequent_indent="  "))
     if a.explained_points is not None and a.method == "calibrated":
-        lines.append(f"  The ledger explains {a.explained_points:g} points; unexplained "
-                     f"{a.unexplained_points:g} (use before the first snapshot, other devices, claude.ai).")
+        lines.append(textwrap.fill(f"The ledger explains {a.explained_points:g} points; unexplained "
+                                   f"{a.unexplained_points:g} (use before the first snapshot, other devices, "
+                                   f"claude.ai).", width, initial_indent="  ", subsequent_indent="  "))
     for name, shares in a.groups.items():
         if not shares:
             continue
         columns = [Column(name.capitalize(), "left", shrink=True, min_width=12), Column("Cost"),
                    Column("Points"), Column("Range")]
         rows = [[s.key, f"${s.cost_usd:,.2f}", f"{s.points:.1f}", f"{s.low:.1f}–{s.high:.1f}"] for s in shares[:top]]
+        lines.append("")
         lines.append(render(columns, rows, width=width, color=colour))
     return "\n".join(lines)
 
@@ -125,5 +130,5 @@ def text(report: LimitsReport, *, width: int, colour: bool, history: bool = Fals
     else:
         parts.append(f"{len(report.history)} changes of the official figures in the last {HISTORY_DAYS} days "
                      f"(--history lists them).")
-    parts.append(METHOD)
+    parts.append(textwrap.fill(METHOD, width))
     return "\n\n".join(parts)
