@@ -234,6 +234,8 @@ def safe_notes(state: dict, limits: dict, log=None) -> list[str]:
 
 def prompt_notes(session_id: str, log=None) -> list[str]:
     """UserPromptSubmit: the same once-per-window note (with the next prompt when no tool ran)."""
+    if not fresh_windows():
+        return []                                # no status line figures: one failed open
     from . import settings
     from . import state as st
     cached = st.peek(session_id)
