@@ -230,3 +230,12 @@ def test_concurrent_status_lines_record_a_figure_once():
     assert recorded == [("five_hour", 57.0), ("seven_day", 18.5)]
     latest = json.loads(Path(quota.latest_path()).read_text())
     assert latest["claude/five_hour"]["used_percentage"] == 57.0
+
+
+def test_float_percentages_as_the_client_computes_them():
+    """Claude Code 2.1.197 sends used_percentage = utilization * 100 (from the API's
+    anthropic-ratelimit-unified-5h-utilization header): 0.29 arrives as 28.999999999999996."""
+    now = int(time.time())
+    line = run_cli(status(now, five=0.29 * 100, seven=0.07 * 100), NO_COLOR="1").stdout.decode()
+    assert "5h 29%" in line and "7d 7%" in line
+    assert [s["used_percentage"] for s in spool_lines()] == [29.0, 7.0]
