@@ -22,7 +22,22 @@ def refresh_all(store: Store, *, show_progress: bool = False) -> dict:
 
 
 def main() -> int:
-    """The detached refresh: errors go to our log, never anywhere else."""
+    """The detached refresh: errors go to our log, never anywhere else. One at a time: a first
+    ingest can outlast the status line's once-a-minute start, and a second would only wait."""
+    import fcntl
+    import os
+
+    from .. import paths
+    os.makedirs(paths.limits_dir_str(), exist_ok=True)
+    with open(os.path.join(paths.limits_dir_str(), "refresh.lock"), "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return 0                 # another refresh is under way
+        return _refresh()
+
+
+def _refresh() -> int:
     try:
         store = Store()
         try:
