@@ -108,7 +108,7 @@ def entry() -> None:
     the ledger is closed and committed inside main(), no atexit handler is registered, files are
     written under `with`; only the standard streams need their flush, and threads that are not
     daemons their join, both done here."""
-    if sys.argv[1:2] == ["statusline"]:
+    if sys.argv[1:] == ["statusline"]:
         # Claude Code's status line, after every message: no parser, nothing beyond the guard.
         from ..guard.statusline import main as statusline
         raise SystemExit(statusline())

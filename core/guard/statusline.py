@@ -335,7 +335,12 @@ def run(raw: bytes, now: float | None = None) -> str:
 
 def main() -> int:
     try:
-        raw = sys.stdin.buffer.read()
+        if sys.stdin.isatty():           # a person typed it: Claude Code always pipes the JSON
+            sys.stderr.write("token-roi statusline reads Claude Code's status JSON on stdin "
+                             "(set it up with `token-roi setup claude --statusline`)\n")
+            raw = b""
+        else:
+            raw = sys.stdin.buffer.read()
     except Exception:  # noqa: BLE001
         raw = b""
     line = run(raw)
