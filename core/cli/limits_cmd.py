@@ -20,9 +20,13 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--days", type=int, default=limits_report.HISTORY_DAYS, metavar="N",
                    help=f"history to include, in days (default {limits_report.HISTORY_DAYS})")
     p.add_argument("--no-ingest", action="store_true", help="report on the ledger as it is (no ingest first)")
+    p.add_argument("--background", action="store_true", help=argparse.SUPPRESS)   # the status line's refresh
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.background:
+        from ..limits import background
+        return background.main()
     if args.days <= 0:
         raise UserError(f"--days {args.days}: expected a positive number of days")
     store = Store()

@@ -280,15 +280,16 @@ def maybe_refresh(figs: dict, changed: bool, now: float) -> None:
         os.makedirs(quota.limits_dir(), exist_ok=True)
         with open(marker, "w", encoding="utf-8") as f:
             f.write(str(int(now)))
-        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        boot = ("import sys,importlib.util as u;"
-                "s=u.spec_from_file_location('token_roi',sys.argv[1]+'/__init__.py',"
-                "submodule_search_locations=[sys.argv[1]]);"
-                "m=u.module_from_spec(s);sys.modules['token_roi']=m;s.loader.exec_module(m);"
-                "from token_roi.limits.background import main;main()")
+        exe = _installed_cli() if sys.flags.no_site else None
+        if exe:
+            # Run without site-packages (the plugin launcher): the installed CLI's interpreter has
+            # what a refresh may want (genai-prices, pyyaml).
+            argv = [exe, "limits", "--background"]
+        else:
+            argv = [sys.executable, "-c", _BOOT, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
         devnull = os.open(os.devnull, os.O_RDWR)
         try:
-            os.posix_spawn(sys.executable, [sys.executable, "-c", boot, package], os.environ,
+            os.posix_spawn(argv[0], argv, os.environ,
                            file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1),
                                          (os.POSIX_SPAWN_DUP2, devnull, 2)],
                            setsid=True)
@@ -296,6 +297,23 @@ def maybe_refresh(figs: dict, changed: bool, now: float) -> None:
             os.close(devnull)
     except Exception as exc:  # noqa: BLE001 - a refresh is a nicety
         log(f"refresh not started: {type(exc).__name__}: {exc}")
+
+
+def _installed_cli() -> str | None:
+    """`token-roi` on PATH (shutil.which without shutil's imports), else None."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        path = os.path.join(folder, "token-roi")
+        if folder and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+# Loads token_roi from its folder (argv[1]) whatever the layout, then runs the refresh.
+_BOOT = ("import sys,importlib.util as u;"
+         "s=u.spec_from_file_location('token_roi',sys.argv[1]+'/__init__.py',"
+         "submodule_search_locations=[sys.argv[1]]);"
+         "m=u.module_from_spec(s);sys.modules['token_roi']=m;s.loader.exec_module(m);"
+         "from token_roi.limits.background import main;main()")
 
 
 def run(raw: bytes, now: float | None = None) -> str:

@@ -239,3 +239,23 @@ def test_float_percentages_as_the_client_computes_them():
     line = run_cli(status(now, five=0.29 * 100, seven=0.07 * 100), NO_COLOR="1").stdout.decode()
     assert "5h 29%" in line and "7d 7%" in line
     assert [s["used_percentage"] for s in spool_lines()] == [29.0, 7.0]
+
+
+def test_the_plugin_launcher_refreshes_through_the_installed_cli(tmp_path):
+    """Under the launcher (-S: no site-packages) the refresh runs as `token-roi limits
+    --background`, whose interpreter has the optional packages; a stand-in records the call."""
+    record = tmp_path / "called.txt"
+    fake = tmp_path / "bin" / "token-roi"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nprintf '%s ' \"$@\" > {record}\n")
+    fake.chmod(0o755)
+    env = dict(os.environ, NO_COLOR="1", TOKEN_ROI_PYTHON=sys.executable,
+               PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("TOKEN_ROI_STATUSLINE_NO_REFRESH", None)
+    proc = subprocess.run(["/bin/sh", str(REPO / "hooks" / "run"), "-S", "-E", str(REPO / "hooks" / "statusline.py")],
+                          input=json.dumps(status(int(time.time()))).encode(), capture_output=True, env=env, timeout=60)
+    assert proc.returncode == 0
+    deadline = time.monotonic() + 30
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert record.read_text().split() == ["limits", "--background"]
