@@ -24,7 +24,7 @@ from .adapters.jsonl import JsonlAdapter
 from .cursor import Cursor
 from .progress import Progress
 from .record import Record
-from .store import Store, row_values
+from .store import Store, rate_limits, row_values
 
 BATCH_SOURCES = 400
 BATCH_BYTES = 64 * 1024 * 1024
@@ -51,6 +51,7 @@ def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool
     store.settle()
     _run(store, _plan(store, agents, stats, walked), stats, show_progress)
     tree_snapshot.save(store, walked)
+    rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
     return stats
 
 
@@ -143,6 +144,7 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
             # one call each cost the writing process ~0.05 s on 1 GB).
             stats.rows += store.upsert_values(chain.from_iterable(_values(batch)))
             store.put_cursors([result.cursor for result in batch])
+            rate_limits.record_results(store, batch)    # plan-limit figures an adapter found (Codex)
             if pricer is not None:
                 pricer.price_after(store, mark)   # (while the workers parse on: see refresh)
         batch.clear()
@@ -500,6 +502,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)
+    rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
     return stats
 
 

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),
     "dashboard": ("dashboard", "local web dashboard over the ledger (127.0.0.1, opens the browser)"),
+    "statusline": ("statusline_cmd", "Claude Code's status line: reads its status JSON on stdin, prints one line"),
+    "limits": ("limits_cmd", "official plan limits (5-hour, 7-day): use, pace, history, what used them"),
+    "setup": ("setup_cmd", "Claude Code settings a plugin cannot make (setup claude --statusline)"),
+    "watch": ("watch_cmd", "live view: active block, burn rate, plan limits with pace, current session"),
 }
 
 
@@ -105,6 +109,10 @@ def entry() -> None:
     the ledger is closed and committed inside main(), no atexit handler is registered, files are
     written under `with`; only the standard streams need their flush, and threads that are not
     daemons their join, both done here."""
+    if sys.argv[1:] == ["statusline"]:
+        # Claude Code's status line, after every message: no parser, nothing beyond the guard.
+        from ..guard.statusline import main as statusline
+        raise SystemExit(statusline())
     import os
     code = main()
     threading = sys.modules.get("threading")

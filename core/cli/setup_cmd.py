@@ -1,4 +1,8 @@
-"""token-roi setup claude: make `/cost-report` work by that name everywhere in Claude Code.
+"""token-roi setup claude: the Claude Code settings a plugin cannot make itself.
+
+`token-roi setup claude` makes `/cost-report` work by that name everywhere in Claude Code;
+`token-roi setup claude --statusline` writes the `statusLine` entry of settings.json instead
+(core/limits/claude_settings.py). `--remove` undoes either.
 
 A plugin's commands are namespaced: the plugin's `/cost-report` is `/token-roi:cost-report`.
 Interactive Claude Code autocompletes the short name, but print mode (`claude -p "/cost-report"`)
@@ -19,7 +23,8 @@ from pathlib import Path
 
 import token_roi
 
-from .common import fail
+from ..limits import claude_settings
+from .common import UserError, fail
 
 MARKER = "# installed by `token-roi setup claude`"
 BACKUP_GLOB = "cost-report.md.bak-*"
@@ -27,8 +32,14 @@ BACKUP_GLOB = "cost-report.md.bak-*"
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("target", choices=["claude"], help="the agent to set up (claude: Claude Code)")
+    p.add_argument("--statusline", action="store_true",
+                   help="show token-roi's status line (cost, today's spend, 5-hour and 7-day plan limits) "
+                        "instead of installing /cost-report")
     p.add_argument("--remove", action="store_true",
-                   help="remove the /cost-report user command (and restore the file it replaced)")
+                   help="undo: remove the /cost-report user command (restoring the file it replaced), "
+                        "or with --statusline take token-roi's status line out")
+    p.add_argument("--settings", metavar="FILE", type=Path,
+                   help="with --statusline: the settings.json to change (default: $CLAUDE_CONFIG_DIR or ~/.claude)")
 
 
 def claude_config_dir() -> Path:
@@ -114,7 +125,28 @@ def remove(path: Path) -> tuple[int, str]:
     return 0, f"/cost-report removed: {path}"
 
 
+def statusline(args: argparse.Namespace) -> int:
+    try:
+        if args.remove:
+            path, backup, what = claude_settings.remove(args.settings)
+            print(f"{path}: {what}" + (f" (backup: {backup})" if backup else ""))
+            return 0
+        path, backup, command = claude_settings.install(args.settings)
+    except claude_settings.SettingsError as exc:
+        raise UserError(str(exc), 1) from None
+    except OSError as exc:
+        raise UserError(f"{exc.filename or ''}: {exc.strerror or exc}", 1) from None
+    print(f"{path}: statusLine runs {command}" + (f" (backup: {backup})" if backup else ""))
+    print("Restart Claude Code (or start a new session) to see it; undo with "
+          "`token-roi setup claude --statusline --remove`.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.statusline:
+        return statusline(args)
+    if args.settings:
+        raise UserError("--settings goes with --statusline")
     path = command_path()
     try:
         if args.remove:

@@ -517,6 +517,24 @@ def meta(ctx: Context, q: dict) -> dict:
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 
 
+def limits(ctx: Context, q: dict) -> dict:
+    """The plan windows, their pace, what used them and the figures' history (`token-roi limits --json`)."""
+    import sqlite3
+
+    from ..limits import report as limits_report
+    try:
+        days = int(q.get("days") or limits_report.HISTORY_DAYS)
+    except ValueError:
+        raise BadRequest(f"days={q.get('days')!r}: expected a whole number of days") from None
+    if not 0 < days <= 90:
+        raise BadRequest(f"days={days}: expected 1 to 90")
+    try:
+        return limits_report.collect(ctx.store, history_days=days).to_json()
+    except sqlite3.OperationalError:          # a ledger from before the limits table, opened read-only
+        return {"windows": [], "attribution": [], "history": [], "method": limits_report.METHOD}
+
+
 GET = {"overview": overview, "value": value, "sessions": sessions, "session": session_detail,
-       "models": models, "subscriptions": subscriptions, "budget": budget, "prices": prices, "meta": meta}
+       "models": models, "subscriptions": subscriptions, "budget": budget, "prices": prices, "meta": meta,
+       "limits": limits}
 POST = {"prices": save_price, "prices/remove": remove_price}

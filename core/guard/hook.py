@@ -189,6 +189,8 @@ def on_tool_result(payload: dict) -> dict | None:
         if summary and isinstance(command, str):
             from . import outcomes
             outcomes.record_run(state, command, summary, loop_fixed=info["fix"])
+        from . import quota
+        notes.extend(quota.safe_notes(state, limits, log))     # plan windows past their threshold
         for scope, spent, budget_usd, percent in budget.alerts(state, limits):
             from . import messages
             text = messages.budget_alert(scope, spent, budget_usd, percent)
@@ -218,7 +220,15 @@ def on_pre_tool_use(payload: dict) -> dict | None:
     _tool_name(payload)
     cached = st.peek(payload["session_id"])
     limits = settings.resolve(cached.get("limits") if cached else None)
-    if not limits["hard_cap"] or not (limits["session_budget_usd"] or limits["daily_budget_usd"]):
+    if not limits["hard_cap"] or not (limits["session_budget_usd"] or limits["daily_budget_usd"]
+                                      or limits["quota_cap_percent"]):
+        return None
+    from . import quota
+    capped = quota.over_cap(limits)              # a plan window past guard.quota_cap_percent
+    if capped:
+        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                       "permissionDecisionReason": quota.cap_reason(*capped)}}
+    if not (limits["session_budget_usd"] or limits["daily_budget_usd"]):
         return None
     with st.session(payload["session_id"], log) as state:
         limits = settings.for_state(state, read_file=state.get("limits") is None)
@@ -244,11 +254,15 @@ def on_user_prompt(payload: dict) -> dict | None:
     if not isinstance(prompt, str):
         raise BadInput("[UserPromptSubmit] prompt missing")
     if not asks_about_cost(prompt):
-        return None
+        from . import quota
+        found = quota.prompt_notes(payload["session_id"], log)
+        return _context("UserPromptSubmit", "\n".join(found)) if found else None
+    from . import quota
     with st.session(payload["session_id"], log) as state:
         _catch_up(state, payload)
         text = messages.cost_context(state)
-    return _context("UserPromptSubmit", text)
+        window_use = quota.context_line()        # the plan windows' use, when known
+    return _context("UserPromptSubmit", text + (" " + window_use if window_use else ""))
 
 
 def on_stop(payload: dict) -> dict | None:

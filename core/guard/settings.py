@@ -18,6 +18,8 @@ DEFAULTS = {
     "daily_budget_usd": None,
     "hard_cap": False,
     "alert_threshold_percent": 80.0,
+    "quota_alert_percent": 80.0,       # plan windows (quota.py)
+    "quota_cap_percent": None,
 }
 
 ENV = {
@@ -28,6 +30,8 @@ ENV = {
     "daily_budget_usd": "TOKEN_ROI_DAILY_BUDGET_USD",
     "hard_cap": "TOKEN_ROI_HARD_CAP",
     "alert_threshold_percent": "TOKEN_ROI_COST_ALERT_THRESHOLD_PERCENT",
+    "quota_alert_percent": "TOKEN_ROI_QUOTA_ALERT_PERCENT",
+    "quota_cap_percent": "TOKEN_ROI_QUOTA_CAP_PERCENT",
 }
 
 CONFIG_KEYS = {
@@ -38,6 +42,8 @@ CONFIG_KEYS = {
     "daily_budget_usd": "guard.daily_budget_usd",
     "hard_cap": "guard.hard_cap",
     "alert_threshold_percent": "ai.cost_alert_threshold_percent",
+    "quota_alert_percent": "guard.quota_alert_percent",
+    "quota_cap_percent": "guard.quota_cap_percent",
 }
 
 _INTS = ("warn_at_attempt", "max_fix_attempts", "max_loop_tokens")

@@ -289,6 +289,30 @@ def m010_sums_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def m012_rate_limits(db: sqlite3.Connection) -> None:
+    """Official plan-limit figures (Claude Code's status line, Codex rollouts, any later source):
+    one row per change of a window's figure, append-only (core/limits/snapshots.py). Percentages
+    and times only."""
+    _run(
+        db,
+        """
+        CREATE TABLE rate_limit_snapshots (
+            id INTEGER PRIMARY KEY,
+            agent TEXT NOT NULL,                 -- 'claude' | 'codex' | ...
+            window TEXT NOT NULL,                -- 'five_hour' | 'seven_day' (or '<n>m' for others)
+            used_percentage REAL NOT NULL,       -- 0-100
+            resets_at INTEGER,                   -- Unix s, NULL when not reported
+            captured_at INTEGER NOT NULL,        -- Unix s: when this figure was first seen
+            source TEXT NOT NULL,                -- 'statusline' | 'codex' | ...
+            session_id TEXT,                     -- the session that reported it
+            window_minutes INTEGER,              -- the window's length when the source says it
+            UNIQUE (agent, window, source, captured_at, used_percentage)
+        );
+        CREATE INDEX rate_limit_snapshots_latest ON rate_limit_snapshots (agent, window, captured_at)
+        """,
+    )
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -300,4 +324,5 @@ MIGRATIONS = [
     m008_no_day_sums_index,
     m009_source_marks,
     m010_sums_cache,
+    m012_rate_limits,
 ]

@@ -167,6 +167,8 @@ class CodexAdapter(JsonlAdapter):
             return None
         if kind != "event_msg" or payload.get("type") != "token_count":
             return None
+        if "rate_limits" in payload and not state.get("replaying"):
+            note_rate_limits(state, rate_limit_snapshots(payload.get("rate_limits"), ts, state.get("session")))
         info = payload.get("info")
         if not isinstance(info, dict):
             return None                          # the first token_count of a turn: rate limits only
@@ -207,6 +209,63 @@ class CodexAdapter(JsonlAdapter):
             output_tokens=out - reasoning, reasoning_tokens=reasoning,
             is_subagent=bool(state.get("subagent")), git_branch=state.get("branch"),
         )
+
+
+# -- official plan limits ---------------------------------------------------------------------
+# `token_count` payloads carry rate_limits {primary, secondary: {used_percent, window_minutes,
+# resets_at (Unix s) | resets_in_seconds (older builds, from the event's time)}}; primary is the
+# 5-hour window (300 minutes), secondary the weekly one (10080). The figures of a read are left in
+# the cursor state under "rate_limits" (one entry per change, the last RATE_LIMITS_KEPT), where
+# ingest hands them to core/limits/snapshots.py, which stores each change once.
+RATE_LIMITS_KEPT = 64
+_WINDOWS = {300: "five_hour", 10080: "seven_day"}
+_SLOTS = {"primary": "five_hour", "secondary": "seven_day"}
+
+
+def rate_limit_snapshots(limits, ts_ms: int | None, session: str | None = None) -> list[dict]:
+    """The windows in one token_count payload's `rate_limits`, as snapshot dicts (no agent)."""
+    if not isinstance(limits, dict) or ts_ms is None:
+        return []
+    captured = ts_ms // 1000
+    out = []
+    for slot, default_window in _SLOTS.items():
+        item = limits.get(slot)
+        if not isinstance(item, dict):
+            continue
+        used = item.get("used_percent")
+        if isinstance(used, bool) or not isinstance(used, (int, float)) or not 0 <= used <= 1000:
+            continue
+        minutes = item.get("window_minutes")
+        minutes = minutes if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0 else None
+        window = _WINDOWS.get(minutes, f"{minutes}m") if minutes else default_window
+        resets = item.get("resets_at")
+        if isinstance(resets, (int, float)) and not isinstance(resets, bool) and resets > 0:
+            resets_at: int | None = int(resets / 1000 if resets > 1e11 else resets)
+        else:
+            after = item.get("resets_in_seconds")
+            ok = isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0
+            resets_at = captured + int(after) if ok else None
+        out.append({"window": window, "used_percentage": float(used), "resets_at": resets_at,
+                    "captured_at": captured, "source": "codex", "session_id": session,
+                    "window_minutes": minutes})
+    return out
+
+
+def note_rate_limits(state: dict, snaps: list[dict]) -> None:
+    """Keep each figure that differs from its window's previous one in the cursor state."""
+    kept = state.get("rate_limits")
+    if not isinstance(kept, list):
+        kept = state["rate_limits"] = []
+    for snap in snaps:
+        prev = next((k for k in reversed(kept) if k.get("window") == snap["window"]), None)
+        # A resets_in_seconds figure drifts by a second or two between events: the same reset.
+        if (prev is not None and prev.get("used_percentage") == snap["used_percentage"]
+                and (prev.get("resets_at") == snap["resets_at"]
+                     or (prev.get("resets_at") is not None and snap["resets_at"] is not None
+                         and abs(prev["resets_at"] - snap["resets_at"]) <= 60))):
+            continue
+        kept.append(snap)
+    del kept[:-RATE_LIMITS_KEPT]
 
 
 ADAPTER = CodexAdapter()
