@@ -167,6 +167,8 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         stats.sources_read += 1
         stats.bytes_read += result.bytes_read
         stats.bad_lines += result.bad_lines
+        if result.out_of_range:
+            stats.warnings.append(f"{source.path}: bad line skipped: {result.out_of_range}")
     if batch:
         commit()
     if progress:
@@ -212,8 +214,8 @@ def _read_all(todo: list, pricer=None):
                 yield adapter, source, cursor, _read_one(adapter, source, cursor)
                 continue
             if isinstance(got, bytes):
-                rows, cursor_values, bytes_read, bad_lines, unchanged = marshal.loads(got)
-                got = ReadResult(rows, Cursor(*cursor_values), bytes_read, bad_lines, unchanged)
+                rows, cursor_values, bytes_read, bad_lines, unchanged, why = marshal.loads(got)
+                got = ReadResult(rows, Cursor(*cursor_values), bytes_read, bad_lines, unchanged, why)
             yield adapter, source, cursor, got
     finally:
         pool.close()
@@ -430,7 +432,7 @@ def _work(i: int):
     now = int(time.time() * 1000)
     # (marshal, not pickle: half the cost for tens of thousands of plain tuples)
     return marshal.dumps(([row_values(r, now) for r in result.rows], result.cursor._values(), result.bytes_read,
-                          result.bad_lines, result.unchanged))
+                          result.bad_lines, result.unchanged, result.out_of_range))
 
 
 def _skips_by_stat(adapter) -> bool:

@@ -34,13 +34,19 @@ def log_exception(exc: BaseException) -> str:
     return str(path)
 
 
+FIRST_DAY, LAST_DAY = dt.date(1969, 1, 1), dt.date(9998, 12, 31)
+
+
 def parse_date(value: str, flag: str) -> dt.date:
     """YYYY-MM-DD or YYYYMMDD."""
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
-            return dt.datetime.strptime(value, fmt).date()
+            day = dt.datetime.strptime(value, fmt).date()
         except ValueError:
-            pass
+            continue
+        # Days beyond these hold no call (times are after 1970) and leave no room for a day after
+        # or a zone's offset: the nearest one gives the same answer.
+        return min(max(day, FIRST_DAY), LAST_DAY)
     raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
 
 
@@ -94,7 +100,7 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 def print_json(obj) -> None:
     from ..fastjson import dump_indented      # json.dump(indent=2)'s text, about twice as fast
-    dump_indented(obj, sys.stdout.write)
+    dump_indented(obj, sys.stdout.write, allow_nan=False)   # strict JSON: never NaN or Infinity
     sys.stdout.write("\n")
 
 

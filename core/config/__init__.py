@@ -154,6 +154,10 @@ def _parse(file: Path | str) -> dict:
             raise ConfigError(f"{file}:{where}: not valid YAML: {problem}") from None
     if data is None:
         return {}
+    from .validation import MAX_NODES, expanded_size
+    if expanded_size(data) > MAX_NODES:
+        raise ConfigError(f"{file}: more than {MAX_NODES:,} values once its YAML aliases are expanded: "
+                          "refused (a file meant to blow up, or a mistake)")
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: (top level) = {type(data).__name__} is not allowed: expected a mapping of keys")
     return _normalise(data)

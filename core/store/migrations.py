@@ -289,6 +289,16 @@ def m010_sums_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def m013_hardening(db: sqlite3.Connection) -> None:
+    """Rows a reader now refuses (a counter above rows.MAX_TOKENS, 10^10 tokens a call, or below
+    0: an absurd value in a log, stored by an older version) are dropped: two of them could make
+    every sum overflow. The bucket triggers mark their quarter hours to be summed again."""
+    bound = 10_000_000_000
+    counters = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+                "cache_write_5m_tokens", "cache_write_1h_tokens")
+    db.execute("DELETE FROM calls WHERE " + " OR ".join(f"{c} NOT BETWEEN 0 AND {bound}" for c in counters))
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -300,4 +310,5 @@ MIGRATIONS = [
     m008_no_day_sums_index,
     m009_source_marks,
     m010_sums_cache,
+    m013_hardening,
 ]
