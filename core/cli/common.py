@@ -24,8 +24,10 @@ def log_exception(exc: BaseException) -> str:
     from ..paths import log_path
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from ..guard.safe_io import private, tighten
+        tighten(path)
+        with open(path, "a", encoding="utf-8", opener=private) as f:
             f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
             import traceback    # (only here: it costs every command ~3 ms of imports)
             f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))

@@ -250,9 +250,10 @@ def _write_cache(stamp: list, raw: dict) -> None:
         except (OSError, ValueError, TypeError, AttributeError):
             entries = []
         entries = ([{"stamp": stamp, "raw": raw}] + entries)[:8]
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
         tmp = os.path.join(os.path.dirname(cache), f".{os.path.basename(cache)}.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
+        from ..guard.safe_io import private
+        with open(tmp, "w", encoding="utf-8", opener=private) as f:
             f.write(json.dumps(entries))
         os.replace(tmp, cache)
     except (OSError, TypeError, ValueError):

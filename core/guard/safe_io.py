@@ -134,3 +134,8 @@ def open_lock(path) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def private(path, flags: int) -> int:
+    """For open(path, mode, opener=private): a file of ours created 0600 (a cache, a log)."""
+    return os.open(path, flags | _CLOEXEC, 0o600)

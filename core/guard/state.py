@@ -65,7 +65,10 @@ def session_path(session_id: str) -> Path:
 
 def _make_parent(path) -> None:
     """path.parent.mkdir(parents=True, exist_ok=True) for a str or Path."""
-    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):    # (created private, the token-roi folder above it too)
+        os.makedirs(os.path.dirname(folder) or ".", mode=0o700, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
 
 
 def sibling(path, name: str) -> str:
