@@ -96,6 +96,9 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
                 if known is None:
                     known = cursor_index()
                 key = (name, source.key)
+                if not _storable(key[1]):
+                    adapter.warn(f"{_shown(key[1])}: its name is not valid UTF-8: skipped (rename it to read it)")
+                    continue
                 listed.append((key[1], source.path))
                 if first_ingest is not None and len(listed) >= EARLY_SOURCES and not known:
                     first_ingest()
@@ -125,6 +128,23 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
         cursors = store.cursors()
         return [(a, s, cursors.get(k), sk) for a, s, k, sk, _ in changed]
     return [(a, s, store.get_cursor(*k) if had else None, sk) for a, s, k, sk, had in changed]
+
+
+def _storable(path: str) -> bool:
+    """Whether a path can be stored as text: a name with bytes that are not UTF-8 comes from
+    os.listdir surrogate-escaped, which SQLite's text cannot hold."""
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: str) -> str:
+    """A path for a warning line, its undecodable bytes shown as U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pricer=None) -> None:
