@@ -470,6 +470,8 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     walked: list = []
     store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
     from . import pricing
+    from .store import health
+    lost = health.lost_before(store)
     from .accounting import ledger
     problem = None
     pricer = None
@@ -521,6 +523,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)
+    health.after_refresh(store, lost, stats.rows, stats.warnings)
     return stats
 
 

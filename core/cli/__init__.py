@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),
     "dashboard": ("dashboard", "local web dashboard over the ledger (127.0.0.1, opens the browser)"),
+    "doctor": ("doctor_cmd", "check the ledger's integrity and privacy, say what was lost, write a backup"),
 }
 
 
@@ -94,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     except TokenRoiError as exc:
         return fail(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in our log
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and type(exc) is sqlite3.DatabaseError:     # (malformed, not a database)
+            from ..paths import db_path_str
+            return fail(f"{db_path_str()}: the ledger is damaged ({exc}): run `token-roi doctor`", 1)
         where = log_exception(exc)
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 

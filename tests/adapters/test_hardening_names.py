@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from test_hardening_counters import line
+from hardening_data import line
 
 
 def test_non_utf8_names_are_skipped_with_a_warning(tmp_path):

@@ -70,3 +70,101 @@ def test_absurd_rows_stored_by_an_older_version_are_dropped(tmp_path):
     assert out.returncode == 0, out.stderr
     import json
     assert json.loads(out.stdout)["totals"]["inputTokens"] == 10
+
+
+# -- a lost, emptied or damaged ledger is told, once; `token-roi doctor` -----------------------
+
+def claude_calls(user: Path, name: str, n: int) -> None:
+    from hardening_data import line
+    folder = user / ".claude" / "projects" / "-home-u-p"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jsonl").write_text(
+        "".join(line(f"{name}-{i}", i, '{"input_tokens":10,"output_tokens":20}') for i in range(n)))
+
+
+def test_a_lost_or_emptied_ledger_is_told_once_with_what_was_lost(tmp_path):
+    user = tmp_path / "user-home"
+    claude_calls(user, "kept", 8)
+    claude_calls(user, "gone", 2)
+    assert cli("daily").returncode == 0
+    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
+    (user / ".claude" / "projects" / "-home-u-p" / "gone.jsonl").unlink()   # the agent cleaned up
+    for empty in (True, False):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(str(ledger) + suffix):
+                os.unlink(str(ledger) + suffix)
+        if empty:
+            ledger.write_bytes(b"")
+        out = cli("daily")
+        assert out.returncode == 0, out.stderr
+        warned = [w for w in out.stderr.splitlines() if "made anew" in w]
+        assert len(warned) == 1, out.stderr
+        assert str(ledger) in warned[0] and "10 calls" in warned[0] and "2 calls whose logs are gone" in warned[0]
+        again = cli("daily")
+        assert "made anew" not in again.stderr                        # once
+        claude_calls(user, "gone", 2)                                    # (back for the second round)
+        assert cli("daily").returncode == 0
+        (user / ".claude" / "projects" / "-home-u-p" / "gone.jsonl").unlink()
+
+
+def test_doctor_checks_reports_and_backs_up_then_a_damaged_ledger_is_told(tmp_path):
+    import json
+    import sqlite3
+    user = tmp_path / "user-home"
+    for name in ("s1", "s2", "s3"):
+        claude_calls(user, name, 50)
+    assert cli("daily").returncode == 0
+    out = cli("doctor", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["ok"] and report["calls"] == 150 and report["backup"].endswith("ledger.sqlite3.bak")
+    assert mode(Path(report["backup"])) == 0o600
+    backup = sqlite3.connect(report["backup"])
+    assert backup.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 150
+    backup.close()
+    # damage the calls table's pages
+    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
+    db = sqlite3.connect(ledger)
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'calls'").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(ledger, "r+b") as f:
+        f.seek((root - 1) * size + 8)
+        f.write(b"\xff" * 64)
+    out = cli("doctor")
+    assert out.returncode == 1
+    assert "damaged" in out.stdout and "ledger.sqlite3.bak" in out.stdout, out.stdout
+    # every report now says so (doctor found it), not only the once-a-day check
+    for _ in range(2):
+        out = cli("daily", "--json")
+        assert "internal error" not in out.stderr
+        assert "damaged" in out.stderr and "token-roi doctor" in out.stderr, out.stderr
+
+
+def test_the_daily_check_finds_a_damaged_ledger(tmp_path):
+    import json
+    import sqlite3
+    user = tmp_path / "user-home"
+    for name in ("s1", "s2", "s3"):
+        claude_calls(user, name, 50)
+    assert cli("daily").returncode == 0
+    assert cli("daily").returncode == 0
+    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
+    db = sqlite3.connect(ledger)
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'calls_session'").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(ledger, "r+b") as f:
+        f.seek((root - 1) * size + 8)
+        f.write(b"\xff" * 64)
+    # a day later
+    from token_roi.store import health
+    record = json.loads(Path(health.record_path()).read_text())
+    for entry in record.values():
+        entry["checked"] -= 2 * 86400
+    Path(health.record_path()).write_text(json.dumps(record))
+    out = cli("daily")
+    assert "internal error" not in out.stderr
+    assert "damaged" in out.stderr and "token-roi doctor" in out.stderr, out.stderr
