@@ -175,6 +175,8 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         if isinstance(result, OSError):
             stats.warnings.append(f"{source.path}: {result.strerror or result}, skipped")
             continue
+        if "_warnings" in adapter.__dict__:
+            stats.warnings.extend(adapter.take_warnings())     # (what a read noted: Hermes's old schema)
         if progress:
             progress.advance(result.bytes_read or adapter.size_hint(source, cursor))
         if result.unchanged:
