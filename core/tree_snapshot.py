@@ -165,7 +165,7 @@ def save(store, walked: list) -> None:
     path = _path(store)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        from .guard.safe_io import private
+        from .safe_io import private
         with open(tmp, "wb", opener=private) as f:
             f.write(marshal.dumps(snap))
         os.replace(tmp, path)

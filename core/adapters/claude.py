@@ -210,7 +210,7 @@ class FolderCache:
             return
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            from ..guard.safe_io import private
+            from ..safe_io import private
             with open(tmp, "wb", opener=private) as f:
                 marshal.dump(self.listed, f)
             os.replace(tmp, self.path)

@@ -220,7 +220,7 @@ MAIN_COLUMNS = AUX_KEY + ("first_seen", "last_seen") + COUNTERS + COSTS
 
 def _days_and_models(path) -> tuple[dict | None, dict]:
     """({session: [day rows]} or None without the daily table, {session: [main-loop model rows]})."""
-    days = None
+    days: dict | None = None
     have = sqlite_ro.columns(path, "session_daily_usage")
     if {"session_id", "day"} <= have:
         days = {}
@@ -333,7 +333,8 @@ def _book_split(agent: str, ident: str, sid: str, s: dict, seen: dict, parts: di
     days = _fit([(d, v) for d, v in grown_days if any(v)], total, fallback_day)
     models = _fit([(m, v) for m, v in grown_models if any(v)], total, None)
     rows = []
-    for (day, route), v in sorted(_cells(days, models, len(total)).items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+    cells = _cells(days, models, len(total))
+    for (day, route), v in sorted(cells.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         if not any(v):
             continue
         model_row = by_model.get(route) if route is not None else None

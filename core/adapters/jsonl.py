@@ -60,7 +60,7 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
                      limit: int | None = None) -> "ReadResult":
     """`limit`: stop after about that many bytes (a hook's bound); the cursor then asks for the
     rest next time. Only a regular file is read (a FIFO or device raises OSError, never blocks)."""
-    from ..guard.safe_io import opener
+    from ..safe_io import opener
     from .base import ReadResult
 
     path = source.path

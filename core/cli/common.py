@@ -25,7 +25,7 @@ def log_exception(exc: BaseException) -> str:
     path = log_path()
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        from ..guard.safe_io import private, tighten
+        from ..safe_io import private, tighten
         tighten(path)
         with open(path, "a", encoding="utf-8", opener=private) as f:
             f.write(f"--- {dt.datetime.now().isoformat()} cli\n")

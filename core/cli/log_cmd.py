@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .accounting import add_common_arguments, money
 from ..rows import MAX_TOKENS
+from .accounting import add_common_arguments, money
 from .common import UserError
 
 MAX_COST = 1_000_000_000    # USD an entry (the ledger entry schema's maximum)
@@ -72,7 +72,8 @@ def _when(value: str | None, tz: dt.tzinfo) -> dt.datetime:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod, entries, features
+    from ..accounting import budget as budget_mod
+    from ..accounting import entries, features
     from ..accounting.subscriptions import from_config
     from ..config import get
     from ..reports.query import Filters

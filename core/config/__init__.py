@@ -252,7 +252,7 @@ def _write_cache(stamp: list, raw: dict) -> None:
         entries = ([{"stamp": stamp, "raw": raw}] + entries)[:8]
         os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
         tmp = os.path.join(os.path.dirname(cache), f".{os.path.basename(cache)}.{os.getpid()}")
-        from ..guard.safe_io import private
+        from ..safe_io import private
         with open(tmp, "w", encoding="utf-8", opener=private) as f:
             f.write(json.dumps(entries))
         os.replace(tmp, cache)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .. import paths
 
@@ -18,7 +20,7 @@ _TYPE_WORDS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     with open(SCHEMA_DIR / name, encoding="utf-8") as f:
         return json.load(f)
@@ -108,6 +110,7 @@ def not_finite(value, path: tuple = ()) -> tuple[tuple, float] | None:
     Schema's minimum and maximum let NaN through, and YAML writes them as .nan and .inf."""
     if isinstance(value, float):
         return None if math.isfinite(value) else (path, value)
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
-from . import safe_io, state as st
+from .. import fastjson, safe_io
+from . import state as st
 
 DAYS_KEPT = 7
 

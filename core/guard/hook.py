@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
-from . import safe_io, state as st
+from .. import fastjson, safe_io
+from . import state as st
 
 
 class BadInput(Exception):
@@ -146,7 +146,7 @@ def on_tool_result(payload: dict) -> dict | None:
         verdict = loops.decide(state, tool, info, limits)
         attempt = info["attempt"]
         if verdict["block"] or verdict["warn"] or verdict["token_warn"]:
-            from . import messages       # only when there is something to say
+            from . import messages  # only when there is something to say
         if verdict["block"]:
             block_reason = messages.fast_tier_block(tool, attempt, info, state)
             state["fast_tier_triggered"] = True

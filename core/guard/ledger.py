@@ -23,7 +23,7 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
     from ..adapters.claude import ADAPTER
     from ..adapters.jsonl import read_incremental
     from ..store import Store
-    from . import safe_io
+    from .. import safe_io
     from .usage import transcript_files
 
     written = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from .. import fastjson
-from . import safe_io
+from .. import safe_io
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:

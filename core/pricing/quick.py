@@ -186,7 +186,7 @@ def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all:
     payload = {"version": version, "models": dict(sorted(models.items())), "schedules": dict(sorted(known.items()))}
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    from ..guard.safe_io import private
+    from ..safe_io import private
     with open(tmp, "w", encoding="utf-8", opener=private) as f:
         import json
         json.dump(payload, f, indent=1, sort_keys=False)

@@ -67,7 +67,7 @@ def private_files(path: str) -> None:
     """The ledger and its write-ahead log private to the user: a new ledger is created 0600 (SQLite
     gives its -wal and -shm files the ledger's mode) in a folder created 0700; an existing one,
     its -wal and -shm, and our own folder (named token-roi) are tightened to that."""
-    from ..guard.safe_io import tighten
+    from ..safe_io import tighten
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for ours in (folder, paths.state_dir_str()):

@@ -62,7 +62,7 @@ def previous(store) -> dict | None:
 
 def note(store, **fields) -> None:
     """Remember this ledger's call count now (and any `fields`); failure to write is harmless."""
-    from ..guard.safe_io import private_dir, write_atomic
+    from ..safe_io import private_dir, write_atomic
     record = _load()
     entry = record.get(_key(store))
     entry = dict(entry) if isinstance(entry, dict) else {}
@@ -96,9 +96,9 @@ def lost_message(store, before: dict) -> str:
     backup = backup_path(store.path_str)
     where = (f"a backup is at {backup} (copy it over the ledger to restore it)" if os.path.exists(backup)
              else "no backup was found (`token-roi doctor` writes one)")
-    return (f"{store.path_str}: the ledger was made anew (missing, empty or replaced); it held {had:,} calls on {when}. Rebuilt from "
-            f"the agents' logs still on disk: {now:,} calls; {max(0, had - now):,} calls whose logs are gone "
-            f"are lost; {where}")
+    return (f"{store.path_str}: the ledger was made anew (missing, empty or replaced); it held {had:,} calls "
+            f"on {when}. Rebuilt from the agents' logs still on disk: {now:,} calls; "
+            f"{max(0, had - now):,} calls whose logs are gone are lost; {where}")
 
 
 def quick_check(store, full: bool = False) -> list[str]:

@@ -8,13 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from c_loops import one_loop
+from hardening_data import line
 
 from token_roi.adapters import claude as claude_mod
 from token_roi.ingest import refresh
 from token_roi.store import Store
-
-from c_loops import one_loop
-from hardening_data import line
 
 
 @pytest.fixture(params=["c", "python"])

@@ -77,7 +77,8 @@ def test_a_session_spanning_midnight_is_booked_on_each_day(db):
     ts = dict(store.db.execute("SELECT date(ts / 1000, 'unixepoch'), ts FROM calls WHERE session_id = ?", (S3,)))
     assert ts["2026-03-03"] == 1772498400000 and ts["2026-03-02"] < 1772496000000
     # the session goes on the next day: only the growth, on that day
-    sql(db, "UPDATE sessions SET input_tokens = 4500, output_tokens = 450, last_activity_at = 1772541000 WHERE id = ?", S3)
+    sql(db, "UPDATE sessions SET input_tokens = 4500, output_tokens = 450, last_activity_at = 1772541000 "
+            "WHERE id = ?", S3)
     day(db, S3, "2026-03-03", (3500, 350, 0, 0, 0))
     ingest(store, ["hermes"], show_progress=False)
     assert by_day(store, S3) == {"2026-03-02": (1000, 100), "2026-03-03": (3500, 350)}
@@ -98,7 +99,8 @@ def test_a_mid_session_model_switch_is_priced_per_model(db):
                 "10000, ?, ?)", S4, model, first, last)
     store = Store()
     refresh(store, ["hermes"], show_progress=False)
-    got = dict(store.db.execute("SELECT model, SUM(input_tokens) FROM calls WHERE session_id = ? GROUP BY model", (S4,)))
+    got = dict(store.db.execute("SELECT model, SUM(input_tokens) FROM calls WHERE session_id = ? GROUP BY model",
+                                (S4,)))
     assert got == {"gpt-5": 1_000_000, "claude-opus-4-1": 1_000_000}
     costs = dict(store.db.execute("SELECT model, SUM(cost) FROM calls WHERE session_id = ? GROUP BY model", (S4,)))
     from token_roi import pricing

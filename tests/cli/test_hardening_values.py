@@ -5,7 +5,6 @@ and line while the rest is counted; --json is always strict JSON."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

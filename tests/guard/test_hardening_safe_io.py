@@ -12,9 +12,7 @@ import sys
 import time
 
 import pytest
-
-from test_hooks_support import (Transcript, hook_argv, hook_env, log_lines, post_tool, run_hook,
-                                session_start, state_of)
+from test_hooks_support import Transcript, hook_argv, hook_env, log_lines, post_tool, run_hook, session_start, state_of
 
 SID = "5b1e7f3c-2a91-4c8a-9d2f-0e6b8a4c1d35"
 
@@ -113,8 +111,8 @@ def test_a_planted_lock_symlink_creates_nothing_elsewhere(tmp_path, transcript):
 
 
 def test_a_huge_transcript_is_read_a_bounded_slice_per_hook(tmp_path, monkeypatch):
-    from token_roi.adapters.claude import ADAPTER
     from token_roi.adapters.base import Source
+    from token_roi.adapters.claude import ADAPTER
     from token_roi.adapters.jsonl import read_incremental
     t = Transcript(tmp_path / "big.jsonl", SID)
     for i in range(400):

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_hooks_support import Transcript, hook_env, post_tool, run_hook
+
 from token_roi.rows import UsageRow
 from token_roi.store import Store
-
-from test_hooks_support import Transcript, hook_env, post_tool, run_hook
 
 SID = "0e6b8a4c-1d35-4c8a-9d2f-7f3c2a915b1e"
 

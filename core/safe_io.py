@@ -6,6 +6,10 @@ a device, a FIFO, /dev/zero, a symlink planted beside a lock. Reading one must n
 grow without end; writing must never rename a device, FIFO or folder aside. A symlink is followed
 to its target, which is then held to the same rules. Every refusal is an OSError naming the path:
 the hook logs it and goes on. Standard library only (the hooks' live path).
+
+A light building block beside record.py and cursor.py rather than inside guard/: the ledger,
+the caches and the JSONL reader use its private and regular-file openers too, and guard/
+already imports those (a module in guard/ would make a cycle of them).
 """
 
 from __future__ import annotations
