@@ -115,15 +115,27 @@ def problem(row: UsageRow) -> str | None:
 
 
 def screen(rows: list) -> tuple[list, int, str | None]:
-    """(the rows that can be stored, how many could not, the first one's problem)."""
+    """(the rows that can be stored, how many could not, the first one's problem). The common
+    case (every counter in range, every text ASCII) is tested inline: a first ingest screens
+    tens of thousands of rows (~0.3 µs each)."""
+    m = MAX_TOKENS
     bad, first = 0, None
     kept = rows
-    for i, row in enumerate(rows):
-        p = problem(row)
-        if p is not None:
+    for i, r in enumerate(rows):
+        p = r.project
+        b = r.git_branch
+        if (0 <= r.input_tokens <= m and 0 <= r.output_tokens <= m and 0 <= r.cache_read_tokens <= m
+                and 0 <= r.cache_write_5m_tokens <= m and 0 <= r.cache_write_1h_tokens <= m
+                and 0 <= r.reasoning_tokens <= m and r.recorded_cost is None and r.dedupe_key.isascii()
+                and (p is None or p.isascii()) and (b is None or b.isascii())
+                and (r.session_id is None or r.session_id.isascii()) and (r.model is None or r.model.isascii())):
+            why = None
+        else:
+            why = problem(r)
+        if why is not None:
             if bad == 0:
-                kept, first = rows[:i], p
+                kept, first = rows[:i], why
             bad += 1
         elif bad:
-            kept.append(row)
+            kept.append(r)
     return kept, bad, first

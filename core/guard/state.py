@@ -67,7 +67,9 @@ def _make_parent(path) -> None:
     """path.parent.mkdir(parents=True, exist_ok=True) for a str or Path."""
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):    # (created private, the token-roi folder above it too)
-        os.makedirs(os.path.dirname(folder) or ".", mode=0o700, exist_ok=True)
+        parent = os.path.dirname(folder) or "."
+        if not os.path.lexists(parent):
+            os.makedirs(parent, mode=0o700, exist_ok=True)
         os.makedirs(folder, mode=0o700, exist_ok=True)
 
 

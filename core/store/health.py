@@ -10,10 +10,10 @@ Backups: `token-roi doctor` writes `<ledger>.bak` (a consistent copy) after a cl
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
+from .. import fastjson as json   # (json's codec without its import: every report runs this)
 from .. import paths
 
 CHECK_EVERY_S = 24 * 3600
@@ -70,7 +70,7 @@ def note(store, **fields) -> None:
     record[_key(store)] = entry
     try:
         private_dir(os.path.dirname(record_path()))
-        write_atomic(record_path(), json.dumps(record, indent=1, sort_keys=True))
+        write_atomic(record_path(), json.dumps(record, sort_keys=True))
     except OSError:
         pass
 
