@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson as json   # (json's codec without its import: every report runs this)
+from .. import fastjson as json  # (json's codec without its import: every report runs this)
 from .. import paths
 
 CHECK_EVERY_S = 24 * 3600
