@@ -17,6 +17,7 @@ from .. import fastjson as json  # (json's codec without its import: every repor
 from .. import paths
 
 CHECK_EVERY_S = 24 * 3600
+NOTE_EVERY_S = 3600          # the call count noted again at most hourly (a COUNT(*): ~20 ms on 1M calls)
 
 
 def record_path() -> str:
@@ -137,5 +138,5 @@ def after_refresh(store, before: dict | None, added: int, warnings: list[str]) -
         note(store, checked=now, damaged=problems[0] if problems else None)
     elif seen is not None and seen.get("damaged"):
         warnings.append(damaged_message(store, [seen["damaged"]]))    # (until a check finds it sound)
-    elif before is not None or added or seen is None or seen.get("calls") is None:
+    elif before is not None or seen is None or (added and now - int(seen.get("at") or 0) >= NOTE_EVERY_S):
         note(store, checked=checked or now)

@@ -82,6 +82,16 @@ def claude_calls(user: Path, name: str, n: int) -> None:
         "".join(line(f"{name}-{i}", i, '{"input_tokens":10,"output_tokens":20}') for i in range(n)))
 
 
+def age_record(seconds: int, key: str = "at") -> None:
+    import json
+
+    from token_roi.store import health
+    record = json.loads(Path(health.record_path()).read_text())
+    for entry in record.values():
+        entry[key] -= seconds
+    Path(health.record_path()).write_text(json.dumps(record))
+
+
 def test_a_lost_or_emptied_ledger_is_told_once_with_what_was_lost(tmp_path):
     user = tmp_path / "user-home"
     claude_calls(user, "kept", 8)
@@ -103,6 +113,8 @@ def test_a_lost_or_emptied_ledger_is_told_once_with_what_was_lost(tmp_path):
         again = cli("daily")
         assert "made anew" not in again.stderr                        # once
         claude_calls(user, "gone", 2)                                    # (back for the second round)
+        assert cli("daily").returncode == 0
+        age_record(2 * 3600)                      # (the count is noted again at most hourly)
         assert cli("daily").returncode == 0
         (user / ".claude" / "projects" / "-home-u-p" / "gone.jsonl").unlink()
 
@@ -143,7 +155,6 @@ def test_doctor_checks_reports_and_backs_up_then_a_damaged_ledger_is_told(tmp_pa
 
 
 def test_the_daily_check_finds_a_damaged_ledger(tmp_path):
-    import json
     import sqlite3
     user = tmp_path / "user-home"
     for name in ("s1", "s2", "s3"):
@@ -159,12 +170,7 @@ def test_the_daily_check_finds_a_damaged_ledger(tmp_path):
     with open(ledger, "r+b") as f:
         f.seek((root - 1) * size + 8)
         f.write(b"\xff" * 64)
-    # a day later
-    from token_roi.store import health
-    record = json.loads(Path(health.record_path()).read_text())
-    for entry in record.values():
-        entry["checked"] -= 2 * 86400
-    Path(health.record_path()).write_text(json.dumps(record))
+    age_record(2 * 86400, "checked")                                    # a day later
     out = cli("daily")
     assert "internal error" not in out.stderr
     assert "damaged" in out.stderr and "token-roi doctor" in out.stderr, out.stderr
