@@ -525,7 +525,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)
-    health.after_refresh(store, lost, stats.rows, stats.warnings)
+    health.after_refresh(store, lost, stats.warnings)
     return stats
 
 

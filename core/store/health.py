@@ -121,7 +121,7 @@ def damaged_message(store, problems: list[str]) -> str:
             f"its figures may be wrong; run `token-roi doctor`{where}")
 
 
-def after_refresh(store, before: dict | None, added: int, warnings: list[str]) -> None:
+def after_refresh(store, before: dict | None, warnings: list[str]) -> None:
     """What ingest.refresh does at its end: say once that a lost ledger was rebuilt, check the
     file at most once a day, and keep the record up to date."""
     if before is not None and store.count_calls() < int(before.get("calls") or 0):
@@ -138,5 +138,5 @@ def after_refresh(store, before: dict | None, added: int, warnings: list[str]) -
         note(store, checked=now, damaged=problems[0] if problems else None)
     elif seen is not None and seen.get("damaged"):
         warnings.append(damaged_message(store, [seen["damaged"]]))    # (until a check finds it sound)
-    elif before is not None or seen is None or (added and now - int(seen.get("at") or 0) >= NOTE_EVERY_S):
+    elif before is not None or seen is None or now - int(seen.get("at") or 0) >= NOTE_EVERY_S:
         note(store, checked=checked or now)
