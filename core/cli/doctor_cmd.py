@@ -43,6 +43,15 @@ def examine(path: str, backup: bool = True) -> Report:
     before = os.path.exists(path)
     report.exists = before
     report.size = os.path.getsize(path) if before else 0
+    if not before:
+        record = health.recorded(path)
+        if record and int(record.get("calls") or 0) > 0:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(int(record.get("at") or 0)))
+            report.problems.append(f"{path}: the ledger is missing; it held {int(record['calls']):,} calls on {when}")
+            _suggest_backup(report)
+        else:
+            report.notes.append("no ledger yet: the first report makes it")
+        return report
     record = None
     try:
         store = Store(path)

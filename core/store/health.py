@@ -57,7 +57,12 @@ def _key(store) -> str:
 
 def previous(store) -> dict | None:
     """What the record says this ledger held ({"calls": n, "at": epoch s, "checked": epoch s})."""
-    got = _load().get(_key(store))
+    return recorded(store.path_str)
+
+
+def recorded(ledger: str) -> dict | None:
+    """The record of the ledger file at `ledger`, if any."""
+    got = _load().get(os.path.realpath(ledger))
     return got if isinstance(got, dict) else None
 
 

@@ -174,3 +174,15 @@ def test_the_daily_check_finds_a_damaged_ledger(tmp_path):
     out = cli("daily")
     assert "internal error" not in out.stderr
     assert "damaged" in out.stderr and "token-roi doctor" in out.stderr, out.stderr
+
+
+def test_doctor_says_a_missing_ledger_held_calls(tmp_path):
+    claude_calls(tmp_path / "user-home", "s", 5)
+    assert cli("daily").returncode == 0
+    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(ledger) + suffix):
+            os.unlink(str(ledger) + suffix)
+    out = cli("doctor")
+    assert out.returncode == 1, out.stdout
+    assert "missing" in out.stdout and "5 calls" in out.stdout and not ledger.exists()
