@@ -98,6 +98,9 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
                 if known is None:
                     known = cursor_index()
                 key = (name, source.key)
+                if not _storable(key[1]):
+                    adapter.warn(f"{_shown(key[1])}: its name is not valid UTF-8: skipped (rename it to read it)")
+                    continue
                 listed.append((key[1], source.path))
                 if first_ingest is not None and len(listed) >= EARLY_SOURCES and not known:
                     first_ingest()
@@ -129,6 +132,23 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
     return [(a, s, store.get_cursor(*k) if had else None, sk) for a, s, k, sk, had in changed]
 
 
+def _storable(path: str) -> bool:
+    """Whether a path can be stored as text: a name with bytes that are not UTF-8 comes from
+    os.listdir surrogate-escaped, which SQLite's text cannot hold."""
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: str) -> str:
+    """A path for a warning line, its undecodable bytes shown as U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pricer=None) -> None:
     # The bar is drawn on a terminal only; sizing it costs a stat per source, so only there.
     progress = None
@@ -158,6 +178,8 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         if isinstance(result, OSError):
             stats.warnings.append(f"{source.path}: {result.strerror or result}, skipped")
             continue
+        if "_warnings" in adapter.__dict__:
+            stats.warnings.extend(adapter.take_warnings())     # (what a read noted: Hermes's old schema)
         if progress:
             progress.advance(result.bytes_read or adapter.size_hint(source, cursor))
         if result.unchanged:
@@ -170,6 +192,8 @@ def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pric
         stats.sources_read += 1
         stats.bytes_read += result.bytes_read
         stats.bad_lines += result.bad_lines
+        if result.out_of_range:
+            stats.warnings.append(f"{source.path}: bad line skipped: {result.out_of_range}")
     if batch:
         commit()
     if progress:
@@ -215,8 +239,8 @@ def _read_all(todo: list, pricer=None):
                 yield adapter, source, cursor, _read_one(adapter, source, cursor)
                 continue
             if isinstance(got, bytes):
-                rows, cursor_values, bytes_read, bad_lines, unchanged = marshal.loads(got)
-                got = ReadResult(rows, Cursor(*cursor_values), bytes_read, bad_lines, unchanged)
+                rows, cursor_values, bytes_read, bad_lines, unchanged, why = marshal.loads(got)
+                got = ReadResult(rows, Cursor(*cursor_values), bytes_read, bad_lines, unchanged, why)
             yield adapter, source, cursor, got
     finally:
         pool.close()
@@ -433,7 +457,7 @@ def _work(i: int):
     now = int(time.time() * 1000)
     # (marshal, not pickle: half the cost for tens of thousands of plain tuples)
     return marshal.dumps(([row_values(r, now) for r in result.rows], result.cursor._values(), result.bytes_read,
-                          result.bad_lines, result.unchanged))
+                          result.bad_lines, result.unchanged, result.out_of_range))
 
 
 def _skips_by_stat(adapter) -> bool:
@@ -451,6 +475,8 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     walked: list = []
     store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
     from . import pricing
+    from .store import health
+    lost = health.lost_before(store)
     from .accounting import ledger
     problem = None
     pricer = None
@@ -503,6 +529,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
         raise problem
     tree_snapshot.save(store, walked)
     rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
+    health.after_refresh(store, lost, stats.warnings)
     return stats
 
 

@@ -165,7 +165,8 @@ def save(store, walked: list) -> None:
     path = _path(store)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as f:
+        from .safe_io import private
+        with open(tmp, "wb", opener=private) as f:
             f.write(marshal.dumps(snap))
         os.replace(tmp, path)
     except OSError:              # (read-only data dir): the next run walks

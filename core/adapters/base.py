@@ -14,7 +14,7 @@ import os
 
 from ..cursor import Cursor
 from ..record import Record
-from ..rows import UsageRow
+from ..rows import UsageRow, screen
 from .fields import json_object
 
 TYPE_CHECKING = False   # typing costs the hooks ~3 ms; the annotations are never evaluated
@@ -40,18 +40,27 @@ class Source(Record):
 
 
 class ReadResult(Record):
-    __slots__ = ("rows", "cursor", "bytes_read", "bad_lines", "unchanged")
+    __slots__ = ("rows", "cursor", "bytes_read", "bad_lines", "unchanged", "out_of_range")
 
     def __init__(self, rows: list[UsageRow],
                  cursor: Cursor,                  # where the next read starts; stored with the rows atomically
                  bytes_read: int = 0,
                  bad_lines: int = 0,              # lines skipped as unreadable in this read
-                 unchanged: bool = False):        # nothing new since last time
+                 unchanged: bool = False,         # nothing new since last time
+                 out_of_range: str | None = None):  # the first row dropped by rows.screen, why
+        if rows and type(rows[0]) is not tuple:   # (a worker's tuples were screened there)
+            rows, dropped, why = screen(rows)
+            if dropped:
+                bad_lines += dropped
+                cursor.bad_lines += dropped
+                cursor.rows_seen = max(0, cursor.rows_seen - dropped)
+                out_of_range = out_of_range or why
         self.rows = rows
         self.cursor = cursor
         self.bytes_read = bytes_read
         self.bad_lines = bad_lines
         self.unchanged = unchanged
+        self.out_of_range = out_of_range
 
 
 class Adapter:

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "limits": ("limits_cmd", "official plan limits (5-hour, 7-day): use, pace, history, what used them"),
     "setup": ("setup_cmd", "Claude Code settings a plugin cannot make (setup claude --statusline)"),
     "watch": ("watch_cmd", "live view: active block, burn rate, plan limits with pace, current session"),
+    "doctor": ("doctor_cmd", "check the ledger's integrity and privacy, say what was lost, write a backup"),
 }
 
 
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     except TokenRoiError as exc:
         return fail(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in our log
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and type(exc) is sqlite3.DatabaseError:     # (malformed, not a database)
+            from ..paths import db_path_str
+            return fail(f"{db_path_str()}: the ledger is damaged ({exc}): run `token-roi doctor`", 1)
         where = log_exception(exc)
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 

@@ -24,8 +24,10 @@ def log_exception(exc: BaseException) -> str:
     from ..paths import log_path
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from ..safe_io import private, tighten
+        tighten(path)
+        with open(path, "a", encoding="utf-8", opener=private) as f:
             f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
             import traceback    # (only here: it costs every command ~3 ms of imports)
             f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
@@ -34,13 +36,19 @@ def log_exception(exc: BaseException) -> str:
     return str(path)
 
 
+FIRST_DAY, LAST_DAY = dt.date(1969, 1, 1), dt.date(9998, 12, 31)
+
+
 def parse_date(value: str, flag: str) -> dt.date:
     """YYYY-MM-DD or YYYYMMDD."""
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
-            return dt.datetime.strptime(value, fmt).date()
+            day = dt.datetime.strptime(value, fmt).date()
         except ValueError:
-            pass
+            continue
+        # Days beyond these hold no call (times are after 1970) and leave no room for a day after
+        # or a zone's offset: the nearest one gives the same answer.
+        return min(max(day, FIRST_DAY), LAST_DAY)
     raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
 
 
@@ -94,7 +102,7 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 def print_json(obj) -> None:
     from ..fastjson import dump_indented      # json.dump(indent=2)'s text, about twice as fast
-    dump_indented(obj, sys.stdout.write)
+    dump_indented(obj, sys.stdout.write, allow_nan=False)   # strict JSON: never NaN or Infinity
     sys.stdout.write("\n")
 
 

@@ -105,6 +105,9 @@ def _iso(ms: int | None, tz: dt.tzinfo) -> str | None:
     return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, tz).isoformat(timespec="seconds")
 
 
+MAX_CHART_DAYS = 3660    # a chart of every day over ten years; a wider period charts the days with data
+
+
 def _days(since: dt.date, until: dt.date) -> list[str]:
     out, d = [], since
     while d <= until:
@@ -252,10 +255,14 @@ def overview(ctx: Context, q: dict) -> dict:
     total = query.totals([days[d] for d in sorted(days)])
     if days:
         first, last = min(days), max(days)
-        labels = _days(min(f.since or dt.date.fromisoformat(first), dt.date.fromisoformat(first)),
-                       max(f.until or dt.date.fromisoformat(last), dt.date.fromisoformat(last)))
+        lo = min(f.since or dt.date.fromisoformat(first), dt.date.fromisoformat(first))
+        hi = max(f.until or dt.date.fromisoformat(last), dt.date.fromisoformat(last))
+        if (hi - lo).days > MAX_CHART_DAYS:          # (since=0001-01-01: the days that have data)
+            lo, hi = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        labels = _days(lo, hi) if (hi - lo).days <= MAX_CHART_DAYS else sorted(days)
     else:
-        labels = _days(f.since, f.until) if f.since and f.until else []
+        labels = (_days(f.since, f.until) if f.since and f.until and (f.until - f.since).days <= MAX_CHART_DAYS
+                  else [])
     index = {d: i for i, d in enumerate(labels)}
     stacks: dict[str, list[Usage]] = {}
     for day, agent, model, u in parts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
+from .. import fastjson, safe_io
 from . import state as st
 
 
@@ -24,10 +24,9 @@ def log(message: str) -> None:
     try:
         from .. import paths
         path = paths.log_path_str()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
-            f.write(f"{st.iso_now()} hook {line}\n")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
+        safe_io.append_private(path, f"{st.iso_now()} hook {line}\n")
     except Exception:  # noqa: BLE001
         pass
 

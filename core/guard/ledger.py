@@ -21,7 +21,9 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
     """Ingest the session transcript and its subagents' into the ledger (and the session's
     outcome counts, which outlive its guard state); returns rows written."""
     from ..adapters.claude.reader import ADAPTER
+    from ..adapters.jsonl import read_incremental
     from ..store import Store
+    from .. import safe_io
     from .usage import transcript_files
 
     written = 0
@@ -31,7 +33,7 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
             source = _source(path)
             cursor = store.get_cursor(source.agent, source.key)
             try:
-                result = ADAPTER.read(source, cursor)
+                result = read_incremental(ADAPTER, source, cursor, limit=safe_io.TRANSCRIPT_LIMIT)
             except OSError as exc:
                 if log:
                     log(f"ledger: {path}: {exc.strerror or exc}")

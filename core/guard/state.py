@@ -12,6 +12,7 @@ import os
 import time
 
 from .. import fastjson
+from .. import safe_io
 from ..isotime import iso_ms, iso_now
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
@@ -66,7 +67,12 @@ def session_path(session_id: str) -> Path:
 
 def _make_parent(path) -> None:
     """path.parent.mkdir(parents=True, exist_ok=True) for a str or Path."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):    # (created private, the token-roi folder above it too)
+        parent = os.path.dirname(folder) or "."
+        if not os.path.lexists(parent):
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
 
 
 def sibling(path, name: str) -> str:
@@ -134,8 +140,7 @@ def load(path: str | Path) -> dict | None:
     """The state, None when there is none yet. A file that is not a state object raises
     StateCorrupt (the caller logs it and starts afresh)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = safe_io.read_regular(path)
     except FileNotFoundError:
         return None
     try:
@@ -181,18 +186,7 @@ def upgrade(state: dict, session_id: str) -> dict:
 def save(path: str | Path, state: dict) -> None:
     """Atomic replace: readers see the old file or the new one, never a mix."""
     _make_parent(path)
-    tmp = sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        text = fastjson.dumps(state, separators=(",", ":"))   # dumps, not dump: the C encoder
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safe_io.write_atomic(path, fastjson.dumps(state, separators=(",", ":")))   # dumps, not dump: the C encoder
 
 
 def add_action(state: dict, action: dict) -> None:
@@ -215,7 +209,8 @@ class locked:
 
     def __enter__(self) -> None:
         _make_parent(self.path)
-        lock_file = open(str(self.path) + ".lock", "a+b")
+        safe_io.target(self.path)    # (a device or someone else's file: no lock beside it either)
+        lock_file = open(str(self.path) + ".lock", "a+b", opener=_lock_opener)
         try:
             if fcntl is not None:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
@@ -230,6 +225,10 @@ class locked:
         if self._file is not None:
             self._file.close()   # closing releases the lock
             self._file = None
+
+
+def _lock_opener(path, flags: int) -> int:
+    return safe_io.open_lock(path)
 
 
 def _lock_windows(lock_file) -> None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 
 from .. import fastjson
+from .. import safe_io
 from ..adapters.claude.reader import ADAPTER, subagent_folder
+from ..adapters.jsonl import read_incremental
 from ..cursor import Cursor
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
@@ -122,8 +124,7 @@ class _Keys:
             self._known = set()
             if self.path is not None:
                 try:
-                    with open(self.path, encoding="utf-8") as f:
-                        self._known.update(line.rstrip("\n") for line in f)
+                    self._known.update(safe_io.read_regular(self.path).decode("utf-8", "replace").splitlines())
                 except OSError:
                     pass
         return key in self._known or key in self.added
@@ -133,8 +134,7 @@ class _Keys:
 
     def flush(self) -> None:
         if self.path is not None and self.added:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write("".join(k.replace("\n", " ") + "\n" for k in self.added))
+            safe_io.append_private(self.path, "".join(k.replace("\n", " ") + "\n" for k in self.added))
             self.added = []
 
 
@@ -157,8 +157,7 @@ class _Books:
             self._side = {}
             if self.side_path is not None:
                 try:
-                    with open(self.side_path, "rb") as f:
-                        loaded = fastjson.loads(f.read())
+                    loaded = fastjson.loads(safe_io.read_regular(self.side_path))
                     if isinstance(loaded, dict):
                         self._side = loaded
                 except (OSError, ValueError):
@@ -173,11 +172,7 @@ class _Books:
 
     def save_side(self) -> None:
         if self.side_dirty and self.side_path is not None and self._side is not None:
-            folder, name = os.path.split(self.side_path)
-            tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(fastjson.dumps(self._side, separators=(",", ":")))
-            os.replace(tmp, self.side_path)
+            safe_io.write_atomic(self.side_path, fastjson.dumps(self._side, separators=(",", ":")))
 
 
 def catch_up(state: dict, transcript_path: str | None, base: str | Path | None = None, log=None,
@@ -251,7 +246,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
         except TypeError:
             cursor = None
     try:
-        result = ADAPTER.read(ADAPTER.source_at(key), cursor)
+        result = read_incremental(ADAPTER, ADAPTER.source_at(key), cursor, limit=safe_io.TRANSCRIPT_LIMIT)
     except OSError as exc:
         # (Before a new session's first line the transcript does not exist yet: no log line.)
         if log and not (missing_ok and isinstance(exc, FileNotFoundError)):

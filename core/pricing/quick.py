@@ -184,9 +184,10 @@ def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all:
     for name, schedule in (schedules or {}).items():
         known[name] = None if schedule is None else [[cond, rates.to_dict()] for cond, rates in schedule]
     payload = {"version": version, "models": dict(sorted(models.items())), "schedules": dict(sorted(known.items()))}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    from ..safe_io import private
+    with open(tmp, "w", encoding="utf-8", opener=private) as f:
         import json
         json.dump(payload, f, indent=1, sort_keys=False)
         f.write("\n")

@@ -313,6 +313,19 @@ def m012_rate_limits(db: sqlite3.Connection) -> None:
     )
 
 
+def m013_hardening(db: sqlite3.Connection) -> None:
+    """A random `ledger_id` in meta. Rows a reader now refuses (a counter above rows.MAX_TOKENS,
+    10^10 tokens a call, or below 0: an absurd value in a log, stored by an older version) are
+    dropped: two of them could make every sum overflow. The bucket triggers mark their quarter hours to be summed again."""
+    bound = 10_000_000_000
+    counters = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+                "cache_write_5m_tokens", "cache_write_1h_tokens")
+    db.execute("DELETE FROM calls WHERE " + " OR ".join(f"{c} NOT BETWEEN 0 AND {bound}" for c in counters))
+    # Who this ledger is (store/health.py): a ledger made anew at the same path has another id,
+    # so a lost ledger rebuilt from what logs remain is told apart from the one that was there.
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', lower(hex(randomblob(8))))")
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -325,4 +338,5 @@ MIGRATIONS = [
     m009_source_marks,
     m010_sums_cache,
     m012_rate_limits,
+    m013_hardening,
 ]

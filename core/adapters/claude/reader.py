@@ -213,7 +213,8 @@ class FolderCache:
             return
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
-            with open(tmp, "wb") as f:
+            from ...safe_io import private
+            with open(tmp, "wb", opener=private) as f:
                 marshal.dump(self.listed, f)
             os.replace(tmp, self.path)
         except OSError:                           # (no data dir yet, read-only): list them next time

@@ -135,11 +135,24 @@ class HermesAdapter(Adapter):
         sessions = ([dict(r) for r in sqlite_ro.query(source.path, f"SELECT {', '.join(wanted)} FROM sessions")]
                     if "id" in have else [])        # a state.db Hermes has not set up yet
         by_id = {s.get("id"): s for s in sessions}
+        split: dict = dict(state.get("split", {}))     # sessions booked by day and model
+        parts: dict = dict(state.get("parts", {}))     # their per-day and per-model snapshots
+        days, mains = _days_and_models(source.path)
+        if days is None and not state.get("no_daily") and sessions:
+            self.warn(f"{source.path}: an older Hermes database (no session_daily_usage): each session's "
+                      "usage is booked at its last activity, not on the days it happened (update Hermes)")
         for s in sessions:
             sid = str(s.get("id"))
-            row = self._book(f"{profile}/{sid}", seen_sessions, s, s, sid, s.get("model"))
-            if row:
-                rows.append(row)
+            ident = f"{profile}/{sid}"
+            if ident in seen_sessions and ident not in split:
+                # (booked whole by an earlier version: a split now would count its past again)
+                row = self._book(ident, seen_sessions, s, s, sid, s.get("model"))
+                if row:
+                    rows.append(row)
+                continue
+            split[ident] = 1
+            rows.extend(_book_split(self.name, ident, sid, s, seen_sessions, parts,
+                                    (days or {}).get(sid, []), mains.get(sid, [])))
 
         have = sqlite_ro.columns(source.path, "session_model_usage")
         if "task" in have:
@@ -154,7 +167,8 @@ class HermesAdapter(Adapter):
                 if row:
                     rows.append(row)
 
-        new_state = {"sessions": seen_sessions, "aux": seen_aux}
+        new_state = {"sessions": seen_sessions, "aux": seen_aux, "split": split, "parts": parts,
+                     "no_daily": days is None}
         # The signature taken before reading: a write during the read (or the empty -wal our
         # own first read-only open creates) makes the next ingest read again, harmlessly.
         new = Cursor(self.name, source.key, 0, size, mtime, os.stat(source.path).st_ino, None, new_state,
@@ -190,6 +204,164 @@ class HermesAdapter(Adapter):
             git_branch=session.get("git_branch") or None,
             recorded_cost=cost_delta,
         )
+
+
+# -- a session's growth split by activity day and by model ----------------------------------------
+# Current Hermes keeps, beside each session's running totals, `session_daily_usage` (the same
+# counters per session and local activity day) and, in `session_model_usage`, rows with an empty
+# task per model of the main loop (a mid-session model switch). A session's growth since the last
+# read (the `sessions` totals: the authority) is split over the days whose counters grew and over
+# the models whose counters grew, so a session spanning midnight is booked on each day and each
+# model's share is priced at its own rate. What neither table explains (usage from before Hermes
+# kept them, a gateway's absolute totals) goes to the last activity day and the session's model.
+
+DAY_COLUMNS = ("session_id", "day") + COUNTERS + COSTS
+MAIN_COLUMNS = AUX_KEY + ("first_seen", "last_seen") + COUNTERS + COSTS
+
+
+def _days_and_models(path) -> tuple[dict | None, dict]:
+    """({session: [day rows]} or None without the daily table, {session: [main-loop model rows]})."""
+    days: dict | None = None
+    have = sqlite_ro.columns(path, "session_daily_usage")
+    if {"session_id", "day"} <= have:
+        days = {}
+        wanted = [c for c in DAY_COLUMNS if c in have]
+        for r in map(dict, sqlite_ro.query(path, f"SELECT {', '.join(wanted)} FROM session_daily_usage ORDER BY day")):
+            days.setdefault(r.get("session_id"), []).append(r)
+    mains: dict = {}
+    have = sqlite_ro.columns(path, "session_model_usage")
+    if "task" in have and "session_id" in have:
+        wanted = [c for c in MAIN_COLUMNS if c in have]
+        for r in map(dict, sqlite_ro.query(path, f"SELECT {', '.join(wanted)} FROM session_model_usage "
+                                                 "WHERE task IS NULL OR task = ''")):
+            mains.setdefault(r.get("session_id"), []).append(r)
+    for rows in mains.values():
+        rows.sort(key=lambda r: (_num(r.get("last_seen")), _num(r.get("first_seen"))))
+    return days, mains
+
+
+def _local_day(ts_ms: int) -> str:
+    import time
+    return time.strftime("%Y-%m-%d", time.localtime(ts_ms / 1000))
+
+
+def _day_bounds(day: str) -> tuple[int, int] | None:
+    """[start, end) in epoch ms of a local day 'YYYY-MM-DD' (Hermes writes date('now', 'localtime'))."""
+    import time
+    try:
+        y, m, d = (int(x) for x in day.split("-"))
+        start = time.mktime((y, m, d, 0, 0, 0, 0, 0, -1))
+        end = time.mktime((y, m, d + 1, 0, 0, 0, 0, 0, -1))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return int(start * 1000), int(end * 1000)
+
+
+def _vector(row: dict, cost_key: str | None) -> list:
+    return [int(_num(row.get(c))) for c in COUNTERS] + [_num(row.get(cost_key)) if cost_key else 0.0]
+
+
+def _growth(key: str, row: dict, cost_key: str | None, parts: dict) -> list:
+    now = _vector(row, cost_key)
+    before = parts.get(key) or [0] * len(now)
+    parts[key] = now
+    return [max(0, n - b) for n, b in zip(now, before)]
+
+
+def _fit(items: list, total: list, fallback) -> list:
+    """[(key, vector)] whose sums equal `total` in every place: what they lack goes to `fallback`'s
+    entry, what they hold beyond it is cut from the last ones."""
+    out = [[k, list(v)] for k, v in items]
+    for c, want in enumerate(total):
+        have = sum(v[c] for _, v in out)
+        if have < want:
+            entry = next((e for e in out if e[0] == fallback), None)
+            if entry is None:
+                entry = [fallback, [0] * len(total)]
+                out.append(entry)
+            entry[1][c] += want - have
+        elif have > want:
+            extra = have - want
+            for _, v in reversed(out):
+                cut = min(v[c], extra)
+                v[c] -= cut
+                extra -= cut
+    return [(k, v) for k, v in out if any(v)]
+
+
+def _cells(days: list, models: list, width: int) -> dict:
+    """Each (day, model) cell's share: days and models walked in time order, every counter filled
+    from both sides at once (exact when only one day or one model grew since the last read)."""
+    cells: dict = {}
+    for c in range(width):
+        i = j = 0
+        left_d = [v[c] for _, v in days]
+        left_m = [v[c] for _, v in models]
+        while i < len(days) and j < len(models):
+            take = min(left_d[i], left_m[j])
+            if take > 0:
+                cell = cells.setdefault((days[i][0], models[j][0]), [0] * width)
+                cell[c] += take
+            left_d[i] -= take
+            left_m[j] -= take
+            if left_d[i] <= 1e-12:
+                i += 1
+            if left_m[j] <= 1e-12:
+                j += 1
+    return cells
+
+
+def _book_split(agent: str, ident: str, sid: str, s: dict, seen: dict, parts: dict,
+                day_rows: list, model_rows: list) -> list[UsageRow]:
+    cost_key = ("actual_cost_usd" if s.get("actual_cost_usd") is not None
+                else "estimated_cost_usd" if s.get("estimated_cost_usd") is not None else None)
+    now = _snapshot(s)
+    before = seen.get(ident) or [0] * len(COUNTERS) + [None]
+    seen[ident] = now
+    total = [max(0, n - b) for n, b in zip(now[:-1], before[:-1])]
+    total.append(max(0.0, (now[-1] or 0.0) - (before[-1] or 0.0)) if cost_key else 0.0)
+    last = _ts_ms(s.get("last_activity_at"), s.get("ended_at"), s.get("started_at"))
+    grown_days = [(r.get("day"), _growth(f"{ident}/d/{r.get('day')}", r, cost_key, parts)) for r in day_rows]
+    by_model = {}
+    grown_models = []
+    for r in model_rows:
+        route = "|".join(str(r.get(k) or "") for k in AUX_KEY[1:5])
+        by_model[route] = r
+        grown_models.append((route, _growth(f"{ident}/m/{route}", r, cost_key, parts)))
+    if not any(total):
+        return []
+    fallback_day = _local_day(last) if last else None
+    days = _fit([(d, v) for d, v in grown_days if any(v)], total, fallback_day)
+    models = _fit([(m, v) for m, v in grown_models if any(v)], total, None)
+    rows = []
+    cells = _cells(days, models, len(total))
+    for (day, route), v in sorted(cells.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        if not any(v):
+            continue
+        model_row = by_model.get(route) if route is not None else None
+        model = (model_row.get("model") if model_row else None) or s.get("model")
+        ts = _ts_ms(model_row.get("last_seen"), model_row.get("first_seen")) if model_row else last
+        bounds = _day_bounds(day) if day else None
+        if bounds is not None:
+            ts = min(max(ts or bounds[0], bounds[0]), bounds[1] - 1)
+        d = dict(zip(COUNTERS, v))
+        reasoning = d["reasoning_tokens"]
+        rows.append(UsageRow(
+            agent=agent,
+            dedupe_key=f"{ident}/{day}/{route or ''}@{','.join(str(x) for x in now[:-1])},{now[-1]}",
+            ts=ts,
+            session_id=sid,
+            project=s.get("cwd") or None,
+            model=model or None,
+            input_tokens=d["input_tokens"],
+            output_tokens=max(0, d["output_tokens"] - reasoning),
+            reasoning_tokens=reasoning,
+            cache_read_tokens=d["cache_read_tokens"],
+            cache_write_5m_tokens=d["cache_write_tokens"],
+            git_branch=s.get("git_branch") or None,
+            recorded_cost=round(v[-1], 9) if cost_key else None,
+        ))
+    return rows
 
 
 ADAPTER = HermesAdapter()
