@@ -83,6 +83,9 @@ def copy_rank(total_tokens: int, is_sidechain: bool) -> int:
     return (0 if is_sidechain else 1 << 48) | min(total_tokens, (1 << 48) - 1)
 
 
+# The token kinds of the guard's session state (`tokens`), in the order reports show them.
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning")
+
 # The largest counter one row may carry: 10^10 tokens, some thousand times the largest context
 # window of any model. A bigger one (1e30 in a hand-edited or damaged log, 2^63 and over) is no
 # API call: its line is a bad line, skipped and named. The bound also keeps every SQL sum exact:

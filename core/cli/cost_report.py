@@ -67,7 +67,7 @@ def _ledger_figures(session_id: str | None, want_session: bool, tz: dt.tzinfo):
 def run(args: argparse.Namespace) -> int:
     from ..guard import settings
     from ..guard import state as st
-    from ..reports import cost_report as rp
+    from ..value import cost_report as rp
 
     tz = resolve_timezone(args.timezone)
     session_id, state = st.find_session(args.session)

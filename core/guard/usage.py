@@ -22,12 +22,12 @@ from .. import safe_io
 from ..adapters.claude.reader import ADAPTER, subagent_folder
 from ..adapters.jsonl import read_incremental
 from ..cursor import Cursor
+from ..rows import TOKEN_KINDS as KINDS
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:
     from pathlib import Path
 
-KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning")
 WINDOW = 64                  # calls kept for merging streaming copies (they are adjacent in the file)
 
 _rates: dict = {}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 GUARD = Path(__file__).resolve().parents[2] / "core" / "guard"
-TOP_LEVEL = {"fastjson", "digest", "isotime", "paths", "cursor", "record", "safe_io", "adapters.claude.reader", "adapters.jsonl"}
+TOP_LEVEL = {"fastjson", "digest", "isotime", "paths", "cursor", "record", "safe_io", "rows", "adapters.claude.reader", "adapters.jsonl"}
 IN_FUNCTIONS = TOP_LEVEL | {"adapters.base", "adapters.claude", "adapters.jsonl", "pricing", "store",
                             "value", "value.signals", "accounting.features", "config"}
 # Which module may make which in-function import of the heavier parts.

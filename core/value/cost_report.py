@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..guard.usage import KINDS
-from ..value.categorize import categorize
-from ..value.signals import from_guard_state
+from ..rows import TOKEN_KINDS as KINDS
+from .categorize import categorize
+from .signals import from_guard_state
 
 LOOP_MARK = 3                 # "⚠ LOOP" from this many attempts
 HIGH_COST_USD = 5.0           # spending this much with an ROI score under 1 is "high cost"
