@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),
     "dashboard": ("dashboard", "local web dashboard over the ledger (127.0.0.1, opens the browser)"),
+    "team": ("team_cmd", "team store on PostgreSQL: init the server, sync this ledger, status"),
 }
 
 

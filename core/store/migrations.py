@@ -289,6 +289,37 @@ def m010_sums_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def m011_team_log(db: sqlite3.Connection) -> None:
+    """The local change sequence the team sync pushes by (core/team/sync.py): every insert,
+    update and delete of a call appends one entry to team_log, whose `seq` only grows. The
+    triggers write only once a team sync has switched the log on (meta key `team.log`), so a
+    ledger with no team pays one lookup per written row and keeps no log."""
+    _run(
+        db,
+        """
+        CREATE TABLE team_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, even after the log is trimmed
+            call_id INTEGER NOT NULL,                -- calls.id
+            agent TEXT,                              -- agent and key of a deleted call, else NULL
+            dedupe_key TEXT
+        )
+        """,
+    )
+    for sql in TEAM_LOG_TRIGGERS.values():
+        db.execute(sql)
+
+
+_TEAM_LOG_ON = "WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team.log')"
+TEAM_LOG_TRIGGERS = {
+    "calls_team_insert": f"CREATE TRIGGER calls_team_insert AFTER INSERT ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
+    "calls_team_update": f"CREATE TRIGGER calls_team_update AFTER UPDATE ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
+    "calls_team_delete": f"CREATE TRIGGER calls_team_delete AFTER DELETE ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id, agent, dedupe_key) VALUES (OLD.id, OLD.agent, OLD.dedupe_key); END",
+}
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -300,4 +331,5 @@ MIGRATIONS = [
     m008_no_day_sums_index,
     m009_source_marks,
     m010_sums_cache,
+    m011_team_log,
 ]
