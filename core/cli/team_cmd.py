@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
                       f"CREATE ROLE alice LOGIN IN ROLE {server.MEMBER_ROLE}")
             return 0
         if args.action == "sync":
+            server.check_schema(conn)          # (before reading any log: a refused sync touches nothing)
             return _sync(args, settings, cfg, conn)
         return _status(cfg, conn)
     finally:

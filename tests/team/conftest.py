@@ -144,5 +144,5 @@ class Machine:
 @pytest.fixture
 def machines(tmp_path, monkeypatch, team_db):
     def make(name: str, member: str | None = None, url: str | None = None, extra: str = "") -> Machine:
-        return Machine(tmp_path / "machines", name, url or team_db, member, monkeypatch, extra)
+        return Machine(tmp_path / "machines", name, team_db if url is None else url, member, monkeypatch, extra)
     return make
