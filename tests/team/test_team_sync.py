@@ -37,7 +37,8 @@ def union_truth(*machines) -> tuple:
             store.close()
     rows = list(best.values())
     from decimal import Decimal
-    cost = Decimal(str(round(sum(r[7] or 0 for r in rows), 6))).quantize(Decimal("0.000001"))
+    priced = [r[7] for r in rows if r[7] is not None]
+    cost = Decimal(str(round(sum(priced), 6))).quantize(Decimal("0.000001")) if priced else None
     return (len(rows), *(sum(r[i] for r in rows) for i in range(3, 7)), cost)
 
 

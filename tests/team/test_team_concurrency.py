@@ -1,0 +1,96 @@
+"""Pushes that die or run side by side still merge exactly once: a `team sync` process killed
+mid-push then run again, several machines (and one machine twice) pushing at the same time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from team_data import write_session
+from test_team_sync import server_sums, union_truth
+
+START = dt.datetime(2026, 2, 2, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def spawn(machine, *argv: str) -> subprocess.Popen:
+    env = {**os.environ, **machine.env()}
+    return subprocess.Popen([sys.executable, "-m", "token_roi.cli", *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def count(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM calls").fetchone()
+        return row[0] if row else 0
+
+
+def sums_match_rows(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT sum(calls), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens) "
+                            "FROM call_buckets").fetchone() == \
+            conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens) "
+                         "FROM calls").fetchone()
+        assert conn.execute("SELECT count(*) FROM (SELECT 1 FROM call_buckets GROUP BY bucket, member, agent, model "
+                            "HAVING count(*) > 1) d").fetchone() == (0,)
+
+
+@pytest.mark.slow
+def test_a_sync_killed_mid_push_then_rerun_leaves_exactly_once_totals(machines, team_db, capsys):
+    m = machines("laptop", "alice")
+    for i in range(30):
+        write_session(m.home, f"/home/alice/src/p{i % 3}", f"s-{i}", START + dt.timedelta(hours=7 * i), 200, i)
+    assert m.run("team", "init", capsys=capsys)[0] == 0
+    assert m.run("ingest", capsys=capsys)[0] == 0
+    total = 30 * 200
+    proc = spawn(m, "team", "sync", "--batch-size", "40", "--no-ingest")
+    seen = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        seen = count(team_db)
+        if seen >= 400:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the push finished before it could be killed"
+    at_kill = count(team_db)
+    assert 0 < at_kill < total                                    # killed mid-way
+    code, out, err = m.run("team", "sync", capsys=capsys)
+    assert code == 0, err
+    assert count(team_db) == total
+    assert server_sums(team_db) == union_truth(m)
+    sums_match_rows(team_db)
+    code, out, _ = m.run("team", "sync", capsys=capsys)
+    assert out.startswith("pushed 0 calls")
+
+
+@pytest.mark.slow
+def test_concurrent_syncs_of_many_machines_and_of_one_machine_twice(machines, team_db, capsys):
+    ms = [machines(f"m{i}", f"member{i // 2}") for i in range(4)]
+    for i, m in enumerate(ms):
+        for j in range(4):
+            write_session(m.home, f"/home/u{i}/src", f"s-{i}-{j}", START + dt.timedelta(hours=5 * j + i), 150, 10 * i + j)
+        # every machine shares a session with the next one (the two of a member, and across members)
+        write_session(m.home, "/home/shared/src", f"s-shared-{i}", START, 100, 99 + i)
+        write_session(m.home, "/home/shared/src", f"s-shared-{(i + 1) % 4}", START, 100, 99 + (i + 1) % 4)
+    ms[0].run("team", "init", capsys=capsys)
+    for m in ms:
+        assert m.run("ingest", capsys=capsys)[0] == 0
+    procs = [spawn(m, "team", "sync", "--batch-size", "100", "--no-ingest") for m in ms]
+    procs.append(spawn(ms[0], "team", "sync", "--batch-size", "100", "--no-ingest"))     # the same machine again
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert count(team_db) == 4 * 4 * 150 + 4 * 100
+    assert server_sums(team_db) == union_truth(*ms)
+    sums_match_rows(team_db)
+    for m in ms:
+        code, out, _ = m.run("team", "sync", "--no-ingest", capsys=capsys)
+        assert code == 0
+    assert server_sums(team_db) == union_truth(*ms)
