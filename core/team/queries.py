@@ -128,7 +128,14 @@ def period_groups(conn: psycopg.Connection, period: str, scope: Scope, *, week_s
     parts, params = _where(scope, rollup=rollup)
     table, first, last = ("call_buckets", "first_ts", "last_ts") if rollup else ("calls", "ts", "ts")
     with conn.cursor() as cur:
-        cur.execute(f"SELECT MIN({first}), MAX({last}) FROM {table}{_sql_where(parts)}", params)
+        if rollup:    # (the first and last quarter hours by the bucket index, then their calls' times)
+            where = _sql_where(parts)
+            cur.execute(f"SELECT (SELECT MIN(first_ts) FROM call_buckets{where}{' AND' if parts else ' WHERE'} "
+                        f"bucket = (SELECT MIN(bucket) FROM call_buckets{where})), "
+                        f"(SELECT MAX(last_ts) FROM call_buckets{where}{' AND' if parts else ' WHERE'} "
+                        f"bucket = (SELECT MAX(bucket) FROM call_buckets{where}))", params * 4)
+        else:
+            cur.execute(f"SELECT MIN({first}), MAX({last}) FROM {table}{_sql_where(parts)}", params)
         bounds = cur.fetchone()
         if not bounds or bounds[0] is None:
             conn.rollback()
