@@ -122,8 +122,10 @@ def _sql_where(parts: list[str]) -> str:
     return (" WHERE " + " AND ".join(parts)) if parts else ""
 
 
-def period_groups(conn: psycopg.Connection, period: str, scope: Scope, *, week_start: int = 0) -> list[MemberGroup]:
-    """Usage per (local day / week / month, member), oldest first, then by member."""
+def day_rows(conn: psycopg.Connection, scope: Scope) -> list[tuple]:
+    """(local day number, member, agent, model, *sums) of the scope, one row per (day, member,
+    agent, model), days ascending: from the quarter-hour sums (or the calls, with a project filter
+    or an offset that is no whole quarter hour)."""
     rollup = not scope.filters.project
     parts, params = _where(scope, rollup=rollup)
     table, first, last = ("call_buckets", "first_ts", "last_ts") if rollup else ("calls", "ts", "ts")
@@ -156,6 +158,12 @@ def period_groups(conn: psycopg.Connection, period: str, scope: Scope, *, week_s
                     "GROUP BY d, member, agent, model ORDER BY d, member, agent, model", day_params + params)
         rows = cur.fetchall()
     conn.rollback()
+    return rows
+
+
+def period_groups(conn: psycopg.Connection, period: str, scope: Scope, *, week_start: int = 0) -> list[MemberGroup]:
+    """Usage per (local day / week / month, member), oldest first, then by member."""
+    rows = day_rows(conn, scope)
     acc: dict[tuple, list] = {}
     key_of: dict[int, str] = {}
     for r in rows:
