@@ -93,7 +93,10 @@ def make_ledger(path: Path, keys: list[tuple[str, int]]) -> Store:
     now = int(time.time() * 1000)
     values = []
     for key, n in keys:
-        row = UsageRow(agent="claude", dedupe_key=key, ts=T0 + (n * 2_654_435_761) % 31_536_000_000,
+        # sessions of 300 calls 30 s apart, each starting somewhere in the year (as real usage
+        # clusters: ~10 calls per quarter hour and model)
+        start = T0 + (n // 300 * 2_654_435_761) % 31_536_000_000
+        row = UsageRow(agent="claude", dedupe_key=key, ts=start + n % 300 * 30_000,
                        session_id=f"s{n // 300}", project=f"/home/u/src/p{n % 7}", model=MODELS[n % 3],
                        input_tokens=n * 37 % 5000, output_tokens=n * 53 % 3000 + 1,
                        cache_read_tokens=n * 101 % 50_000, cache_write_5m_tokens=n * 7 % 900)
