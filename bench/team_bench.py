@@ -163,7 +163,8 @@ def bench_sync(admin: str, root: Path, n: int) -> None:
     print(f"totals: ledger {truth}  server {got}  {'EQUAL' if truth == got else 'DIFFER'}", flush=True)
     got_sizes = sizes(dsn)
     total = sum(got_sizes.values())
-    print("server bytes per million calls: " + ", ".join(f"{k} {v * 1e6 / n / 1e6:,.0f} MB" for k, v in got_sizes.items())
+    per_million = ", ".join(f"{k} {v / n:,.0f} MB" for k, v in got_sizes.items())   # (bytes a call = MB a million)
+    print("server bytes per million calls: " + per_million
           + f"; all {total * 1e6 / n / 1e6:,.0f} MB ({total / n:,.0f} bytes a call)", flush=True)
     conn.close()
     store.close()
@@ -235,7 +236,8 @@ def bench_report(admin: str, root: Path, rows: int, keep: Path) -> None:
                      f"output_tokens, cache_read_tokens, rank, member, device_id, cost, price_source) "
                      f"SELECT agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
                      f"cache_read_tokens, 1, 'member' || (i %% 20), 'bench', {_COST}, 'genai-prices' "
-                     f"FROM (SELECT i, {cols.replace('%', '%%')} FROM generate_series(0::bigint, %s::bigint) AS i) g", (rows - 1,))
+                     f"FROM (SELECT i, {cols.replace('%', '%%')} "
+                     "FROM generate_series(0::bigint, %s::bigint) AS i) g", (rows - 1,))
         conn.execute("ALTER TABLE calls SET LOGGED")
         made = time.perf_counter() - t
         conn.execute("INSERT INTO call_buckets SELECT (ts / 900000)::int, member, agent, model, "
@@ -254,7 +256,8 @@ def bench_report(admin: str, root: Path, rows: int, keep: Path) -> None:
             f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
             f"INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
             f"cache_read_tokens, rank, cost, price_source, price_version, ingested_at) "
-            f"SELECT agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, cache_read_tokens, "
+            f"SELECT agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
+            f"cache_read_tokens, "
             f"1, {_COST}, 'genai-prices', ?, 0 FROM (SELECT i, {cols} FROM n)", (rows - 1, version))
     with store.transaction():
         store.set_meta("pricing.version", version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -25,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..team import config as team_config, server
+    from ..team import config as team_config
+    from ..team import server
     from .config_cmd import load_or_fail
 
     settings = load_or_fail(args.config)
@@ -99,6 +101,79 @@ def _sync(args: argparse.Namespace, settings: dict, cfg, conn) -> int:
         return 0
     finally:
         store.close()
+
+
+def open_scope(args: argparse.Namespace):
+    """(connection, Scope) for a --team report; TeamError/UserError of one line otherwise."""
+    from ..team import config as team_config
+    from ..team import server
+    from ..team.queries import Scope
+    from .common import filters_from_args
+    from .config_cmd import load_or_fail
+
+    filters, tz = filters_from_args(args)
+    settings = load_or_fail(getattr(args, "config", None))
+    cfg = team_config.from_settings(settings) or team_config.load(getattr(args, "config", None))
+    conn = server.connect(cfg.url)
+    try:
+        server.check_schema(conn)
+        salt = server.meta(conn).get("project_salt", "")
+    except BaseException:
+        conn.close()
+        raise
+    return conn, Scope(filters, tz, args.member, salt)
+
+
+def run_report(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
+    from ..reports import shapes
+    from ..reports.query import WEEKDAYS, totals
+    from ..reports.table import terminal_width, use_color
+    from ..team.queries import blocks, period_groups, sessions
+    from ..team.reports import blocks_tables, empty_note, period_json, period_table, session_json, session_table
+    from .common import UserError, print_json
+
+    if args.command == "blocks" and not (0 < args.session_length <= 24 * 7
+                                         and (args.session_length * 4).is_integer()):
+        raise UserError(f"--session-length {args.session_length:g}: expected hours in quarter hours "
+                        "between 0.25 and 168 (e.g. 5)")
+    conn, scope = open_scope(args)
+    width, color = terminal_width(), use_color()
+    desc = args.order == "desc"
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    try:
+        if args.command in shapes.PERIOD_KEY:
+            week_start = WEEKDAYS.index(getattr(args, "start_of_week", "monday"))
+            groups = period_groups(conn, args.command, scope, week_start=week_start)
+            total = totals(list(groups))
+            if desc:
+                groups.reverse()
+            if args.json:
+                print_json(period_json(args.command, groups, total))
+            elif groups:
+                print(period_table(args.command, groups, total, breakdown=args.breakdown, width=width, color=color))
+            return empty_note(not groups, args.json)
+        if args.command == "session":
+            found = sessions(conn, scope)
+            total = totals(list(found))
+            if desc:
+                found.reverse()
+            if args.json:
+                print_json(session_json(found, total))
+            elif found:
+                print(session_table(found, total, scope.tz, breakdown=args.breakdown, width=width, color=color))
+            return empty_note(not found, args.json)
+        got = blocks(conn, scope, now_ms=now_ms, hours=args.session_length)
+        if args.active:
+            got = [b for b in got if b.is_active]
+        if desc:
+            got.reverse()
+        if args.json:
+            print_json({"blocks": [{**shapes.block_json(b, now_ms), "member": b.member} for b in got]})
+        elif got:
+            print(blocks_tables(got, scope.tz, now_ms, breakdown=args.breakdown, width=width, color=color))
+        return empty_note(not got, args.json)
+    finally:
+        conn.close()
 
 
 def _auto_sync_flag(on: bool) -> None:

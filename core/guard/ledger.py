@@ -57,6 +57,7 @@ def start_team_sync(log=None, every_s: float = 60) -> bool:
     """A detached background `token-roi team sync` (never waited for), at most once a minute."""
     import os
     import time
+
     from .. import paths
     flag = os.path.join(paths.state_dir_str(), TEAM_SYNC_FLAG)
     try:
@@ -65,8 +66,9 @@ def start_team_sync(log=None, every_s: float = 60) -> bool:
         os.utime(flag)
         import subprocess
         import sys
-        subprocess.Popen([sys.executable, "-m", "token_roi.cli", "team", "sync", "--quiet"], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen([sys.executable, "-m", "token_roi.cli", "team", "sync", "--quiet"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
     except OSError as exc:
         if log and not isinstance(exc, FileNotFoundError):
             log(f"ledger: team sync not started: {exc}")

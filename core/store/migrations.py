@@ -316,7 +316,8 @@ TEAM_LOG_TRIGGERS = {
     "calls_team_update": f"CREATE TRIGGER calls_team_update AFTER UPDATE ON calls {_TEAM_LOG_ON} BEGIN "
                          "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
     "calls_team_delete": f"CREATE TRIGGER calls_team_delete AFTER DELETE ON calls {_TEAM_LOG_ON} BEGIN "
-                         "INSERT INTO team_log (call_id, agent, dedupe_key) VALUES (OLD.id, OLD.agent, OLD.dedupe_key); END",
+                         "INSERT INTO team_log (call_id, agent, dedupe_key) "
+                         "VALUES (OLD.id, OLD.agent, OLD.dedupe_key); END",
 }
 
 

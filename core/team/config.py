@@ -33,7 +33,8 @@ class TeamConfig:
 
 def from_settings(cfg: dict) -> TeamConfig | None:
     """The team settings in effect (TOKEN_ROI_TEAM_URL over team.url), None when no server is set."""
-    team = cfg.get("team") if isinstance(cfg.get("team"), dict) else {}
+    given = cfg.get("team")
+    team: dict = given if isinstance(given, dict) else {}
     url = os.environ.get(ENV_URL) or team.get("url")
     if not url:
         return None

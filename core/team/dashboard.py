@@ -16,7 +16,8 @@ from typing import Any
 from ..reports.query import EPOCH_DAY, UNKNOWN_MODEL, Group, Usage, totals, usage_from_sums
 from . import server
 from .config import TeamConfig, redact
-from .queries import Scope, day_rows, sessions as team_sessions
+from .queries import Scope, day_rows
+from .queries import sessions as team_sessions
 
 STACKS = ("agent", "model", "member")
 
@@ -84,9 +85,10 @@ def install(api: Any, cfg: TeamConfig) -> TeamSource:
             name = {"agent": agent, "model": model, "member": member}[stack]
             row = stacks.setdefault(name, [Usage() for _ in labels])
             row[index[day]].add(u)
-        series = [{"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
-                   "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
-                  for name, row in stacks.items()]
+        series: list[dict[str, Any]] = [
+            {"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
+             "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
+            for name, row in stacks.items()]
         series.sort(key=lambda s: (-s["total"], s["name"]))
         recent = source.run(team_sessions, source.scope(f, ctx.tz, q))[-api.RECENT_SESSIONS:][::-1]
         return {**period, "today": ctx.today.isoformat(), "totals": api.usage_json(total),

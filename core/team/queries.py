@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..reports.blocks import HOUR_MS, Block, iso_ms
 from ..reports.query import (
@@ -88,7 +88,9 @@ def _pg(sql: str) -> str:
 
 
 def _where(scope: Scope, *, rollup: bool) -> tuple[list[str], list]:
-    f, parts, params = scope.filters, [], []
+    f: Any = scope.filters           # (a Record: its fields are set in __init__ through object.__setattr__)
+    parts: list[str] = []
+    params: list[Any] = []
     lo = day_start_ms(f.since, scope.tz) if f.since else None
     hi = day_start_ms(f.until + dt.timedelta(days=1), scope.tz) if f.until else None
     if rollup:        # (local midnights are whole quarter hours: the buckets hold exactly those calls)
@@ -126,7 +128,7 @@ def day_rows(conn: psycopg.Connection, scope: Scope) -> list[tuple]:
     """(local day number, member, agent, model, *sums) of the scope, one row per (day, member,
     agent, model), days ascending: from the quarter-hour sums (or the calls, with a project filter
     or an offset that is no whole quarter hour)."""
-    rollup = not scope.filters.project
+    rollup = not getattr(scope.filters, "project", None)
     parts, params = _where(scope, rollup=rollup)
     table, first, last = ("call_buckets", "first_ts", "last_ts") if rollup else ("calls", "ts", "ts")
     with conn.cursor() as cur:
@@ -176,7 +178,7 @@ def period_groups(conn: psycopg.Connection, period: str, scope: Scope, *, week_s
         g = groups.get((key, member))
         if g is None:
             g = groups[(key, member)] = MemberGroup(key=key, member=member)
-        g.add_part(model, agent, usage_from_sums(v, 0))
+        g.add_part(model, agent, usage_from_sums(tuple(v), 0))
     return [groups[k] for k in sorted(groups)]
 
 
@@ -236,7 +238,7 @@ def blocks(conn: psycopg.Connection, scope: Scope, *, now_ms: int, hours: float)
                 mine.append(current)
             merge_sums(acc, (len(mine) - 1, r[2], r[3] or UNKNOWN_MODEL), r, 4)
         for (i, agent, model), v in acc.items():
-            mine[i].add_part(model, agent, usage_from_sums(v, 0))
+            mine[i].add_part(model, agent, usage_from_sums(tuple(v), 0))
         for i, b in enumerate(mine):
             prev = mine[i - 1] if i else None
             if prev is not None and prev.last_ts is not None and b.first_ts is not None \

@@ -249,6 +249,6 @@ def setup_roles(conn: psycopg.Connection) -> None:
 def meta(conn: psycopg.Connection) -> dict[str, Any]:
     with conn.cursor() as cur:
         cur.execute("SELECT key, value FROM team_meta")
-        out = dict(cur.fetchall())
+        out: dict[str, Any] = dict(cur.fetchall())
     conn.rollback()
     return out

@@ -75,7 +75,8 @@ def test_concurrent_syncs_of_many_machines_and_of_one_machine_twice(machines, te
     ms = [machines(f"m{i}", f"member{i // 2}") for i in range(4)]
     for i, m in enumerate(ms):
         for j in range(4):
-            write_session(m.home, f"/home/u{i}/src", f"s-{i}-{j}", START + dt.timedelta(hours=5 * j + i), 150, 10 * i + j)
+            when = START + dt.timedelta(hours=5 * j + i)
+            write_session(m.home, f"/home/u{i}/src", f"s-{i}-{j}", when, 150, 10 * i + j)
         # every machine shares a session with the next one (the two of a member, and across members)
         write_session(m.home, "/home/shared/src", f"s-shared-{i}", START, 100, 99 + i)
         write_session(m.home, "/home/shared/src", f"s-shared-{(i + 1) % 4}", START, 100, 99 + (i + 1) % 4)

@@ -48,7 +48,8 @@ def test_the_overview_sessions_and_models_come_from_the_team_server(team_api, ca
     assert o["totals"]["calls"] == report["totals"]["calls"] == 50
     assert o["totals"]["cost"] == pytest.approx(report["totals"]["totalCost"])
     by_member = {s["name"]: sum(s["tokens"]) for s in o["chart"]["series"]}
-    assert by_member == {m: sum(r["totalTokens"] for r in report["daily"] if r["member"] == m) for m in ("alice", "bob")}
+    assert by_member == {m: sum(r["totalTokens"] for r in report["daily"] if r["member"] == m)
+                         for m in ("alice", "bob")}
     assert [s["member"] for s in o["recentSessions"]] == ["bob", "alice"]
     s = get("sessions?period=all&sort=member&dir=asc")
     assert s["count"] == 2 and [r["member"] for r in s["sessions"]] == ["alice", "bob"]
