@@ -250,10 +250,14 @@ class Pusher:
 
     def _refused(self, exc: BaseException) -> str:
         login = self.conn.info.user
-        if "row-level security" in str(exc):
+        if "row-level security" in str(exc) and self.member != login:
             return (f"the team server refused rows of member {self.member!r} from login {login!r}: "
-                    f"under row-level security a member writes only its own rows (team.member must be "
-                    f"the login name, and calls another member pushed first stay theirs)")
+                    "under row-level security a member writes only their own rows (leave team.member "
+                    "empty or set it to the login name)")
+        if "row-level security" in str(exc):
+            return (f"the team server refused to replace calls another member pushed first with this "
+                    f"machine's better copies (login {login!r}): under row-level security they stay theirs; "
+                    "a lead or the schema's owner can move them")
         return f"the team server refused the push for login {login!r}: {first_line(exc)}"
 
     def _lock(self, cur: psycopg.Cursor, members: list[str]) -> None:

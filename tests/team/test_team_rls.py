@@ -92,3 +92,21 @@ def test_a_call_another_member_pushed_first_stays_theirs(roles, machines, capsys
     assert code == 0 and "pushed 5 calls (0 new or better" in out, err           # counted once, as alice's
     with psycopg.connect(roles("rls_carol")) as conn:
         assert conn.execute("SELECT member, count(*) FROM calls GROUP BY 1").fetchall() == [("rls_alice", 5)]
+
+
+def test_a_better_copy_of_another_members_call_is_refused_in_one_line(roles, machines, capsys):
+    alice, bob = machines("alice", None, roles("rls_alice")), machines("bob", None, roles("rls_bob"))
+    path = write_session(alice.home, "/home/a/api", "s-copied", START, 5, 1)
+    assert alice.run("team", "sync", capsys=capsys)[0] == 0
+    # bob's copy of the same calls has more tokens (a later, fuller copy of the transcript): a higher rank
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for line in lines:
+        line["message"]["usage"]["output_tokens"] += 1000
+    target = bob.home / ".claude" / "projects" / path.parent.name
+    target.mkdir(parents=True)
+    (target / path.name).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, out, err = bob.run("team", "sync", capsys=capsys)
+    assert code != 0 and out == "" and len(err.strip().splitlines()) == 1
+    assert "refused to replace calls another member pushed first" in err
+    with psycopg.connect(roles("rls_carol")) as conn:
+        assert conn.execute("SELECT member, count(*) FROM calls GROUP BY 1").fetchall() == [("rls_alice", 5)]
