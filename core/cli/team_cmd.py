@@ -227,3 +227,43 @@ def _status(cfg, conn) -> int:
     for d in devices:
         print(f"  {d[1]:<16} {d[0]}  last push {d[2]:%Y-%m-%d %H:%M}  {d[3]} rows")
     return 0
+
+
+class TeamLines:
+    """Stands where an accounting Context has its store: the spend lines come from the team server
+    (cli/accounting.py's lines_for asks for them)."""
+
+    def __init__(self, conn, scope):
+        self.conn, self.scope = conn, scope
+
+    def team_lines(self, filters, subscriptions) -> list:
+        from dataclasses import replace
+
+        from ..team.queries import spend_lines
+        return spend_lines(self.conn, replace(self.scope, filters=filters), subscriptions)
+
+
+def open_team_context(args: argparse.Namespace):
+    """budget / subscriptions --team: an accounting Context whose spend lines and plans are the
+    team's (every member's plans, named 'member: plan'), read from the server."""
+    import datetime as dt
+    from pathlib import Path
+
+    from ..team import config as team_config
+    from ..team import server
+    from ..team.queries import Scope, team_subscriptions
+    from .accounting import Context
+    from .common import parse_date, resolve_timezone
+    from .config_cmd import load_or_fail
+
+    cfg = load_or_fail(getattr(args, "config", None))
+    tz = resolve_timezone(getattr(args, "timezone", None))
+    as_of = getattr(args, "as_of", None)
+    today = parse_date(as_of, "--as-of") if as_of else dt.datetime.now(tz).date()
+    team = team_config.from_settings(cfg) or team_config.load(getattr(args, "config", None))
+    conn = server.connect(team.url)
+    server.check_schema(conn)
+    salt = server.meta(conn).get("project_salt", "")
+    from ..reports.query import Filters
+    cfg = {**cfg, "subscriptions": team_subscriptions(conn)}
+    return Context(cfg, TeamLines(conn, Scope(Filters(), tz, None, salt)), tz, today, Path())

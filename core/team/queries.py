@@ -249,3 +249,59 @@ def blocks(conn: psycopg.Connection, scope: Scope, *, now_ms: int, hours: float)
             out.append(b)
     out.sort(key=lambda b: (b.start_ms, b.member))
     return out
+
+
+_SPEND_COST = "CASE WHEN origin = 'manual' AND recorded_cost IS NOT NULL THEN recorded_cost ELSE cost END"
+
+
+def team_subscriptions(conn: psycopg.Connection, member: str | None = None) -> list[dict]:
+    """Every member's plans (as config.yaml's `subscriptions` entries), each plan named
+    'member: plan' so two members' plans of one name stay apart."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT member, plan, agent, monthly_fee, start_date, end_date FROM subscriptions "
+                    + ("WHERE member = %s " if member else "") + "ORDER BY member, plan, start_date",
+                    (member,) if member else ())
+        rows = cur.fetchall()
+    conn.rollback()
+    return [{"plan": f"{r[0]}: {r[1]}", "agent": r[2], "monthly_fee": r[3], "start": r[4], "end": r[5]}
+            for r in rows]
+
+
+def spend_lines(conn: psycopg.Connection, scope: Scope, subscriptions: list) -> list:
+    """accounting.spend's Lines over the team (budget, subscriptions): per local day, agent,
+    model and origin, summed on the server per quarter hour and member; usage is covered by a
+    plan of its own member (plans named 'member: plan', see team_subscriptions). Categories,
+    features and sessions are not sent to the server: every line's category is '(team)'."""
+    from ..accounting.spend import Line
+    from ..accounting.subscriptions import covering
+    parts, params = _where(scope, rollup=False)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT ts / {BUCKET_MS}, member, agent, model, origin, COUNT(*), SUM(input_tokens)::bigint, "
+                    "SUM(output_tokens + reasoning_tokens)::bigint, SUM(cache_read_tokens)::bigint, "
+                    "SUM(cache_write_5m_tokens + cache_write_1h_tokens)::bigint, "
+                    f"COALESCE(SUM({_SPEND_COST}), 0), COUNT(*) FILTER (WHERE ({_SPEND_COST}) IS NULL) "
+                    f"FROM calls{_sql_where(parts)} GROUP BY 1, 2, 3, 4, 5", params)
+        rows = cur.fetchall()
+    conn.rollback()
+    by_member: dict[str, list] = {}
+    for s in subscriptions:
+        by_member.setdefault(s.plan.split(": ", 1)[0], []).append(s)
+    merged: dict[tuple, Any] = {}
+    for r in rows:
+        day = dt.datetime.fromtimestamp(int(r[0]) * BUCKET_MS / 1000, scope.tz).date()
+        member, agent, model, origin = r[1], r[2], r[3] or UNKNOWN_MODEL, r[4] or "auto"
+        plan = covering(by_member.get(member, []), agent, day) if origin == "auto" else None
+        key = (day, agent, model, origin, plan)
+        line = merged.get(key)
+        if line is None:
+            merged[key] = Line(day, agent, model, origin, "(team)", None, None, int(r[5]), int(r[6]), int(r[7]),
+                               int(r[8]), int(r[9]), float(r[10]), int(r[11]), plan)
+        else:
+            line.calls += int(r[5])
+            line.input_tokens += int(r[6])
+            line.output_tokens += int(r[7])
+            line.cache_read_tokens += int(r[8])
+            line.cache_write_tokens += int(r[9])
+            line.cost += float(r[10])
+            line.unpriced_calls += int(r[11])
+    return sorted(merged.values(), key=lambda l: (l.day, l.agent, l.model, l.origin))
