@@ -168,3 +168,32 @@ def test_deleted_manual_entries_and_rate_limit_snapshots_travel(machines, team_d
     assert server_sums(team_db) == union_truth(a)
     with psycopg.connect(team_db) as conn:
         assert conn.execute("SELECT sum(calls) FROM call_buckets").fetchone() == (2,)
+
+
+def test_status_shows_the_server_and_what_is_left_to_push(machines, team_db, capsys):
+    a = machines("laptop", "alice")
+    write_session(a.home, "/home/alice/src/api", "s-1", START, 4, 4)
+    a.run("team", "init", capsys=capsys)
+    code, out, _ = a.run("team", "status", capsys=capsys)
+    assert code == 0 and "never pushed to this server" in out and "schema version 1" in out
+    a.run("team", "sync", capsys=capsys)
+    write_session(a.home, "/home/alice/src/api", "s-2", START + dt.timedelta(days=1), 3, 5)
+    assert a.run("ingest", capsys=capsys)[0] == 0
+    code, out, _ = a.run("team", "status", capsys=capsys)
+    assert code == 0 and "3 local changes not pushed yet" in out and "visible:  4 calls" in out
+    assert "alice" in out and "4 rows" in out
+
+
+def test_the_progress_bar_counts_changes_on_a_terminal():
+    import io
+
+    from token_roi.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+    stream = Tty()
+    bar = Progress(20_000, "Pushing to the team server", delay=0, stream=stream, unit="changes")
+    bar.advance(5_000)
+    assert "Pushing to the team server [" in stream.getvalue() and " 25% 5,000 changes" in stream.getvalue()
+    bar.close()
