@@ -120,6 +120,15 @@ def _where(scope: Scope, *, rollup: bool) -> tuple[list[str], list]:
     return parts, params
 
 
+def _reading(cur: psycopg.Cursor) -> None:
+    """For this transaction's report queries: room to hash-aggregate a year of a team's quarter
+    hours in memory (the default 4 MB sorted them on disk), and no JIT compilation (~0.1 s of
+    compiling for queries that run in about a second). 10M calls, 700,800 quarter-hour rows, one
+    EXPLAIN ANALYZE each on a loaded machine: 2.3 s -> 1.6 s (noisy: 0.6-1.5 s in later runs)."""
+    cur.execute("SET LOCAL work_mem = '64MB'")
+    cur.execute("SET LOCAL jit = off")
+
+
 def _sql_where(parts: list[str]) -> str:
     return (" WHERE " + " AND ".join(parts)) if parts else ""
 
@@ -132,6 +141,7 @@ def day_rows(conn: psycopg.Connection, scope: Scope) -> list[tuple]:
     parts, params = _where(scope, rollup=rollup)
     table, first, last = ("call_buckets", "first_ts", "last_ts") if rollup else ("calls", "ts", "ts")
     with conn.cursor() as cur:
+        _reading(cur)
         if rollup:    # (the first and last quarter hours by the bucket index, then their calls' times)
             where = _sql_where(parts)
             cur.execute(f"SELECT (SELECT MIN(first_ts) FROM call_buckets{where}{' AND' if parts else ' WHERE'} "
@@ -186,6 +196,7 @@ def sessions(conn: psycopg.Connection, scope: Scope) -> list[MemberSession]:
     """Usage per (member, agent, session), by last activity, oldest first."""
     parts, params = _where(scope, rollup=False)
     with conn.cursor() as cur:
+        _reading(cur)
         cur.execute(f"SELECT member, agent, session_id, model, project, {_CALL_SUMS} FROM calls{_sql_where(parts)} "
                     "GROUP BY member, agent, session_id, model, project", params)
         rows = cur.fetchall()
@@ -215,6 +226,7 @@ def blocks(conn: psycopg.Connection, scope: Scope, *, now_ms: int, hours: float)
     length = round(hours * HOUR_MS)
     parts, params = _where(scope, rollup=False)
     with conn.cursor() as cur:
+        _reading(cur)
         cur.execute(f"SELECT member, (ts - 1) / {BUCKET_MS} AS b, agent, model, {_CALL_SUMS} FROM calls"
                     f"{_sql_where(parts)} GROUP BY member, b, agent, model ORDER BY member, b", params)
         rows = cur.fetchall()
@@ -258,6 +270,7 @@ def team_subscriptions(conn: psycopg.Connection, member: str | None = None) -> l
     """Every member's plans (as config.yaml's `subscriptions` entries), each plan named
     'member: plan' so two members' plans of one name stay apart."""
     with conn.cursor() as cur:
+        _reading(cur)
         cur.execute("SELECT member, plan, agent, monthly_fee, start_date, end_date FROM subscriptions "
                     + ("WHERE member = %s " if member else "") + "ORDER BY member, plan, start_date",
                     (member,) if member else ())
@@ -276,6 +289,7 @@ def spend_lines(conn: psycopg.Connection, scope: Scope, subscriptions: list) -> 
     from ..accounting.subscriptions import covering
     parts, params = _where(scope, rollup=False)
     with conn.cursor() as cur:
+        _reading(cur)
         cur.execute(f"SELECT ts / {BUCKET_MS}, member, agent, model, origin, COUNT(*), SUM(input_tokens)::bigint, "
                     "SUM(output_tokens + reasoning_tokens)::bigint, SUM(cache_read_tokens)::bigint, "
                     "SUM(cache_write_5m_tokens + cache_write_1h_tokens)::bigint, "
