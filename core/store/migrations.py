@@ -311,11 +311,11 @@ def m011_team_log(db: sqlite3.Connection) -> None:
 
 _TEAM_LOG_ON = "WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team.log')"
 TEAM_LOG_TRIGGERS = {
-    "calls_team_insert": f"CREATE TRIGGER calls_team_insert AFTER INSERT ON calls {_TEAM_LOG_ON} BEGIN "
+    "team_log_insert": f"CREATE TRIGGER team_log_insert AFTER INSERT ON calls {_TEAM_LOG_ON} BEGIN "
                          "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
-    "calls_team_update": f"CREATE TRIGGER calls_team_update AFTER UPDATE ON calls {_TEAM_LOG_ON} BEGIN "
+    "team_log_update": f"CREATE TRIGGER team_log_update AFTER UPDATE ON calls {_TEAM_LOG_ON} BEGIN "
                          "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
-    "calls_team_delete": f"CREATE TRIGGER calls_team_delete AFTER DELETE ON calls {_TEAM_LOG_ON} BEGIN "
+    "team_log_delete": f"CREATE TRIGGER team_log_delete AFTER DELETE ON calls {_TEAM_LOG_ON} BEGIN "
                          "INSERT INTO team_log (call_id, agent, dedupe_key) "
                          "VALUES (OLD.id, OLD.agent, OLD.dedupe_key); END",
 }
