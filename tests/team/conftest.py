@@ -146,3 +146,11 @@ def machines(tmp_path, monkeypatch, team_db):
     def make(name: str, member: str | None = None, url: str | None = None, extra: str = "") -> Machine:
         return Machine(tmp_path / "machines", name, team_db if url is None else url, member, monkeypatch, extra)
     return make
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every test here drives a real PostgreSQL server: marked e2e (pyproject.toml's markers)."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)

@@ -11,7 +11,6 @@ import sys
 import time
 
 import psycopg
-import pytest
 from team_data import write_session
 from test_team_sync import server_sums, union_truth
 
@@ -40,7 +39,6 @@ def sums_match_rows(dsn: str) -> None:
                             "HAVING count(*) > 1) d").fetchone() == (0,)
 
 
-@pytest.mark.slow
 def test_a_sync_killed_mid_push_then_rerun_leaves_exactly_once_totals(machines, team_db, capsys):
     m = machines("laptop", "alice")
     for i in range(30):
@@ -70,7 +68,6 @@ def test_a_sync_killed_mid_push_then_rerun_leaves_exactly_once_totals(machines, 
     assert out.startswith("pushed 0 calls")
 
 
-@pytest.mark.slow
 def test_concurrent_syncs_of_many_machines_and_of_one_machine_twice(machines, team_db, capsys):
     ms = [machines(f"m{i}", f"member{i // 2}") for i in range(4)]
     for i, m in enumerate(ms):
