@@ -127,8 +127,9 @@ def server_totals(dsn: str) -> tuple[int, int, int, float]:
     with psycopg.connect(dsn) as conn:
         r = conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cost) FROM calls").fetchone()
         b = conn.execute("SELECT sum(calls), sum(input_tokens), sum(output_tokens) FROM call_buckets").fetchone()
+        h = conn.execute("SELECT sum(calls), sum(input_tokens), sum(output_tokens) FROM call_hours").fetchone()
     assert r is not None and b is not None
-    assert tuple(b) == tuple(r[:3]), f"quarter-hour sums {b} differ from the rows {r[:3]}"
+    assert tuple(b) == tuple(r[:3]) == tuple(h or ()), f"sums {b} / {h} differ from the rows {r[:3]}"
     return int(r[0]), int(r[1]), int(r[2]), round(float(r[3]), 4)
 
 
@@ -136,8 +137,9 @@ def sizes(dsn: str) -> dict[str, int]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) calls")
         conn.execute("VACUUM (ANALYZE) call_buckets")
+        conn.execute("VACUUM (ANALYZE) call_hours")
         out = {}
-        for table in ("calls", "call_buckets"):
+        for table in ("calls", "call_buckets", "call_hours"):
             row = conn.execute("SELECT pg_table_size(%s), pg_indexes_size(%s)", (table, table)).fetchone()
             assert row is not None
             out[f"{table} table"], out[f"{table} indexes"] = int(row[0]), int(row[1])
@@ -242,9 +244,12 @@ def bench_report(admin: str, root: Path, rows: int, keep: Path) -> None:
         made = time.perf_counter() - t
         conn.execute("INSERT INTO call_buckets SELECT (ts / 900000)::int, member, agent, model, "
                      + sync._SUMS + " FROM calls GROUP BY 1, 2, 3, 4")
+        conn.execute("INSERT INTO call_hours SELECT bucket / 4, member, agent, model, " + sync._HOUR_SUMS
+                     + " FROM call_buckets GROUP BY 1, 2, 3, 4")
         buckets = conn.execute("SELECT count(*) FROM call_buckets").fetchone()
-    print(f"server: {rows:,} calls made in bulk in {made:.0f} s, quarter-hour sums ({buckets[0] if buckets else 0:,} "
-          f"rows) in {time.perf_counter() - t - made:.0f} s (setup)", flush=True)
+    quarters = buckets[0] if buckets else 0
+    print(f"server: {rows:,} calls made in bulk in {made:.0f} s, quarter-hour and hour sums ({quarters:,} "
+          f"quarter-hour rows) in {time.perf_counter() - t - made:.0f} s (setup)", flush=True)
     home = keep / "report-home"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..reports.blocks import HOUR_MS, Block, iso_ms
+from ..reports.blocks import HOUR_MS, Block, iso_ms  # (HOUR_MS: also the unit of call_hours)
 from ..reports.query import (
     BUCKET_MS,
     EPOCH_DAY,
@@ -87,19 +87,25 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-def _where(scope: Scope, *, rollup: bool) -> tuple[list[str], list]:
+# The sums a period report reads: (table, its time column, that column's unit in ms).
+QUARTERS = ("call_buckets", "bucket", BUCKET_MS)
+HOURS = ("call_hours", "hour", HOUR_MS)
+
+
+def _where(scope: Scope, *, rollup: bool, level: tuple[str, str, int] = QUARTERS) -> tuple[list[str], list]:
     f: Any = scope.filters           # (a Record: its fields are set in __init__ through object.__setattr__)
     parts: list[str] = []
     params: list[Any] = []
     lo = day_start_ms(f.since, scope.tz) if f.since else None
     hi = day_start_ms(f.until + dt.timedelta(days=1), scope.tz) if f.until else None
-    if rollup:        # (local midnights are whole quarter hours: the buckets hold exactly those calls)
+    if rollup:        # (local midnights are whole quarter hours, or hours: the sums hold exactly those calls)
+        _, column, unit = level
         if lo is not None:
-            parts.append("bucket >= %s")
-            params.append(lo // BUCKET_MS)
+            parts.append(f"{column} >= %s")
+            params.append(lo // unit)
         if hi is not None:
-            parts.append("bucket < %s")
-            params.append(hi // BUCKET_MS)
+            parts.append(f"{column} < %s")
+            params.append(hi // unit)
     else:
         if lo is not None:
             parts.append("ts >= %s")
@@ -160,9 +166,14 @@ def day_rows(conn: psycopg.Connection, scope: Scope) -> list[tuple]:
             rollup = False            # (an offset that is no whole quarter hour: sum the calls)
             parts, params = _where(scope, rollup=False)
         if rollup:
-            day_expr, day_params = local_day_sql(scope.tz, lo, hi, column=f"(bucket::bigint * {BUCKET_MS})",
-                                                 segs=segs)
-            sums, table = _ROLLUP_SUMS, "call_buckets"
+            # whole-hour offsets changing on whole hours (most zones): the hours, a quarter of the
+            # rows; else the quarter hours
+            hourly = all(off % HOUR_MS == 0 for _, off in segs) and all(at % HOUR_MS == 0 for at, _ in segs[1:])
+            level = HOURS if hourly else QUARTERS
+            table, column, unit = level
+            parts, params = _where(scope, rollup=True, level=level)
+            day_expr, day_params = local_day_sql(scope.tz, lo, hi, column=f"({column}::bigint * {unit})", segs=segs)
+            sums = _ROLLUP_SUMS
         else:
             day_expr, day_params = local_day_sql(scope.tz, lo, hi, column="ts", segs=segs)
             sums, table = _CALL_SUMS, "calls"

@@ -6,7 +6,8 @@ Server tables (PostgreSQL):
 - calls: one row per API call, keyed (agent, dedupe_key) with no machine or user in the key, so
   the same call pushed from two machines is one row; counts, times, names and prices only.
 - call_buckets: sums per quarter hour, member, agent and model, kept by every push for the rows
-  it changed (sync.py), as the local ledger keeps its own; the period reports read these.
+  it changed (sync.py), as the local ledger keeps its own; call_hours: the same per hour. The
+  period reports read the hours in a zone whose offsets are whole hours, else the quarter hours.
 - subscriptions, rate_limit_snapshots: each member's flat-fee plans and limit snapshots.
 - devices: each machine's last push (for `team status`).
 """
@@ -120,6 +121,26 @@ CREATE TABLE call_buckets (
 );
 CREATE INDEX call_buckets_bucket ON call_buckets (bucket, member);
 CREATE INDEX call_buckets_member ON call_buckets (member, bucket);
+CREATE TABLE call_hours (                     -- call_buckets summed per hour (ts / 3600000)
+    hour integer NOT NULL,
+    member text NOT NULL,
+    agent text NOT NULL,
+    model text,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    reasoning_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_5m_tokens bigint NOT NULL,
+    cache_write_1h_tokens bigint NOT NULL,
+    cost double precision NOT NULL,
+    calls bigint NOT NULL,
+    unpriced_calls bigint NOT NULL,
+    unpriced_tokens bigint NOT NULL,
+    first_ts bigint NOT NULL,
+    last_ts bigint NOT NULL
+);
+CREATE INDEX call_hours_hour ON call_hours (hour, member);
+CREATE INDEX call_hours_member ON call_hours (member, hour);
 CREATE TABLE subscriptions (
     member text NOT NULL,
     plan text NOT NULL,
@@ -155,7 +176,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "calls, quarter-hour sums, subscriptions, rate-limit snapshots, devices", _V1),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-TEAM_TABLES = ("calls", "call_buckets", "subscriptions", "rate_limit_snapshots", "devices")
+TEAM_TABLES = ("calls", "call_buckets", "call_hours", "subscriptions", "rate_limit_snapshots", "devices")
 
 
 def _statements(script: str) -> list[str]:

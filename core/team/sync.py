@@ -92,6 +92,18 @@ _RESUM = (
     f"FROM ({_TOUCHED}) t JOIN calls c ON c.member = t.member AND c.ts >= t.bucket::bigint * 900000 "
     "AND c.ts < (t.bucket::bigint + 1) * 900000 GROUP BY 1, 2, 3, 4",
 )
+# ... then the hours holding them, from their four quarter hours (call_hours: what a report in a
+# zone whose offsets are whole hours reads, a quarter of the rows).
+_HOUR_SUMS = ("SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
+              "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(cost), SUM(calls), SUM(unpriced_calls), "
+              "SUM(unpriced_tokens), MIN(first_ts), MAX(last_ts)")
+_TOUCHED_HOURS = "SELECT DISTINCT hour, member FROM unnest(%s::int[], %s::text[]) AS t(hour, member)"
+_RESUM_HOURS = (
+    f"DELETE FROM call_hours h USING ({_TOUCHED_HOURS}) t WHERE h.hour = t.hour AND h.member = t.member",
+    f"INSERT INTO call_hours SELECT t.hour, b.member, b.agent, b.model, {_HOUR_SUMS} "
+    f"FROM ({_TOUCHED_HOURS}) t JOIN call_buckets b ON b.member = t.member AND b.bucket >= t.hour * 4 "
+    "AND b.bucket < t.hour * 4 + 4 GROUP BY 1, 2, 3, 4",
+)
 
 
 @dataclass
@@ -304,6 +316,9 @@ class Pusher:
                 args = ([b for b, _ in pairs], [m for _, m in pairs])
                 for sql in _RESUM:
                     cur.execute(sql, args)
+                hours = ([b // 4 for b, _ in pairs], args[1])
+                for sql in _RESUM_HOURS:
+                    cur.execute(sql, hours)
             cur.execute("INSERT INTO devices VALUES (%s, %s, now(), %s) ON CONFLICT (device_id) DO UPDATE "
                         "SET member = excluded.member, last_push = now(), "
                         "rows_pushed = devices.rows_pushed + excluded.rows_pushed",

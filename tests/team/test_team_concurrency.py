@@ -37,6 +37,13 @@ def sums_match_rows(dsn: str) -> None:
                          "FROM calls").fetchone()
         assert conn.execute("SELECT count(*) FROM (SELECT 1 FROM call_buckets GROUP BY bucket, member, agent, model "
                             "HAVING count(*) > 1) d").fetchone() == (0,)
+        # the hours are exactly their quarter hours
+        assert conn.execute("SELECT hour, member, agent, model, calls, input_tokens, round(cost::numeric, 6) "
+                            "FROM call_hours "
+                            "ORDER BY 1, 2, 3, 4").fetchall() == \
+            conn.execute("SELECT bucket / 4, member, agent, model, sum(calls)::bigint, sum(input_tokens)::bigint, "
+                         "round(sum(cost)::numeric, 6) "
+                         "FROM call_buckets GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4").fetchall()
 
 
 def test_a_sync_killed_mid_push_then_rerun_leaves_exactly_once_totals(machines, team_db, capsys):

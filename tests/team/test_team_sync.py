@@ -65,9 +65,10 @@ def test_two_machines_with_an_overlapping_tree_merge_exactly_once(machines, team
         devices = conn.execute("SELECT count(*), count(DISTINCT member) FROM devices").fetchone()
         assert devices == (2, 1)
         # the quarter-hour sums are exactly the rows'
-        assert conn.execute("SELECT sum(calls), sum(input_tokens), sum(output_tokens) FROM call_buckets"
-                            ).fetchone() == conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens) "
-                                                         "FROM calls").fetchone()
+        truth = conn.execute("SELECT count(*), sum(input_tokens), sum(output_tokens) FROM calls").fetchone()
+        for table in ("call_buckets", "call_hours"):
+            assert conn.execute(f"SELECT sum(calls), sum(input_tokens), sum(output_tokens) FROM {table}"
+                                ).fetchone() == truth
 
 
 def test_a_resync_changes_nothing_and_new_calls_follow_by_sequence(machines, team_db, capsys):
@@ -168,6 +169,7 @@ def test_deleted_manual_entries_and_rate_limit_snapshots_travel(machines, team_d
     assert server_sums(team_db) == union_truth(a)
     with psycopg.connect(team_db) as conn:
         assert conn.execute("SELECT sum(calls) FROM call_buckets").fetchone() == (2,)
+        assert conn.execute("SELECT sum(calls) FROM call_hours").fetchone() == (2,)
 
 
 def test_status_shows_the_server_and_what_is_left_to_push(machines, team_db, capsys):
