@@ -66,9 +66,10 @@ def start_team_sync(log=None, every_s: float = 60) -> bool:
         os.utime(flag)
         import subprocess
         import sys
-        subprocess.Popen([sys.executable, "-m", "token_roi.cli", "team", "sync", "--quiet"],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        with open(paths.log_path_str(), "ab") as errors:     # (its one-line refusals go to our log)
+            subprocess.Popen([sys.executable, "-m", "token_roi.cli", "team", "sync", "--quiet"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                             start_new_session=True)
     except OSError as exc:
         if log and not isinstance(exc, FileNotFoundError):
             log(f"ledger: team sync not started: {exc}")
