@@ -123,3 +123,27 @@ def test_team_mode_not_set_up(machines, capsys, monkeypatch):
     m = machines("laptop", "alice", url="")
     code, _, err = m.run("daily", "--team", capsys=capsys)
     assert code != 0 and "team mode is not set up: set team.url" in one_line(err)
+
+
+def test_libpq_conventions_pgpassfile_and_sslmode(machines, team_db, capsys, monkeypatch, pg_server, tmp_path):
+    """The DSN goes to libpq as it is: a password from PGPASSFILE logs in; sslmode=require
+    against a server without TLS is refused in one line (libpq's own reason)."""
+    with pg_server.admin() as conn:
+        conn.execute("DROP ROLE IF EXISTS pass_erin")
+        conn.execute("CREATE ROLE pass_erin LOGIN PASSWORD 'from-the-pgpass-file'")
+    dbname = team_db.split("dbname=")[1].split()[0]
+    with psycopg.connect(team_db, autocommit=True) as conn:
+        conn.execute("GRANT ALL ON SCHEMA public TO pass_erin")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_server.port}:{dbname}:pass_erin:from-the-pgpass-file\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    m = machines("laptop", None, f"host=127.0.0.1 port={pg_server.port} dbname={dbname} user=pass_erin")
+    write_session(m.home, "/home/erin/src/api", "s-1", START, 4, 1)
+    code, out, err = m.run("team", "init", capsys=capsys)
+    assert code == 0, err
+    code, out, err = m.run("team", "sync", capsys=capsys)
+    assert code == 0 and "as member 'pass_erin'" in out, err
+    monkeypatch.setattr(m, "url", m.url + " sslmode=require")
+    code, out, err = m.run("team", "sync", capsys=capsys)
+    assert code != 0 and "SSL" in one_line(err) and "cannot reach the team server" in err
