@@ -199,3 +199,13 @@ def test_the_progress_bar_counts_changes_on_a_terminal():
     bar.advance(5_000)
     assert "Pushing to the team server [" in stream.getvalue() and " 25% 5,000 changes" in stream.getvalue()
     bar.close()
+
+
+def test_config_show_never_prints_the_dsn_password(machines, capsys):
+    m = machines("laptop", "alice", url="", extra="")
+    m.config.write_text("team:\n  url: postgresql://alice:s3cret-pw@db.example.com/tokenroi\n")
+    code, out, _ = m.run("config", "show", capsys=capsys)
+    assert code == 0 and "s3cret" not in out and "postgresql://alice:***@db.example.com" in out
+    from token_roi.team.config import redact
+    assert redact("host=db password='s3cret pw' user=alice") == "host=db password=*** user=alice"
+    assert redact("postgres://bob:pw@h:5432/d?sslmode=require") == "postgres://bob:***@h:5432/d?sslmode=require"
