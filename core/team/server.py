@@ -97,6 +97,8 @@ CREATE TABLE calls (
     member text NOT NULL,
     device_id text NOT NULL,
     pushed_at timestamptz NOT NULL DEFAULT now(),
+    prev_member text,                         -- the member and time of the copy the last push replaced
+    prev_ts bigint,                           -- (whose quarter hours it summed again: see sync.py)
     PRIMARY KEY (agent, dedupe_key)
 );
 CREATE INDEX calls_member_ts ON calls (member, ts);

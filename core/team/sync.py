@@ -76,10 +76,11 @@ _UPSERT = (
     "ORDER BY agent, dedupe_key, rank DESC "
     "ON CONFLICT (agent, dedupe_key) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in SENT_COLUMNS if col not in ("agent", "dedupe_key"))
-    + ", pushed_at = now() WHERE " + _better("excluded", "c")
-    + " RETURNING (c.ts / 900000)::int, c.member")
-_OLD_SUMS = ("SELECT DISTINCT (c.ts / 900000)::int, c.member FROM calls c JOIN team_stage s "
-             "USING (agent, dedupe_key) WHERE " + _better("s", "c"))
+    + ", pushed_at = now(), prev_member = c.member, prev_ts = c.ts WHERE " + _better("excluded", "c")
+    # the quarter hours (and members) the statement changed: each row's, and for a replaced copy
+    # the one it held before (read in the same statement, so a copy another push committed a
+    # moment ago is seen as it was replaced, not as it was when this batch began)
+    + " RETURNING (c.ts / 900000)::int, c.member, (c.prev_ts / 900000)::int, c.prev_member")
 _SUMS = ("SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
          "SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), COALESCE(SUM(cost), 0), COUNT(*), "
          "COUNT(*) FILTER (WHERE cost IS NULL), COALESCE(SUM(input_tokens + output_tokens + reasoning_tokens "
@@ -293,18 +294,17 @@ class Pusher:
                 with cur.copy(f"COPY team_stage ({', '.join(SENT_COLUMNS)}) FROM STDIN") as copy:
                     for row in batch.rows:
                         copy.write_row(row)
-                cur.execute(_OLD_SUMS)
-                old = cur.fetchall()
-                others = [m for _, m in old if m != self.member]
-                if others:       # (a better copy takes calls from another member: their sums change too)
-                    self._lock(cur, others)
-                    cur.execute(_OLD_SUMS)
-                    old = cur.fetchall()
-                touched.update(old)
                 cur.execute(_UPSERT)
                 got = cur.fetchall()
                 changed = len(got)
-                touched.update(got)
+                touched.update((r[0], r[1]) for r in got)
+                replaced = {(r[2], r[3]) for r in got if r[3] is not None}   # (updated rows: their old place)
+                touched.update(replaced)
+                others = [m for _, m in replaced if m != self.member]
+                if others:
+                    # A better copy took calls from another member: their quarter hours change too,
+                    # summed under their lock (taken now; a deadlock with their own push is retried).
+                    self._lock(cur, others)
             if batch.deletes:
                 cur.execute("DELETE FROM calls c USING unnest(%s::text[], %s::text[]) AS d(agent, dedupe_key) "
                             "WHERE c.agent = d.agent AND c.dedupe_key = d.dedupe_key AND c.member = %s "

@@ -99,3 +99,50 @@ def test_concurrent_syncs_of_many_machines_and_of_one_machine_twice(machines, te
         code, out, _ = m.run("team", "sync", "--no-ingest", capsys=capsys)
         assert code == 0
     assert server_sums(team_db) == union_truth(*ms)
+
+
+def test_a_better_copy_pushed_while_the_first_push_is_still_open_moves_the_sums_too(machines, team_db, capsys):
+    """Without roles, bob's better copy of a call replaces alice's copy: alice's quarter-hour sums
+    must lose it even when bob's batch began before alice's push committed (his statement waits
+    for her row, then replaces it: the replaced copy's place comes back from that statement)."""
+    import json
+    import threading
+
+    from token_roi.team.config import TeamConfig
+    from token_roi.team.sync import Pusher
+    alice, bob = machines("alice", "alice"), machines("bob", "bob")
+    path = write_session(alice.home, "/home/a/api", "s-copied", START, 8, 1)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for line in lines:
+        line["message"]["usage"]["output_tokens"] += 500                 # bob's copies are better
+    target = bob.home / ".claude" / "projects" / path.parent.name
+    target.mkdir(parents=True)
+    (target / path.name).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    alice.run("team", "init", capsys=capsys)
+    for m in (alice, bob):
+        assert m.run("ingest", capsys=capsys)[0] == 0
+
+    def pusher(m):
+        store = m.store()
+        conn = psycopg.connect(team_db)
+        p = Pusher(store, conn, TeamConfig(team_db, m.name))
+        return p, next(p.batches(p.positions(persist=True)))
+    pa, batch_a = pusher(alice)
+    pb, batch_b = pusher(bob)
+    done = threading.Event()
+    with pa.conn.transaction():
+        pa._push(batch_a)                                                  # alice's push, not committed
+        thread = threading.Thread(target=lambda: (pb.push(batch_b), done.set()))
+        thread.start()
+        time.sleep(0.5)
+        assert not done.is_set()                                           # bob waits for her rows
+    thread.join(30)
+    assert done.is_set()
+    with psycopg.connect(team_db) as conn:
+        assert conn.execute("SELECT member, count(*) FROM calls GROUP BY 1").fetchall() == [("bob", 8)]
+        assert conn.execute("SELECT member, sum(calls) FROM call_buckets GROUP BY 1").fetchall() == [("bob", 8)]
+        assert conn.execute("SELECT member, sum(calls) FROM call_hours GROUP BY 1").fetchall() == [("bob", 8)]
+    sums_match_rows(team_db)
+    for p in (pa, pb):
+        p.conn.close()
+        p.store.close()
