@@ -8,8 +8,10 @@ import time
 
 
 class Progress:
-    def __init__(self, total: int, label: str = "Reading logs", *, delay: float = 0.5, stream=None):
+    def __init__(self, total: int, label: str = "Reading logs", *, delay: float = 0.5, stream=None,
+                 unit: str | None = None):
         self.total = max(total, 1)
+        self.unit = unit             # None: `done` counts bytes, shown in MB
         self.done = 0
         self.label = label
         self.stream = stream or sys.stderr
@@ -30,8 +32,8 @@ class Progress:
         frac = min(self.done / self.total, 1.0)
         width = 30
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        mb = self.done / 1e6
-        self.stream.write(f"\r{self.label} [{bar}] {frac:4.0%} {mb:,.0f} MB")
+        amount = f"{self.done:,} {self.unit}" if self.unit else f"{self.done / 1e6:,.0f} MB"
+        self.stream.write(f"\r{self.label} [{bar}] {frac:4.0%} {amount}")
         self.stream.flush()
         self.drawn = True
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from token_roi.guard import hook, loops, settings, state
-from token_roi.reports import cost_report as report
+from token_roi.value import cost_report as report
 
 LIMITS = settings.resolve(None)
 

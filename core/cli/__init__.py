@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("setup_cmd", "Claude Code settings a plugin cannot make (setup claude --statusline)"),
     "watch": ("watch_cmd", "live view: active block, burn rate, plan limits with pace, current session"),
     "doctor": ("doctor_cmd", "check the ledger's integrity and privacy, say what was lost, write a backup"),
+    "team": ("team_cmd", "team store on PostgreSQL: init the server, sync this ledger, status"),
 }
 
 

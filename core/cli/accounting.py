@@ -114,6 +114,8 @@ def lines_for(ctx: Context, filters=None):
     from ..accounting.subscriptions import from_config
     from ..config import get
     from ..reports.query import Filters
+    if hasattr(ctx.store, "team_lines"):          # budget/subscriptions --team (cli/team_cmd.py)
+        return ctx.store.team_lines(filters or Filters(), from_config(ctx.cfg))
     return spend_lines(ctx.store, filters=filters or Filters(), tz=ctx.tz,
                        branch_pattern=get(ctx.cfg, "feature.branch_pattern"),
                        subscriptions=from_config(ctx.cfg))

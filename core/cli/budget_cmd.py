@@ -12,6 +12,7 @@ from .accounting import add_as_of, add_common_arguments, money, paint, print_sug
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     add_common_arguments(p)
     add_as_of(p)
+    p.add_argument("--team", action="store_true", help="over the team server: every member's usage and plans")
 
 
 def run(args) -> int:
@@ -22,7 +23,11 @@ def run(args) -> int:
     from .accounting import lines_for, open_context
     from .common import print_json
 
-    ctx = open_context(args)
+    if getattr(args, "team", False):
+        from .team_cmd import open_team_context
+        ctx = open_team_context(args)
+    else:
+        ctx = open_context(args)
     if not get(ctx.cfg, "ai.cost_tracking_enabled", True):
         if args.json:
             print_json({"trackingEnabled": False})

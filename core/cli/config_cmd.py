@@ -59,6 +59,9 @@ def _price_overrides():
 def _show(args) -> int:
     file, _ = config_path(args.config)
     cfg = load_or_fail(args.config)
+    if isinstance(cfg.get("team"), dict) and cfg["team"].get("url"):    # (a DSN's password is never shown)
+        from ..team.config import redact
+        cfg = {**cfg, "team": {**cfg["team"], "url": redact(str(cfg["team"]["url"]))}}
     stage = get(cfg, "company.stage")
     budget = get(cfg, "ai.cost_budget_monthly")
     overrides_path, overrides = _price_overrides()

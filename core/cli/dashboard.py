@@ -20,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--no-ingest", action="store_true",
                    help="show the ledger as it is, without reading new agent logs first")
     p.add_argument("--no-git", action="store_true", help="do not read the projects' git history")
+    p.add_argument("--team", action="store_true",
+                   help="Overview, Sessions and Models from the team server (team.url), read with your own login")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +35,12 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: expected 0 (a free port) to 65535")
     tz = resolve_timezone(args.timezone) if args.timezone else None
-    load_or_fail(args.config)                      # a bad settings file stops here, in one line
+    settings = load_or_fail(args.config)           # a bad settings file stops here, in one line
+    if args.team:
+        from ..dashboard import api
+        from ..team import config as team_config
+        from ..team.dashboard import install
+        install(api, team_config.from_settings(settings) or team_config.load(args.config))
     if not args.no_ingest:
         from .accounting import update
         store = Store()

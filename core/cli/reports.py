@@ -13,6 +13,10 @@ PERIODS = ("daily", "weekly", "monthly")
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     add_filter_arguments(p)
+    p.add_argument("--team", action="store_true",
+                   help="report over the team server (team.url), a row per member")
+    p.add_argument("--member", metavar="NAME", help="only this member's rows on the team server (implies --team)")
+    p.add_argument("--config", metavar="PATH", help="settings file, for --team (default: $TOKEN_ROI_CONFIG)")
     p.add_argument("-b", "--breakdown", action="store_true", help="per-model rows under each line")
     p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc", help="oldest (asc, default) or newest first")
     if name == "weekly":
@@ -26,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
+    if getattr(args, "team", False) or getattr(args, "member", None):
+        return _team_report(args, now_ms)         # the same report over the team server
     from ..ingest import refresh
     from ..reports import query
     from ..reports.table import terminal_width, use_color
@@ -100,6 +106,11 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
         return 0
     finally:
         store.close()
+
+
+def _team_report(args: argparse.Namespace, now_ms: int | None) -> int:
+    from .team_cmd import run_report
+    return run_report(args, now_ms=now_ms)
 
 
 def _nothing(store, filters, as_json: bool) -> int:

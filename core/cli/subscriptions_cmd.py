@@ -14,6 +14,7 @@ HINT_COLOUR = {"keep": "green", "cancel": "red", "upgrade": "yellow"}
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     add_common_arguments(p)
     add_as_of(p)
+    p.add_argument("--team", action="store_true", help="over the team server: every member's usage and plans")
 
 
 def judge(lines, subs, as_of):
@@ -43,7 +44,11 @@ def run(args) -> int:
     from .accounting import lines_for, open_context
     from .common import print_json
 
-    ctx = open_context(args)
+    if getattr(args, "team", False):
+        from .team_cmd import open_team_context
+        ctx = open_team_context(args)
+    else:
+        ctx = open_context(args)
     subs = from_config(ctx.cfg)
     m_first, m_last = month_bounds(ctx.today)
     lines = lines_for(ctx, Filters(since=m_first, until=ctx.today))

@@ -37,6 +37,7 @@ DEFAULTS: dict = {
     "categories": list(BUILTIN_CATEGORIES),
     "feature": {"branch_pattern": None},
     "variance": {"threshold_percent": 20},
+    "team": {"url": None, "member": None, "project_names": "hashed", "auto_sync": False},
 }
 
 # Keys of our own sections, for `config check` to point out likely typos (not an error: a
@@ -96,4 +97,10 @@ feature:
 
 variance:
   threshold_percent: 20
+
+team:                               # the team store on PostgreSQL (docs/team.md)
+  url:                              # a libpq DSN, e.g. postgresql://alice@db.example.com/tokenroi (or TOKEN_ROI_TEAM_URL)
+  member:                           # empty = the database user
+  project_names: hashed             # hashed | plain: project paths leave the machine only as a hash
+  auto_sync: false                  # true = the Stop hook pushes in the background
 """

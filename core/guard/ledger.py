@@ -48,7 +48,35 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
             save_signals(store, state, log)
     finally:
         store.close()
+    start_team_sync(log)
     return written
+
+
+TEAM_SYNC_FLAG = "team-auto-sync"   # in the state dir while team.url and team.auto_sync are set (team_cmd.py)
+
+
+def start_team_sync(log=None, every_s: float = 60) -> bool:
+    """A detached background `token-roi team sync` (never waited for), at most once a minute."""
+    import os
+    import time
+
+    from .. import paths
+    flag = os.path.join(paths.state_dir_str(), TEAM_SYNC_FLAG)
+    try:
+        if os.stat(flag).st_mtime > time.time() - every_s:
+            return False                    # (no flag: FileNotFoundError, team sync is off)
+        os.utime(flag)
+        import subprocess
+        import sys
+        with open(paths.log_path_str(), "ab") as errors:     # (its one-line refusals go to our log)
+            subprocess.Popen([sys.executable, "-m", "token_roi.cli", "team", "sync", "--quiet"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                             start_new_session=True)
+    except OSError as exc:
+        if log and not isinstance(exc, FileNotFoundError):
+            log(f"ledger: team sync not started: {exc}")
+        return False
+    return True
 
 
 def save_outcomes(store, state: dict) -> None:

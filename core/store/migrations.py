@@ -289,6 +289,38 @@ def m010_sums_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def m011_team_log(db: sqlite3.Connection) -> None:
+    """The local change sequence the team sync pushes by (core/team/sync.py): every insert,
+    update and delete of a call appends one entry to team_log, whose `seq` only grows. The
+    triggers write only once a team sync has switched the log on (meta key `team.log`), so a
+    ledger with no team pays one lookup per written row and keeps no log."""
+    _run(
+        db,
+        """
+        CREATE TABLE team_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, even after the log is trimmed
+            call_id INTEGER NOT NULL,                -- calls.id
+            agent TEXT,                              -- agent and key of a deleted call, else NULL
+            dedupe_key TEXT
+        )
+        """,
+    )
+    for sql in TEAM_LOG_TRIGGERS.values():
+        db.execute(sql)
+
+
+_TEAM_LOG_ON = "WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'team.log')"
+TEAM_LOG_TRIGGERS = {
+    "team_log_insert": f"CREATE TRIGGER team_log_insert AFTER INSERT ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
+    "team_log_update": f"CREATE TRIGGER team_log_update AFTER UPDATE ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id) VALUES (NEW.id); END",
+    "team_log_delete": f"CREATE TRIGGER team_log_delete AFTER DELETE ON calls {_TEAM_LOG_ON} BEGIN "
+                         "INSERT INTO team_log (call_id, agent, dedupe_key) "
+                         "VALUES (OLD.id, OLD.agent, OLD.dedupe_key); END",
+}
+
+
 def m012_rate_limits(db: sqlite3.Connection) -> None:
     """Official plan-limit figures (Claude Code's status line, Codex rollouts, any later source):
     one row per change of a window's figure, append-only (core/limits/snapshots.py). Percentages
@@ -337,6 +369,7 @@ MIGRATIONS = [
     m008_no_day_sums_index,
     m009_source_marks,
     m010_sums_cache,
+    m011_team_log,
     m012_rate_limits,
     m013_hardening,
 ]

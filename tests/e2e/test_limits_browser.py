@@ -19,7 +19,7 @@ H, M = 3600, 60
 
 def _server(browser):
     import dashboard_fixture as fx
-    from conftest import VIEWPORT, Dashboard
+    from browser_support import VIEWPORT, Dashboard
 
     from token_roi.dashboard.server import Settings, start_in_thread
     server, url = start_in_thread(Settings(tz=fx.TZ, today=fx.TODAY, git=False))

@@ -170,8 +170,10 @@ function periodBar(params, opts = {}) {
   }
   if (opts.stack) {
     const stack = params.stack || "agent";
-    bar.append(h("label", {}, "Stack by"), h("div", {class: "seg", id: "stack"}, ["agent", "model"].map(s =>
-      h("button", {class: s === stack ? "on" : "", "data-stack": s, onclick: () => withParams({stack: s})}, s))));
+    const button = s => h("button", {class: s === stack ? "on" : "", "data-stack": s, onclick: () => withParams({stack: s})}, s);
+    const seg = h("div", {class: "seg", id: "stack"}, ["agent", "model"].map(button));
+    bar.append(h("label", {}, "Stack by"), seg);
+    if (opts.members) seg.append(button("member"));   // dashboard --team
   }
   if (opts.extra) bar.append(...opts.extra);
 }
@@ -194,6 +196,7 @@ PAGES.dashboard = async function (main, params, seq) {
   // The KPIs and chart first; the value figures and the plans (slower) once they are drawn.
   const d = await api("overview", {...p, stack: params.stack || "agent"});
   if (seq !== renderSeq) return;
+  if (d.members) periodBar(params, {stack: true, members: true});   // dashboard --team: stack by member too
   performance.mark("overview-data");
   const t = d.totals;
   const unpricedNote = t.unpricedCalls ? `* ${intFmt.format(t.unpricedCalls)} calls without a price` : "at menu prices";
