@@ -47,7 +47,6 @@ class IngestStats(Record):
 def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
     stats = IngestStats()
     walked: list = []
-    store.settle()
     _run(store, _plan(store, agents, stats, walked), stats, show_progress)
     tree_snapshot.save(store, walked)
     return stats
@@ -446,7 +445,6 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     pricing included, with the secondary indexes built once at the end (Store.bulk_load)."""
     stats = IngestStats()
     walked: list = []
-    store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
     from . import pricing
     from .accounting import ledger
     problem = None

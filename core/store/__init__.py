@@ -71,7 +71,6 @@ class Store:
         # (a str: pathlib costs every report ~4 ms of imports; `path` gives the Path when asked)
         self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
-        self._checkpoint = None      # a thread checkpointing after a bulk load (see bulk_load)
         self._away: list = []        # what the bulk load under way dropped, to create again
         try:
             if readonly:
@@ -158,66 +157,25 @@ class Store:
         commit); a crash rolls it all back, to be read again.
 
         It commits with every quarter hour of `calls` marked dirty (a state every reader knows
-        how to handle: see refresh_buckets); the sums are then taken in a second transaction
-        while a thread copies the first one's pages from the write-ahead log into the ledger,
-        mostly waiting for the disk (~0.1 s on 1 GB: its two fdatasyncs of ~20 MB each), then
-        the second's; the caller goes on meanwhile (see settle). A crash between the two
-        transactions leaves the rows and the dirty marks, summed by the next writer."""
+        how to handle: see refresh_buckets); the sums are then taken in a second transaction and
+        the log copied into the ledger, so the next writer finds nothing left to copy. A crash
+        between the two transactions leaves the rows and the dirty marks, summed by the next writer."""
         db = self.db
         names = self.BULK_INDEXES + self.BULK_SOURCE_TRIGGERS
         if db.in_transaction:                      # (inside another one: its commit, its sums)
             with self.transaction(), self._dropped(names):
                 yield db
             return
-        every = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        db.execute("PRAGMA wal_autocheckpoint=0")  # (the commit would checkpoint, waiting on it)
-        try:
-            with self.transaction(), self._dropped(names, sum_after=False):
-                yield db
-        finally:
-            db.execute(f"PRAGMA wal_autocheckpoint={every}")
-        self._sum_while_checkpointing()
-
-    def _sum_while_checkpointing(self) -> None:
-        import threading
-        summed = threading.Event()
-
-        def checkpoint() -> None:
-            try:
-                other = sqlite3.connect(self.path_str, isolation_level=None)
-                try:
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    summed.wait()
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()   # (the sums' few pages)
-                finally:
-                    other.close()
-            except sqlite3.Error:
-                pass                 # (the next commit's own checkpoint does it)
-
-        # Not joined here: the report that follows runs while it waits for the disk; settle(),
-        # close() or the interpreter's exit (a thread that is not a daemon) waits for it.
-        self.settle()
-        thread = threading.Thread(target=checkpoint, name="token-roi checkpoint")
-        try:
-            thread.start()
-        except RuntimeError:         # (no thread to be had: checkpointed after the sums, here)
-            summed.set()
-            thread = None
-        self._checkpoint = thread
+        with self.transaction(), self._dropped(names, sum_after=False):
+            yield db
         try:
             self.refresh_buckets(everything=True)
         except StoreError:
             pass                     # (another writer holds the ledger: the marks stay for the next one)
-        finally:
-            summed.set()
-            if thread is None:
-                checkpoint()
-
-    def settle(self) -> None:
-        """Wait for the checkpoint a bulk load left running (see bulk_load), if any."""
-        thread, self._checkpoint = self._checkpoint, None
-        if thread is not None:
-            thread.join()
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass                     # (the next commit's own checkpoint does it)
 
     def restore_early(self, names: tuple[str, ...]) -> None:
         """Create again now those of `names` that the bulk load under way dropped (the unpriced
@@ -343,7 +301,6 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
     def close(self) -> None:
-        self.settle()
         self.db.close()
 
     # -- rows -----------------------------------------------------------------------------------
