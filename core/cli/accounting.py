@@ -85,28 +85,20 @@ def open_context(args, *, refresh: bool = True, check_ledgers: bool = True) -> C
 
 
 def update(store, here: Path | None, *, show_progress: bool) -> None:
-    """New agent usage, the ledger files, then prices (given costs pinned after pricing)."""
-    from .. import ingest
+    """The ledger brought up to date: agent logs and ledger files (this project's by the
+    settings given, too), then prices (ingest's last stage)."""
+    from .. import ingest, pricing
     from ..accounting import ledger
-    stats = ingest.ingest(store, show_progress=show_progress and sys.stderr.isatty())
-    for w in stats.warnings:
-        print(f"token-roi: warning: {w}", file=sys.stderr)
-    result = ledger.sync_all(store, [here] if here is not None and here.exists() else [])
-    for w in result.warnings:
-        print(f"token-roi: warning: {w}", file=sys.stderr)
     try:
-        from .. import pricing
-        reprice = getattr(pricing, "reprice", None)
-    except ImportError:
-        reprice = None
-    if reprice is not None:
-        try:
-            reprice(store)
-        except Exception as exc:  # noqa: BLE001 - a bad prices.yaml is the user's to fix: one line
-            if type(exc).__name__ != "PricingError":
-                raise
-            raise UserError(str(exc)) from None
-    ledger.pin_given_costs(store)
+        stats = ingest.refresh(store, show_progress=show_progress and sys.stderr.isatty())
+        if here is not None and here.exists():
+            ledger.sync_file(store, here)
+            ingest.ingest_sources(store, [])          # (pricing what that file brought)
+    except pricing.PricingError as exc:     # a bad prices.yaml is the user's to fix: one line
+        raise UserError(str(exc)) from None
+    for w in stats.warnings:
+        if w not in stats.errors:       # (malformed entries: open_context stops on them)
+            print(f"token-roi: warning: {w}", file=sys.stderr)
 
 
 def lines_for(ctx: Context, filters=None):

@@ -3,23 +3,29 @@ incremental-read cursors. Rows stay when an agent deletes its own logs."""
 
 from __future__ import annotations
 
-from ..errors import TokenRoiError
+import json
 import marshal
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
 
-from .. import fastjson as json   # (json's own codec, without json's ~1.5 ms import on every report)
 from .. import paths
 from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
+from ..errors import TokenRoiError
 from ..rows import UsageRow
 from .migrations import BUCKET_TRIGGERS, MIGRATIONS, SOURCE_MARK_TRIGGER_NAMES
 
-TYPE_CHECKING = False   # typing costs ~3 ms of every report; the annotations are never evaluated
-if TYPE_CHECKING:
-    from pathlib import Path
-    from typing import Iterable, Iterator
+
+class ManualEntry(Protocol):
+    """A manual ledger entry as a row (adapters/entries.Entry): the columns only they have."""
+    row: UsageRow
+    category: str
+    feature: str | None
+    notes: str | None
 
 
 class StoreError(TokenRoiError):
@@ -47,20 +53,33 @@ _UPSERT = (
 
 def row_values(row: UsageRow, now: int) -> tuple:
     """A row as the upsert's parameters (CALL_COLUMNS, then ingested_at)."""
-    uncached, output, reasoning = row.input_tokens, row.output_tokens, row.reasoning_tokens
-    cache_read, w5m, w1h = row.cache_read_tokens, row.cache_write_5m_tokens, row.cache_write_1h_tokens
-    if type(row) is UsageRow:
-        # UsageRow.rank written out (a first ingest builds tens of thousands of these in workers);
-        # a subclass may rank its copies its own way (Gemini: the last copy wins)
-        rank = (0 if row.is_sidechain else 1 << 48) | min(uncached + cache_read + w5m + w1h + output + reasoning,
-                                                         (1 << 48) - 1)
-    else:
-        rank = row.rank
     return (
         row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
-        uncached, output, reasoning, cache_read, w5m, w1h, int(row.is_sidechain),
-        int(row.is_subagent), row.git_branch, rank, row.recorded_cost, row.speed, now,
+        row.input_tokens, row.output_tokens, row.reasoning_tokens, row.cache_read_tokens,
+        row.cache_write_5m_tokens, row.cache_write_1h_tokens, int(row.is_sidechain),
+        int(row.is_subagent), row.git_branch, row.rank, row.recorded_cost, row.speed, now,
     )
+
+
+# A manual ledger entry's row (see adapters/entries): its priced facts unchanged, it keeps the
+# price the row already has.
+_SAME_PRICED_FACTS = " AND ".join(f"calls.{c} IS excluded.{c}" for c in (
+    "model", "ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "recorded_cost"))
+_UPSERT_MANUAL = (
+    "INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
+    "reasoning_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, is_sidechain, "
+    "is_subagent, rank, recorded_cost, ingested_at, origin, category, feature, ledger_file, notes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, 0, 0, 0, ?, ?, 'manual', ?, ?, ?, ?) "
+    "ON CONFLICT (agent, dedupe_key) DO UPDATE SET ts = excluded.ts, session_id = excluded.session_id, "
+    "project = excluded.project, model = excluded.model, input_tokens = excluded.input_tokens, "
+    "output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
+    "cache_write_5m_tokens = excluded.cache_write_5m_tokens, recorded_cost = excluded.recorded_cost, "
+    "origin = 'manual', category = excluded.category, feature = excluded.feature, "
+    "ledger_file = excluded.ledger_file, notes = excluded.notes, "
+    f"cost = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.cost END, "
+    f"price_source = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.price_source END, "
+    f"price_version = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.price_version END"
+)
 
 
 class Store:
@@ -318,6 +337,22 @@ class Store:
         """upsert_calls for row_values tuples from any iterable (ingest chains a batch's sources
         into one executemany); returns how many rows were inserted or replaced."""
         return max(self.db.executemany(_UPSERT, values).rowcount, 0)
+
+    def mirror_entries(self, ledger_file: str, entries: Iterable[ManualEntry]) -> tuple[int, int]:
+        """Make the manual rows of `ledger_file` exactly `entries` (see adapters/entries): each
+        written, the rows of entries no longer in the file removed. (written, removed); call
+        inside transaction()."""
+        now = int(time.time() * 1000)
+        values = [(e.row.agent, e.row.dedupe_key, e.row.ts, e.row.session_id, e.row.project, e.row.model,
+                   e.row.input_tokens, e.row.output_tokens, e.row.cache_read_tokens, e.row.cache_write_5m_tokens,
+                   e.row.recorded_cost, now, e.category, e.feature, ledger_file, e.notes) for e in entries]
+        keep = {(v[0], v[1]) for v in values}
+        existing = self.db.execute(
+            "SELECT id, agent, dedupe_key FROM calls WHERE origin = 'manual' AND ledger_file = ?", (ledger_file,)).fetchall()
+        gone = [(r[0],) for r in existing if (r[1], r[2]) not in keep]
+        self.db.executemany("DELETE FROM calls WHERE id = ?", gone)
+        self.db.executemany(_UPSERT_MANUAL, values)
+        return len(values), len(gone)
 
     # -- cursors --------------------------------------------------------------------------------
     def get_cursor(self, agent: str, path: str) -> Cursor | None:
