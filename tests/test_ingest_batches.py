@@ -169,6 +169,7 @@ def test_a_bulk_load_prices_what_a_serial_read_prices(tmp_path, monkeypatch):
     # Each file its own batch: msg_a's better copy (a later file) replaces a row of an earlier
     # batch, and a model no price table knows stays unpriced: both must end as a serial read.
     from token_roi import pricing
+    from token_roi.pricing import apply  # noqa: F401  (pricing.apply below)
     root = tmp_path / "cfg"
     proj = root / "projects" / "-home-u-p"
     proj.mkdir(parents=True)
@@ -179,7 +180,7 @@ def test_a_bulk_load_prices_what_a_serial_read_prices(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 1)
     serial = Store(tmp_path / "serial.sqlite3")
     ingest_mod.refresh(serial, ["claude"], show_progress=False)           # small: no bulk load
-    cache_after_serial = pricing.quick.cached_models()
+    cache_after_serial = pricing.apply.cached_models()
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)                # as if it were gigabytes: a bulk load
     bulk = Store(tmp_path / "bulk.sqlite3")
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
@@ -189,7 +190,7 @@ def test_a_bulk_load_prices_what_a_serial_read_prices(tmp_path, monkeypatch):
     assert rows["msg_a"][8] == 900 and rows["msg_a"][18] is not None       # the better copy, priced
     assert rows["msg_c"][19] == "unpriced" and rows["msg_c"][18] is None
     assert bulk.get_meta("pricing.version") == serial.get_meta("pricing.version") is not None
-    assert pricing.quick.cached_models() == cache_after_serial
+    assert pricing.apply.cached_models() == cache_after_serial
 
 
 def _source_triggers(store: Store) -> list:

@@ -24,8 +24,6 @@ file imports only those light modules; the names of apply.py load it on first us
 
 from __future__ import annotations
 
-from typing import Any
-
 from .overrides import PricingError, load_overrides, overrides_path
 from .quick import quick_rates
 from .rates import Rates, cost_of
@@ -40,7 +38,7 @@ _APPLY = frozenset({"PRICING_RULES_VERSION", "current_version", "pin_given_costs
                     "remove_override", "reprice", "save_override"})
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _APPLY:
         from . import apply
         return getattr(apply, name)

@@ -3,8 +3,11 @@ in bulk SQL (see the package docstring for the rules); single calls priced the s
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 from ..digest import blake2b
@@ -14,6 +17,8 @@ from . import overrides as _overrides
 from .overrides import remove_override as _remove_override
 from .overrides import save_override as _save_override
 from .rates import UNPRICED_SPEED, Rates, cost_of, sql_speed_cost, sql_speed_source
+
+Schedule = tuple[tuple[Any, Rates], ...]    # (condition, Rates) branches: see catalog
 
 # Bump when the way rows are priced changes (formula, derivation rules, matching): every row
 # is then priced again on the next refresh.
@@ -145,7 +150,7 @@ def reprice(store: Store) -> int:
     # schedules the last reprice under this same price table left in the rates cache when it
     # has them all (the usual case: a few new calls of models seen before), so that pricing
     # them does not load genai-prices at all ...
-    known = quick.cached_schedules(version)
+    known = cached_schedules(version)
     if all(model in known for model in models):
         schedules = {model: known[model] for model in models}
     else:
@@ -203,13 +208,66 @@ def pin_given_costs(store: Store) -> int:
         return cur.rowcount
 
 
-def _refresh_cache(plans, version: str) -> None:
+def cache_path() -> Path:
+    return Path(quick.cache_path_str())
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        loaded = json.loads(cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def cached_models() -> list[str]:
+    return list((_read_cache().get("models") or {}).keys())
+
+
+def cached_schedules(version: str) -> dict[str, Schedule | None]:
+    """The schedules (condition, Rates) the cache holds, when it was written under `version`
+    (the price table's fingerprint: the same genai-prices, prices.yaml and rules), else none."""
+    cache = _read_cache()
+    if cache.get("version") != version:
+        return {}
+    out: dict[str, Schedule | None] = {}
+    for name, entry in (cache.get("schedules") or {}).items():
+        try:
+            out[name] = None if entry is None else tuple((_as_tuple(c), Rates.from_dict(r)) for c, r in entry)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _as_tuple(cond: Any) -> Any:
+    return tuple(_as_tuple(c) for c in cond) if isinstance(cond, list) else cond
+
+
+def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all: bool = False,
+                 schedules: dict[str, Schedule | None] | None = None) -> None:
+    """Merge `entries` (and the models' whole `schedules`) into the rates cache (atomically:
+    a temporary file, then a rename)."""
+    path = cache_path()
+    cached = {} if replace_all else _read_cache()
+    models = dict(cached.get("models") or {})
+    for name, rates in entries.items():
+        models[name] = rates.to_dict() if rates is not None else None
+    known = dict(cached.get("schedules") or {})
+    for name, schedule in (schedules or {}).items():
+        known[name] = None if schedule is None else [[cond, rates.to_dict()] for cond, rates in schedule]
+    payload = {"version": version, "models": dict(sorted(models.items())), "schedules": dict(sorted(known.items()))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _refresh_cache(plans: list[tuple[str | None, Schedule | None]], version: str) -> None:
     now = int(time.time() * 1000)
     entries = {model: (catalog.pick(s, now) if s is not None else None) for model, s in plans if model}
-    cache = quick._load(quick.cache_path()) or {}
     try:
-        quick.update_cache(entries, version, replace_all=cache.get("version") != version,
-                           schedules={model: s for model, s in plans if model})
+        update_cache(entries, version, replace_all=_read_cache().get("version") != version,
+                     schedules={model: s for model, s in plans if model})
     except OSError:
         pass    # the cache only speeds the hooks up; the snapshot still answers them
 
@@ -218,7 +276,7 @@ def _after_override_change() -> None:
     """Bring the rates cache in line with prices.yaml now, so the hooks see a saved override
     before the next reprice() (which re-prices the rows: the version changed)."""
     raw, overrides = _current_overrides()
-    names = quick.cached_models()
+    names = cached_models()
     if names:
         _refresh_cache([(m, _schedule(m, overrides)) for m in names], current_version(raw))
 

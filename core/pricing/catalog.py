@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import Any
 from datetime import datetime, timezone
 
 from .rates import Rates, fill_missing, is_claude
@@ -43,34 +44,6 @@ def _genai():
         _import_failed = True
         raise Unavailable(str(exc)) from None
     return data_snapshot, types
-
-
-def import_lean() -> None:
-    """For a process that only looks prices up (pricing._Lookups): genai-prices' data and types
-    without the package's __init__, which imports its price-updating client (httpx, asyncio)
-    and importlib.metadata, ~80 ms of the ~200 ms a full import costs. Nothing else differs:
-    the same modules give the same snapshot. Whatever goes wrong leaves the full import to _genai."""
-    import sys
-    if "genai_prices" in sys.modules:
-        return
-    try:
-        from importlib.util import find_spec, module_from_spec
-        spec = find_spec("genai_prices")
-        if spec is None or not spec.submodule_search_locations:
-            return
-        sys.modules["genai_prices"] = module_from_spec(spec)    # (its __path__, not its code)
-        import genai_prices.data_snapshot  # noqa: F401
-        import genai_prices.types  # noqa: F401
-    except Exception:   # noqa: BLE001 - another layout, a broken copy: the normal import decides
-        for name in [n for n in sys.modules if n == "genai_prices" or n.startswith("genai_prices.")]:
-            del sys.modules[name]
-
-
-def import_failed() -> None:
-    """genai-prices failed to import in a process that looked prices up for this one (see
-    pricing._Lookups): this one prices from the snapshot too, and says so in the version."""
-    global _import_failed
-    _import_failed = True
 
 
 def prepare() -> None:
@@ -323,40 +296,25 @@ def model_id(model: str) -> str | None:
     return schedule[0][1].model_id if schedule else None
 
 
-def current_rates_dicts(info_filter) -> list[dict]:
-    """For scripts/update-rates: every model of the providers `info_filter` accepts, with its
-    match logic and its rates today, as plain JSON-able dicts (provider order kept)."""
+def known_names(provider_ids: tuple[str, ...]) -> list[str]:
+    """Every name genai-prices states for the models of these providers: each model's id, then
+    the literal names of its match rules (`equals` and `starts_with` clauses), in its order."""
     data_snapshot, types = _genai()
-    now = datetime.now(timezone.utc)
-    out = []
+    names: list[str] = []
     for provider in data_snapshot.get_snapshot().providers:
-        if not info_filter(provider.id):
+        if provider.id not in provider_ids:
             continue
-        models = []
         for info in provider.models:
-            claude = is_claude(info.id) or provider.id == "anthropic"
-            model_price = info.get_prices(now)
-            rates = rates_from_model_price(model_price, info.id, claude)
-            if rates is None:
-                continue
-            variants = [p for c, p in _fast_variants(info, types) if c is None or holds(c, int(now.timestamp() * 1000))]
-            rates = _with_fast(rates, model_price, variants, info.id, claude)
-            models.append({"id": info.id, "match": clause_to_json(info.match, types), "rates": rates.to_dict()})
-        out.append({"id": provider.id, "match": clause_to_json(provider.model_match, types), "models": models})
-    return out
+            names.append(info.id)
+            names += _literals(info.match, types)
+    return list(dict.fromkeys(name.lower() for name in names))
 
 
-def clause_to_json(clause, types):
-    if clause is None:
-        return None
-    for cls, key in ((types.ClauseStartsWith, "starts_with"), (types.ClauseEndsWith, "ends_with"),
-                     (types.ClauseContains, "contains"), (types.ClauseRegex, "regex"),
-                     (types.ClauseEquals, "equals")):
-        if isinstance(clause, cls):
-            return {key: getattr(clause, key)}
+def _literals(clause: Any, types: Any) -> list[str]:
+    if isinstance(clause, types.ClauseEquals):
+        return [clause.equals]
+    if isinstance(clause, types.ClauseStartsWith):
+        return [clause.starts_with]
     if isinstance(clause, types.ClauseOr):
-        return {"or": [clause_to_json(c, types) for c in clause.or_]}
-    if isinstance(clause, types.ClauseAnd):
-        return {"and": [clause_to_json(c, types) for c in clause.and_]}
-    raise TypeError(f"unknown match clause {type(clause).__name__}")
-
+        return [name for c in clause.or_ for name in _literals(c, types)]
+    return []
