@@ -158,7 +158,9 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats,
                 continue
         listed: list[tuple[str, str]] = []
         # (an adapter whose sources once read stay sources: its few cursors name them too)
-        own = store.cursors(name) if getattr(adapter, "keeps_sources", False) else None
+        # (_Absent stands in for an agent not on this machine: asking it anything else imports its reader)
+        keeps = isinstance(adapter, Adapter) and getattr(adapter, "keeps_sources", False)
+        own = store.cursors(name) if keeps else None
         try:
             for source in _all_sources(adapter, own):
                 key = (name, source.key)

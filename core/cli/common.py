@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import datetime as dt
 import sys
 
@@ -92,9 +93,8 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def print_json(obj) -> None:
-    from ..fastjson import dump_indented      # json.dump(indent=2)'s text, about twice as fast
-    dump_indented(obj, sys.stdout.write)
+def print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False))
     sys.stdout.write("\n")
 
 
