@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import datetime as dt
+import json
 import sys
+
+from .. import dates
+from ..errors import log_exception
+from ..dates import system_timezone
+
+__all__ = ["UserError", "fail", "log_exception", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
 
 
 class UserError(Exception):
@@ -21,66 +27,20 @@ def fail(message: str, code: int) -> int:
     return code
 
 
-def log_exception(exc: BaseException) -> str:
-    from ..paths import log_path
-    path = log_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
-            import traceback    # (only here: it costs every command ~3 ms of imports)
-            f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    except OSError:
-        return "(log unavailable)"
-    return str(path)
-
-
 def parse_date(value: str, flag: str) -> dt.date:
-    """YYYY-MM-DD or YYYYMMDD."""
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            pass
-    raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
-
-
-# UTC has one offset and no rules: no zone database needed (zoneinfo's import, which asks
-# sysconfig for TZPATH, costs a report ~3 ms).
-_UTC_NAMES = ("UTC", "Etc/UTC")
-
-
-def system_timezone() -> dt.tzinfo:
-    """The machine's zone with its DST rules ($TZ, else /etc/localtime), not just today's offset:
-    a fixed offset would put summer days of a winter-run report an hour off."""
-    import os
-    name = os.environ.get("TZ", "").lstrip(":")
-    if name in _UTC_NAMES:
-        return dt.timezone.utc
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    """YYYY-MM-DD or YYYYMMDD (a UserError naming the flag otherwise)."""
     try:
-        with open("/etc/localtime", "rb") as f:
-            return ZoneInfo.from_file(f, key="localtime")
-    except (OSError, ValueError):
-        return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+        return dates.parse_date(value, flag)
+    except dates.DateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def resolve_timezone(name: str | None) -> dt.tzinfo:
     """An IANA zone by name, or the system's zone when none is given."""
-    if not name:
-        return system_timezone()
-    if name in _UTC_NAMES:
-        return dt.timezone.utc
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"--timezone {name!r}: not a known IANA time zone (e.g. Europe/Berlin, UTC)") from None
+        return dates.resolve_timezone(name)
+    except dates.DateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def add_filter_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..dates import DateError, parse_date
 from ..reports import query
 from ..reports.query import Filters, Usage
 
@@ -40,10 +41,9 @@ class Context:
 # -- parameters -----------------------------------------------------------------------------------
 
 def _date(value: str, name: str) -> dt.date:
-    from ..cli.common import UserError, parse_date
     try:
         return parse_date(value, name)
-    except UserError as exc:
+    except DateError as exc:
         raise BadRequest(str(exc)) from None
 
 
@@ -413,7 +413,7 @@ def subscriptions(ctx: Context, q: dict) -> dict:
     """Each flat-fee plan's break-even this month (what `token-roi subscriptions` shows)."""
     from ..accounting.subscriptions import fixed_total, month_bounds
     from ..accounting.spend import total
-    from ..cli.subscriptions_cmd import judge
+    from ..accounting.subscriptions import judge
     m_first, m_last = month_bounds(ctx.today)
     lines, subs = _accounting_lines(ctx, m_first, ctx.today)
     judged = judge(lines, subs, ctx.today)

@@ -93,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
         return name in LOOPBACK
 
     def _context(self):
-        from ..cli.common import system_timezone
+        from ..dates import system_timezone
         from ..config import load
         from ..store import Store
         s = self.settings
@@ -127,8 +127,8 @@ class Handler(BaseHTTPRequestHandler):
         except (StoreError, ConfigError) as exc:
             self._json(500, {"error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - one line for the page, the details in our log
-            from ..cli.common import log_exception
-            where = log_exception(exc)
+            from ..errors import log_exception
+            where = log_exception(exc, "dashboard")
             self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc} (details in {where})"})
         else:
             self._json(200, result)
