@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:                   # (spend imports this module)
-    from .spend import Line
 
 # Hint thresholds on the month's (projected) covered value as a multiple of the fee.
 CANCEL_BELOW = 0.8      # pay-as-you-go would have been clearly cheaper
@@ -145,22 +140,3 @@ def break_even(sub: Subscription, daily_value: dict[dt.date, float], as_of: dt.d
         reason = f"usage worth {ratio:.1f}× the fee: the plan pays for itself"
     return BreakEven(sub.plan, sub.agent, sub.monthly_fee, value, unpriced_calls, elapsed, m_last.day,
                      projected, reached, projected_day, hint, reason)
-
-
-def judge(lines: Iterable[Line], subs: list[Subscription], as_of: dt.date) -> list[BreakEven]:
-    """BreakEven for each plan active in the month of `as_of` (what `token-roi subscriptions`
-    and the dashboard show)."""
-    lines = list(lines)
-    m_first, m_last = month_bounds(as_of)
-    out = []
-    for sub in subs:
-        if not sub.active_in(m_first, m_last):
-            continue
-        daily: dict[dt.date, float] = {}
-        unpriced = 0
-        for line in lines:
-            if line.covered_by == sub.plan and line.agent == sub.agent and m_first <= line.day <= as_of:
-                daily[line.day] = daily.get(line.day, 0.0) + line.cost
-                unpriced += line.unpriced_calls
-        out.append(break_even(sub, daily, as_of, unpriced))
-    return out

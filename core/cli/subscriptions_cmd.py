@@ -18,7 +18,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 def run(args) -> int:
     from ..accounting.spend import group, plural, total
-    from ..accounting.subscriptions import fixed_total, from_config, judge, month_bounds
+    from ..accounting.spend import judge
+    from ..accounting.subscriptions import fixed_total, from_config, month_bounds
     from ..config import config_path
     from ..reports.query import Filters
     from ..reports.table import Column, money_column, render, terminal_width

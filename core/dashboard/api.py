@@ -413,7 +413,7 @@ def subscriptions(ctx: Context, q: dict) -> dict:
     """Each flat-fee plan's break-even this month (what `token-roi subscriptions` shows)."""
     from ..accounting.subscriptions import fixed_total, month_bounds
     from ..accounting.spend import total
-    from ..accounting.subscriptions import judge
+    from ..accounting.spend import judge
     m_first, m_last = month_bounds(ctx.today)
     lines, subs = _accounting_lines(ctx, m_first, ctx.today)
     judged = judge(lines, subs, ctx.today)
