@@ -1,6 +1,6 @@
 """A warm report (nothing new to read) imports none of the heavy optional parts: genai-prices
 (~0.2 s), PyYAML and jsonschema (a validated config is cached), the worker pool's
-multiprocessing (a big read only), the blocks report. A bare `daily` (every agent) asks the
+multiprocessing (a big read only). A bare `daily` (every agent) asks the
 nine other agents too: on a machine without them each costs a few stats, not its reader module.
 The standard library's light modules (json, pathlib, typing, dataclasses) are not avoided: the
 code outside the live path is plain Python, within the warm report's budget (docs/benchmarks.md)."""
@@ -20,8 +20,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 CODEX_FIXTURE = Path(__file__).parent / "fixtures" / "codex"
 
 # Imported by nothing a warm daily report needs.
-AVOIDED = {"multiprocessing", "concurrent.futures", "csv", "token_roi.reports.blocks", "genai_prices", "yaml",
-           "jsonschema", "token_roi.ingest_pool"}
+AVOIDED = {"multiprocessing", "concurrent.futures", "csv", "genai_prices", "yaml", "jsonschema",
+           "token_roi.ingest_pool"}
 # The readers of the agents a test machine does not have (conftest empties HOME and the XDG dirs).
 ABSENT_READERS = {f"token_roi.adapters.{name}" for name in (
     "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp", "sqlite_ro")}

@@ -14,6 +14,7 @@ import sys
 
 from .. import __version__
 from ..errors import TokenRoiError
+from ..reports.table import terminal_width
 from .common import UserError, fail, log_exception
 
 # command name -> (module in this package, one-line help)
@@ -51,7 +52,6 @@ class HelpFormatter(argparse.HelpFormatter):
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None):
         if width is None:
-            from ..reports.table import terminal_width
             width = terminal_width(default=80) - 2
         super().__init__(prog, indent_increment, max_help_position, width)
 

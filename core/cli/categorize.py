@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..store import Store
+from ..value import records
+from ..value.categorize import CATEGORIES
 from .common import UserError, print_json, resolve_session
 
 
@@ -19,9 +22,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store import Store
-    from ..value import records
-    from ..value.categorize import CATEGORIES
 
     category = (args.category or "").upper()
     if not args.clear:

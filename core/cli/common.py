@@ -7,9 +7,11 @@ import datetime as dt
 import json
 import sys
 
-from .. import dates
-from ..errors import log_exception
+from .. import adapters, dates
 from ..dates import system_timezone
+from ..errorlog import log_exception
+from ..reports.query import Filters
+from ..value import records
 
 __all__ = ["UserError", "fail", "log_exception", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
 
@@ -60,18 +62,16 @@ def print_json(obj: object) -> None:
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
     """--agent values (repeatable, or comma-separated) checked against the known agents."""
-    from ..adapters import AGENT_NAMES
     names = [n.strip().lower() for v in values or [] for n in v.split(",") if n.strip()]
     for n in names:
-        if n not in AGENT_NAMES:
-            raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(AGENT_NAMES)})")
+        if n not in adapters.AGENT_NAMES:
+            raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(adapters.AGENT_NAMES)})")
     return tuple(dict.fromkeys(names)) or None
 
 
 def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
     """(agent, session id) of the SESSION argument (an id or a unique prefix) and its --agent
     value, reading new agent logs when the session is not in the ledger yet."""
-    from ..value import records
     try:
         return records.resolve_or_ingest(store, session, parse_agents([agent])[0] if agent else None)
     except records.RecordError as exc:
@@ -89,7 +89,6 @@ def date_range(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None
 
 def filters_from_args(args: argparse.Namespace):
     """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
-    from ..reports.query import Filters
     tz = resolve_timezone(getattr(args, "timezone", None))
     since, until = date_range(args)
     return Filters(since, until, getattr(args, "project", None) or None,

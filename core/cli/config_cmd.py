@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 
-from ..config import ConfigError, TEMPLATE, config_path, check, get, load, suggested_budget
+from ..config import TEMPLATE, ConfigError, check, config_path, get, load, suggested_budget
+from ..paths import config_dir
+from ..record import Record
 from .common import UserError, print_json
 
 
@@ -45,7 +47,6 @@ def _price_overrides():
     path_fn = getattr(pricing, "overrides_path", None)
     path = str(path_fn()) if callable(path_fn) else None
     if path is None:
-        from ..paths import config_dir
         path = str(config_dir() / "prices.yaml")
     if not callable(loader):
         return path, None
@@ -87,7 +88,6 @@ def _show(args) -> int:
 
 def _jsonable(value):
     """Rates objects (slotted records, see token_roi.record) as plain JSON values."""
-    from ..record import Record
 
     def plain(o):
         if isinstance(o, Record):

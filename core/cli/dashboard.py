@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import webbrowser
+
+from ..dashboard.server import Settings, make_server, serving_process, url_of
+from ..store import Store
+from .accounting import update
+from .common import UserError, resolve_timezone
+from .config_cmd import add_config_argument, load_or_fail
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .config_cmd import add_config_argument
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=None,
@@ -22,17 +28,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dashboard.server import Settings, make_server, serving_process, url_of
-    from ..store import Store
-    from .common import UserError, resolve_timezone
-    from .config_cmd import load_or_fail
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: expected 0 (a free port) to 65535")
     tz = resolve_timezone(args.timezone) if args.timezone else None
     load_or_fail(args.config)                      # a bad settings file stops here, in one line
     if not args.no_ingest:
-        from .accounting import update
         store = Store()
         try:
             from ..accounting import ledger
@@ -51,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"token-roi: warning: listening on {args.host}: other machines can read your ledger",
               file=sys.stderr)
     if not args.no_open:
-        import webbrowser
         webbrowser.open(url)
     serving_process()
     try:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..adapters import get_adapter
+from ..ingest import ingest
+from ..store import Store
 from .common import UserError, parse_agents, print_json
 
 
@@ -20,9 +23,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adapters import get_adapter
-    from ..ingest import ingest
-    from ..store import Store
 
     agents = parse_agents(args.agent)
     for name in agents or ():

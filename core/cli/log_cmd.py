@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .accounting import add_common_arguments, money
-from .common import UserError
+from ..accounting import budget as budget_mod
+from ..accounting import entries, features
+from ..accounting.subscriptions import from_config
+from ..config import get
+from ..reports.query import Filters
+from .accounting import add_common_arguments, lines_for, money, open_context, update
+from .common import UserError, print_json
 
 
 def _count(flag: str):
@@ -65,11 +70,6 @@ def _when(value: str | None, tz: dt.tzinfo) -> dt.datetime:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod, entries, features
-    from ..accounting.subscriptions import from_config
-    from ..config import get
-    from ..reports.query import Filters
-    from .accounting import lines_for, open_context, update
 
     ctx = open_context(args, refresh=False, check_ledgers=False)
     cfg = ctx.cfg
@@ -104,7 +104,6 @@ def run(args) -> int:
     month = lines_for(ctx, Filters(since=day.replace(day=1), until=day))
     b = budget_mod.evaluate(month, cfg, from_config(cfg), day)
     if args.json:
-        from .common import print_json
         print_json({"entry": entry, "ledgerFile": str(ctx.ledger_file), "budget": b.as_json()})
         return 0
     cost_text = money(cost) if cost is not None else f"unpriced (no price for {args.model}; pass --cost)"

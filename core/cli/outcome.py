@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..guard import hook, outcomes
+from ..guard import state as st
 from .common import UserError, print_json
 
 
@@ -26,8 +28,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..guard import hook, outcomes
-    from ..guard import state as st
 
     if not args.bugs_fixed and not args.tests_passed:
         raise UserError("nothing to record: give --bugs-fixed N and/or --tests-passed N")

@@ -6,7 +6,13 @@ import argparse
 import sys
 import time
 
-from .common import add_filter_arguments, filters_from_args, print_json
+from .. import adapters
+from ..ingest import refresh
+from ..reports import query
+from ..reports.query import WEEKDAYS, Filters, has_calls
+from ..reports.table import terminal_width, use_color
+from ..store import Store
+from .common import UserError, add_filter_arguments, filters_from_args, print_json
 
 PERIODS = ("daily", "weekly", "monthly")
 
@@ -16,7 +22,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("-b", "--breakdown", action="store_true", help="per-model rows under each line")
     p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc", help="oldest (asc, default) or newest first")
     if name == "weekly":
-        from ..reports.query import WEEKDAYS
         p.add_argument("-w", "--start-of-week", choices=WEEKDAYS, default="monday",
                        help="first day of a week (default monday, ISO; ccusage's default is sunday)")
     if name == "blocks":
@@ -26,11 +31,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
-    from ..ingest import refresh
-    from ..reports import query
-    from ..reports.table import terminal_width, use_color
-    from ..store import Store
-    from .common import UserError
 
     filters, tz = filters_from_args(args)
     if args.command == "blocks" and not (0 < args.session_length <= 24 * 7
@@ -104,7 +104,6 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
 
 def _nothing(store, filters, as_json: bool) -> int:
     """One plain line saying why the report is empty (stderr under --json, keeping stdout JSON)."""
-    from ..reports.query import Filters, has_calls
     if has_calls(store, Filters(agents=filters.agents)):
         msg = "No usage matches these filters."
     else:
@@ -114,7 +113,6 @@ def _nothing(store, filters, as_json: bool) -> int:
 
 
 def no_data_message(agents: tuple[str, ...] | None = None) -> str:
-    from .. import adapters
     found, missing = [], []
     for adapter in adapters.available(list(agents) if agents else None):
         try:

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import argparse
 
-from .accounting import add_as_of, add_common_arguments, money, paint, use_colour, wrap
+from ..accounting.spend import group, judge, plural, total
+from ..accounting.subscriptions import fixed_total, from_config, month_bounds
+from ..config import config_path
+from ..reports.query import Filters
+from ..reports.table import Column, money_column, render, terminal_width
+from .accounting import add_as_of, add_common_arguments, lines_for, money, open_context, paint, use_colour, wrap
+from .common import print_json
 
 HINT_COLOUR = {"keep": "green", "cancel": "red", "upgrade": "yellow"}
 
@@ -17,14 +23,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args) -> int:
-    from ..accounting.spend import group, plural, total
-    from ..accounting.spend import judge
-    from ..accounting.subscriptions import fixed_total, from_config, month_bounds
-    from ..config import config_path
-    from ..reports.query import Filters
-    from ..reports.table import Column, money_column, render, terminal_width
-    from .accounting import lines_for, open_context
-    from .common import print_json
 
     ctx = open_context(args)
     subs = from_config(ctx.cfg)

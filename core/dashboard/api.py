@@ -13,6 +13,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .. import __version__, paths, pricing
+from ..accounting import budget as budget_mod
+from ..accounting import suggestions
+from ..accounting.spend import group, judge, spend_lines, total
+from ..accounting.subscriptions import fixed_total, from_config, month_bounds
+from ..adapters import AGENT_NAMES
+from ..config import config_path, get
 from ..dates import DateError, parse_date
 from ..reports import query
 from ..reports.query import Filters, Usage
@@ -70,7 +77,6 @@ def period_filters(ctx: Context, q: dict) -> tuple[Filters, dict]:
             raise BadRequest(f"since {since} is after until {until}")
     agents = None
     if q.get("agent"):
-        from ..adapters import AGENT_NAMES
         names = tuple(a for a in q["agent"].split(",") if a)
         for a in names:
             if a not in AGENT_NAMES:
@@ -400,9 +406,6 @@ def models(ctx: Context, q: dict) -> dict:
 
 
 def _accounting_lines(ctx: Context, since: dt.date, until: dt.date):
-    from ..accounting.spend import spend_lines
-    from ..accounting.subscriptions import from_config
-    from ..config import get
     subs = from_config(ctx.cfg)
     lines = spend_lines(ctx.store, filters=Filters(since=since, until=until), tz=ctx.tz,
                         branch_pattern=get(ctx.cfg, "feature.branch_pattern"), subscriptions=subs)
@@ -411,9 +414,6 @@ def _accounting_lines(ctx: Context, since: dt.date, until: dt.date):
 
 def subscriptions(ctx: Context, q: dict) -> dict:
     """Each flat-fee plan's break-even this month (what `token-roi subscriptions` shows)."""
-    from ..accounting.subscriptions import fixed_total, month_bounds
-    from ..accounting.spend import total
-    from ..accounting.spend import judge
     m_first, m_last = month_bounds(ctx.today)
     lines, subs = _accounting_lines(ctx, m_first, ctx.today)
     judged = judge(lines, subs, ctx.today)
@@ -427,9 +427,6 @@ def subscriptions(ctx: Context, q: dict) -> dict:
 def budget(ctx: Context, q: dict) -> dict:
     """Month to date against the budget, the projection, health and the daily spend behind it
     (what `token-roi budget` shows)."""
-    from ..accounting import budget as budget_mod, suggestions
-    from ..accounting.spend import group
-    from ..accounting.subscriptions import from_config, month_bounds
     first = (ctx.today.replace(day=1) - dt.timedelta(days=92)).replace(day=1)
     lines, subs = _accounting_lines(ctx, first, ctx.today)
     b = budget_mod.evaluate(lines, ctx.cfg, subs, ctx.today)
@@ -446,7 +443,6 @@ def budget(ctx: Context, q: dict) -> dict:
 def prices(ctx: Context, q: dict) -> dict:
     """The effective price of every model in the ledger (prices.yaml first, then genai-prices),
     the overrides themselves, and each model's cost so far."""
-    from .. import pricing
     try:
         overrides = pricing.load_overrides()
         override_error = None
@@ -471,7 +467,6 @@ def prices(ctx: Context, q: dict) -> dict:
 def save_price(ctx: Context, body: dict) -> dict:
     """Write one override through pricing.save_override (validated against the schema), then
     re-price the ledger. A bad value raises BadRequest with pricing's own message."""
-    from .. import pricing
     model = body.get("model") if isinstance(body, dict) else None
     rates = body.get("rates") if isinstance(body, dict) else None
     if not isinstance(model, str) or not model.strip():
@@ -487,7 +482,6 @@ def save_price(ctx: Context, body: dict) -> dict:
 
 
 def remove_price(ctx: Context, body: dict) -> dict:
-    from .. import pricing
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, str) or not model.strip():
         raise BadRequest("model: which override to remove")
@@ -503,9 +497,6 @@ def remove_price(ctx: Context, body: dict) -> dict:
 
 def meta(ctx: Context, q: dict) -> dict:
     """What the About page and the filters need: where the files are, what the ledger holds."""
-    from .. import __version__, paths, pricing
-    from ..adapters import AGENT_NAMES
-    from ..config import config_path
     store = ctx.store
     first = query.first_call_ts(store, Filters(), ctx.tz)
     last = query.first_call_ts(store, Filters(), ctx.tz, last=True)

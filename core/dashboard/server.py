@@ -30,6 +30,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from .. import paths
+from ..config import ConfigError, load
+from ..dates import system_timezone
+from ..errorlog import log_exception
+from ..store import Store, StoreError
 from . import api
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -93,9 +98,6 @@ class Handler(BaseHTTPRequestHandler):
         return name in LOOPBACK
 
     def _context(self):
-        from ..dates import system_timezone
-        from ..config import load
-        from ..store import Store
         s = self.settings
         tz = s.tz or system_timezone()
         store = Store(s.store_path)
@@ -104,8 +106,6 @@ class Handler(BaseHTTPRequestHandler):
         return api.Context(store, tz, cfg, today, s.git)
 
     def _api(self, name: str, table: dict, arg) -> None:
-        from ..config import ConfigError
-        from ..store import StoreError
         handler = table.get(name)
         if handler is None:
             self._json(404, {"error": f"no such endpoint: /api/{name}"})
@@ -127,7 +127,6 @@ class Handler(BaseHTTPRequestHandler):
         except (StoreError, ConfigError) as exc:
             self._json(500, {"error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - one line for the page, the details in our log
-            from ..errors import log_exception
             where = log_exception(exc, "dashboard")
             self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc} (details in {where})"})
         else:
@@ -262,7 +261,6 @@ def page_html(target: Path) -> tuple[bytes, list[str]]:
 def preferred_port(store_path: Path | None = None) -> int:
     """The port this ledger's dashboard asks for first: the same at every launch (the browser's
     cache is per address), different for another ledger (another user, another TOKEN_ROI_HOME)."""
-    from .. import paths
     where = str(Path(store_path or paths.db_path()).resolve())
     n = int.from_bytes(hashlib.sha256(where.encode("utf-8")).digest()[:4], "big")
     return PREFERRED_PORTS.start + n % len(PREFERRED_PORTS)

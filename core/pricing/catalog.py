@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any
+import os
+import sys
+from copy import copy
 from datetime import datetime, timezone
+from importlib.util import find_spec
+from typing import Any
 
 from .rates import Rates, fill_missing, is_claude
 
@@ -61,12 +65,10 @@ def genai_present() -> bool:
     report with nothing to price should not pay). An import that already failed in this process
     says no; an installed copy that would fail to import says yes until something imports it
     (reprice() then takes the version again)."""
-    import sys
     if "genai_prices" in sys.modules:
         return sys.modules["genai_prices"] is not None
     if _import_failed:
         return False
-    from importlib.util import find_spec
     try:
         return find_spec("genai_prices") is not None
     except (ImportError, ValueError):
@@ -77,13 +79,11 @@ def genai_version() -> str | None:
     """The installed genai-prices' version. Read from the METADATA beside the package when there is
     exactly one (importing importlib.metadata and scanning sys.path costs ~20 ms per report), else
     from importlib.metadata."""
-    from importlib.util import find_spec
     try:
         spec = find_spec("genai_prices")
     except (ImportError, ValueError):
         spec = None
     if spec is not None and spec.origin:
-        import os
         site = os.path.dirname(os.path.dirname(spec.origin))
         try:
             found = [n for n in os.listdir(site) if n.startswith("genai_prices-") and n.endswith(".dist-info")]
@@ -96,6 +96,7 @@ def genai_version() -> str | None:
                             break                   # end of the headers
         except OSError:
             pass
+    # (importlib.metadata scans sys.path: imported only where the METADATA above was not found)
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("genai-prices")
@@ -231,7 +232,6 @@ def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude:
         for key, price in vars(prices).items():
             if price is not None:
                 overrides.setdefault(key, price)
-    from copy import copy        # (not at import: ~1 ms of every report, which asks only genai_present)
     merged = copy(model_price)
     merged.__dict__.update(overrides)
     return rates.replace(fast=rates_from_model_price(merged, model_id, claude))

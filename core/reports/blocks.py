@@ -17,8 +17,7 @@ import time
 from bisect import bisect_right
 
 from ..record import Record
-from .query import (BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums,
-                    usage_from_sums)
+from .query import BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums, usage_from_sums
 
 HOUR_MS = 3_600_000
 

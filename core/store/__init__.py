@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import paths
-from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
+from ..cursor import Cursor  # defined apart (and re-exported here): hooks read without sqlite3
 from ..errors import TokenRoiError
 from ..rows import UsageRow
 from .migrations import BUCKET_TRIGGERS, MIGRATIONS, SOURCE_MARK_TRIGGER_NAMES
@@ -120,7 +120,6 @@ class Store:
 
     @property
     def path(self) -> Path:
-        from pathlib import Path
         return Path(self.path_str)
 
     # -- schema ---------------------------------------------------------------------------------

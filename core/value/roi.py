@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..config import get
 from ..reports import query
 from . import categorize as cat
 from . import gitstats, records
@@ -395,7 +396,6 @@ def session_json(s: SessionValue) -> dict:
 def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.timezone.utc, cfg: dict | None = None,
           *, git: bool = True, week: dt.date | None = None) -> Report:
     """week: any day of the week the variance should judge (default: the last week with usage)."""
-    from ..config import get
     cfg = cfg or {}
     region = get(cfg, "benchmark.region", "us-west")
     seniority = get(cfg, "benchmark.seniority", "senior")
