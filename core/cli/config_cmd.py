@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -87,11 +88,13 @@ def _show(args) -> int:
 
 
 def _jsonable(value):
-    """Rates objects (slotted records, see token_roi.record) as plain JSON values."""
+    """Rates objects (records, see token_roi.record) as plain JSON values."""
 
-    def plain(o):
+    def plain(o: object) -> object:
         if isinstance(o, Record):
             return {name: getattr(o, name) for name in o._fields}
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
         return getattr(o, "__dict__", str(o))
     try:
         return json.loads(json.dumps(value, default=plain))

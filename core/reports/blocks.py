@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from bisect import bisect_right
+from dataclasses import dataclass
 
-from ..record import Record
 from .query import BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums, usage_from_sums
 
 HOUR_MS = 3_600_000
@@ -34,25 +34,18 @@ class Block(Group):
         self.is_active = is_active
 
 
-class BurnRate(Record):
-    __slots__ = ("tokens_per_minute", "tokens_per_minute_indicator", "cost_per_hour")
-
-    def __init__(self, tokens_per_minute: float,            # all tokens, cache included
-                 tokens_per_minute_indicator: float,        # input + output only (ccusage's indicator figure)
-                 cost_per_hour: float):
-        self.tokens_per_minute = tokens_per_minute
-        self.tokens_per_minute_indicator = tokens_per_minute_indicator
-        self.cost_per_hour = cost_per_hour
+@dataclass
+class BurnRate:
+    tokens_per_minute: float               # all tokens, cache included
+    tokens_per_minute_indicator: float     # input + output only (ccusage's indicator figure)
+    cost_per_hour: float
 
 
-class Projection(Record):
-    __slots__ = ("total_tokens", "total_cost", "remaining_minutes")
-
-    def __init__(self, total_tokens: int,                   # at the block's end if the burn rate holds
-                 total_cost: float, remaining_minutes: int):
-        self.total_tokens = total_tokens
-        self.total_cost = total_cost
-        self.remaining_minutes = remaining_minutes
+@dataclass
+class Projection:
+    total_tokens: int                      # at the block's end if the burn rate holds
+    total_cost: float
+    remaining_minutes: int
 
 
 def burn_rate(block: Block) -> BurnRate | None:

@@ -7,12 +7,8 @@ Money follows ccusage: a model with no price contributes 0 to `cost`/`totalCost`
 
 from __future__ import annotations
 
-from .blocks import burn_rate, iso_ms, projection
+from .blocks import Block, burn_rate, iso_ms, projection
 from .query import Group, SessionGroup, Usage
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .blocks import Block
 
 PERIOD_KEY = {"daily": "date", "weekly": "week", "monthly": "month"}
 
