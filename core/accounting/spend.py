@@ -6,8 +6,8 @@ days are exact in any zone); Python resolves features and coverage."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from ..reports.query import BUCKET_MS, UNKNOWN_MODEL, Filters, where_clause
 from .features import Resolver

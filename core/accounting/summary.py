@@ -97,7 +97,8 @@ def _m(x: float) -> str:
 def markdown(s: Summary, generated: dt.datetime, command: str) -> str:
     t = s.totals
     out = [f"# AI cost summary — {label(s.period, s.first)}", "",
-           f"{s.first.isoformat()} to {s.last.isoformat()} · generated {generated.strftime('%Y-%m-%d %H:%M %Z').strip()} "
+           f"{s.first.isoformat()} to {s.last.isoformat()} · "
+           f"generated {generated.strftime('%Y-%m-%d %H:%M %Z').strip()} "
            f"by `{command}` (regenerated on every run: edit the ledger, not this file)", ""]
     b = s.budget
     if b is not None and b.budget:

@@ -21,7 +21,8 @@ def _count(value: str) -> int:
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--bugs-fixed", type=_count, default=0, metavar="N", help="bugs fixed in this session")
-    p.add_argument("--tests-passed", type=_count, default=0, metavar="N", help="tests passed, beyond those seen in test output")
+    p.add_argument("--tests-passed", type=_count, default=0, metavar="N",
+                   help="tests passed, beyond those seen in test output")
     p.add_argument("--session", metavar="ID",
                    help="session id (default: Claude Code's current session, else the most recent one)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
             outcomes.record_manual(state, tests_passed=args.tests_passed, bugs_fixed=args.bugs_fixed)
             totals = {k: state["outcomes"][k] for k in ("tests_passed", "bugs_fixed", "test_runs")}
     except OSError as exc:
-        raise UserError(f"{st.session_path(session_id)}: cannot write the session state: {exc.strerror or exc}", 1) from None
+        raise UserError(f"{st.session_path(session_id)}: cannot write the session state: "
+                        f"{exc.strerror or exc}", 1) from None
     if args.json:
         print_json({"session_id": session_id, "recorded": {"bugs_fixed": args.bugs_fixed,
                     "tests_passed": args.tests_passed}, "outcomes": totals})

@@ -20,7 +20,8 @@ PERIODS = ("daily", "weekly", "monthly")
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     add_filter_arguments(p)
     p.add_argument("-b", "--breakdown", action="store_true", help="per-model rows under each line")
-    p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc", help="oldest (asc, default) or newest first")
+    p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc",
+                   help="oldest (asc, default) or newest first")
     if name == "weekly":
         p.add_argument("-w", "--start-of-week", choices=WEEKDAYS, default="monday",
                        help="first day of a week (default monday, ISO; ccusage's default is sunday)")

@@ -4,7 +4,7 @@ what is allowed. jsonschema is imported only when something is validated."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .. import paths
@@ -17,7 +17,7 @@ _TYPE_WORDS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     with open(SCHEMA_DIR / name, encoding="utf-8") as f:
         return json.load(f)

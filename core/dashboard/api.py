@@ -193,7 +193,8 @@ def newest_sessions(store, f: Filters, tz: dt.tzinfo, offset: int, limit: int) -
     count = store.db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM calls{where} GROUP BY agent, session_id)",
                              params).fetchone()[0]
     found: dict[tuple, int] = {}        # (agent, session) -> its last call's ts, newest first
-    cur = store.db.execute(f"SELECT ts, agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC", params)
+    cur = store.db.execute(f"SELECT ts, agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC",
+                           params)
     oldest = None                       # the last call of the last session found (walking back)
     for ts, agent, sid in cur:
         if (agent, sid) in found:
@@ -503,7 +504,8 @@ def meta(ctx: Context, q: dict) -> dict:
     return {"version": __version__, "ledger": str(store.path), "pricesFile": str(pricing.overrides_path()),
             "configFile": str(config_path()[0]), "log": str(paths.log_path()),
             "timezone": str(getattr(ctx.tz, "key", None) or ctx.tz), "today": ctx.today.isoformat(),
-            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": sorted({a for a, _ in query.agent_models(store, None)}),   # known_agents, by seeks
+            "agentsSupported": list(AGENT_NAMES),
+            "agentsInLedger": sorted({a for a, _ in query.agent_models(store, None)}),   # (known_agents, by seeks)
             "firstCall": _iso(first, ctx.tz), "lastCall": _iso(last, ctx.tz),
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 

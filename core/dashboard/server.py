@@ -87,7 +87,8 @@ class Handler(BaseHTTPRequestHandler):
             pass        # the page moved on before the answer came: nothing to tell anyone
 
     def _json(self, status: int, obj) -> None:
-        self._send(status, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode(), "application/json; charset=utf-8")
+        body = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode()
+        self._send(status, body, "application/json; charset=utf-8")
 
     def _host_ok(self) -> bool:
         bound = self.server.server_address[0]

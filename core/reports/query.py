@@ -140,7 +140,7 @@ class Usage:
     def fully_unpriced(self) -> bool:
         return self.calls > 0 and self.unpriced_calls == self.calls
 
-    def add(self, o: "Usage") -> None:
+    def add(self, o: Usage) -> None:
         self.input_tokens += o.input_tokens
         self.output_tokens += o.output_tokens
         self.reasoning_tokens += o.reasoning_tokens

@@ -93,7 +93,8 @@ class Store:
         self._away: list = []        # what the bulk load under way dropped, to create again
         try:
             if readonly:
-                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_MS / 1000)
+                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True,
+                                          timeout=self.BUSY_TIMEOUT_MS / 1000)
             else:
                 os.makedirs(os.path.dirname(self.path_str) or ".", exist_ok=True)
                 self.db = sqlite3.connect(self.path_str, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -346,8 +347,8 @@ class Store:
                    e.row.input_tokens, e.row.output_tokens, e.row.cache_read_tokens, e.row.cache_write_5m_tokens,
                    e.row.recorded_cost, now, e.category, e.feature, ledger_file, e.notes) for e in entries]
         keep = {(v[0], v[1]) for v in values}
-        existing = self.db.execute(
-            "SELECT id, agent, dedupe_key FROM calls WHERE origin = 'manual' AND ledger_file = ?", (ledger_file,)).fetchall()
+        existing = self.db.execute("SELECT id, agent, dedupe_key FROM calls WHERE origin = 'manual' "
+                                   "AND ledger_file = ?", (ledger_file,)).fetchall()
         gone = [(r[0],) for r in existing if (r[1], r[2]) not in keep]
         self.db.executemany("DELETE FROM calls WHERE id = ?", gone)
         self.db.executemany(_UPSERT_MANUAL, values)
@@ -370,7 +371,8 @@ class Store:
             args = (agent,)
         out = {}
         for r in self.db.execute(sql, args):
-            out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+            state = json.loads(r[7]) if r[7] else {}
+            out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], state, r[8], r[9])
         return out
 
     def cursor_stats(self) -> dict[tuple[str, str], tuple[int, int, int | None]]:
@@ -394,7 +396,8 @@ class Store:
             self.db.execute("COMMIT")
 
     _PUT_CURSOR = (
-        "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "
+        "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, "
+        "updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, path) DO UPDATE SET "
         "offset = excluded.offset, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
         "fingerprint = excluded.fingerprint, state = excluded.state, bad_lines = excluded.bad_lines, "
@@ -416,4 +419,5 @@ class Store:
         return r[0] if r else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value))

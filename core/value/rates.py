@@ -29,7 +29,7 @@ class Range:
     def as_dict(self) -> dict:
         return {"low": self.low, "mid": self.mid, "high": self.high}
 
-    def __mul__(self, k: float) -> "Range":
+    def __mul__(self, k: float) -> Range:
         return Range(self.low * k, self.mid * k, self.high * k)
 
 

@@ -165,7 +165,7 @@ class Report:
             return None
         out = gitstats.GitFigures()
         seen_roots: set = set()
-        for project, wins in windows.items():
+        for project in windows:
             commits = self.git_projects[project]
             if id(commits) in seen_roots:   # two project paths in one repository: counted once
                 continue
@@ -360,7 +360,8 @@ def what_happened(s: SessionValue) -> str:
     g = s.signals
     parts = []
     if g.has_tool_signals:
-        parts.append(cat._n(g.total_tool_calls, "tool call") + (f", {g.tool_failures} failed" if g.tool_failures else ""))
+        failed = f", {g.tool_failures} failed" if g.tool_failures else ""
+        parts.append(cat._n(g.total_tool_calls, "tool call") + failed)
         if g.loop_attempts_max:
             parts.append(f"loop of {g.loop_attempts_max} attempts")
         if g.fast_tier_fired:
@@ -373,7 +374,8 @@ def what_happened(s: SessionValue) -> str:
         if g.abandoned:
             parts.append("abandoned after failures")
     else:
-        parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {max(0, s.last_ts - s.first_ts) / 60000:.0f} min, no tool signals")
+        minutes = max(0, s.last_ts - s.first_ts) / 60000
+        parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {minutes:.0f} min, no tool signals")
     if s.git is not None and s.git.commits:
         parts.append(f"{s.git.commits} commit{'' if s.git.commits == 1 else 's'}")
     if s.reverted:

@@ -189,7 +189,8 @@ class EntriesAdapter(Adapter):
                 return EntriesRead(Cursor(**{**_fields(cursor), "state": {**cursor.state, "errors": []}}))
             return EntriesRead(cursor or Cursor(NAME, key), unchanged=True)
         pending = list(cursor.state.get("errors", [])) if cursor is not None else []
-        if cursor is not None and (cursor.size, cursor.mtime_ns, cursor.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+        same_stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if cursor is not None and (cursor.size, cursor.mtime_ns, cursor.inode) == same_stat:
             return EntriesRead(cursor, errors=pending, unchanged=True)
         with open(key, "rb") as f:
             data = f.read()
