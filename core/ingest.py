@@ -4,7 +4,7 @@
       -> plan: which sources have something new (their cursors; a warm run: tree_snapshot)
       -> read: each source from its cursor (a big first ingest: in worker processes)
       -> write: rows and the cursor that produced them in one transaction, in plan order
-      -> price: pricing.reprice, then the costs people typed on manual entries (last stage)
+      -> price: pricing.apply.reprice, then the costs people typed on manual entries (last stage)
 
 `refresh()` runs all of it (reports, `token-roi ingest`); `ingest_sources()` runs it for a few
 named sources (the guard's Stop hook records its session's transcripts, `token-roi log` its
@@ -29,6 +29,7 @@ from .adapters import entries, jsonl
 from .adapters.base import Adapter, JsonlAdapter, ReadResult, Source
 from .adapters.entries import EntriesRead
 from .cursor import Cursor
+from .pricing import apply
 from .progress import Progress
 from .store import Store, row_values
 
@@ -115,8 +116,8 @@ def ingest_sources(store: Store, sources: Iterable[tuple[Adapter, Source]], *, p
 def _price(store: Store) -> None:
     """The last stage: price what is unpriced or priced under another table, then pin the costs
     people typed on manual entries."""
-    pricing.reprice(store)
-    pricing.pin_given_costs(store)
+    apply.reprice(store)
+    apply.pin_given_costs(store)
 
 
 # -- plan ------------------------------------------------------------------------------------------

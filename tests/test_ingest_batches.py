@@ -86,7 +86,7 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
         seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}))
         return real_reprice(store)
 
-    monkeypatch.setattr("token_roi.pricing.reprice", reprice)
+    monkeypatch.setattr("token_roi.pricing.apply.reprice", reprice)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
     # priced inside the one transaction, before the dropped indexes came back (but the index of
@@ -130,13 +130,14 @@ def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, 
 
 def test_a_bad_price_file_does_not_throw_away_a_bulk_load(tree, tmp_path, monkeypatch):
     from token_roi import pricing
+    from token_roi.pricing import apply  # noqa: F401  (pricing.apply below)
     store = Store(tmp_path / "l.sqlite3")
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
 
-    def bad(store, pricer=None):
+    def bad(store):
         raise pricing.PricingError("prices.yaml: line 3: rates must be numbers")
 
-    monkeypatch.setattr(pricing, "reprice", bad)
+    monkeypatch.setattr(pricing.apply, "reprice", bad)
     with pytest.raises(pricing.PricingError):
         ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert _totals(store) == _truth(tree) and len(store.cursors("claude")) == tree.files

@@ -8,7 +8,7 @@ import json
 import sys
 
 from ..config import TEMPLATE, ConfigError, check, config_path, get, load, suggested_budget
-from ..paths import config_dir
+from ..pricing import load_overrides, overrides_path
 from ..record import Record
 from .common import UserError, print_json
 
@@ -38,21 +38,11 @@ def run(args) -> int:
     return {"show": _show, "check": _check, "init": _init}[args.action](args)
 
 
-def _price_overrides():
-    """(path, entries) of the pricing engineer's prices.yaml, when token_roi.pricing offers it."""
+def _price_overrides() -> tuple[str, object]:
+    """(path, entries) of prices.yaml; entries is one line of error when it cannot be read."""
+    path = str(overrides_path())
     try:
-        from .. import pricing
-    except ImportError:
-        return None, None
-    loader = getattr(pricing, "load_overrides", None)
-    path_fn = getattr(pricing, "overrides_path", None)
-    path = str(path_fn()) if callable(path_fn) else None
-    if path is None:
-        path = str(config_dir() / "prices.yaml")
-    if not callable(loader):
-        return path, None
-    try:
-        entries = loader()
+        entries: object = load_overrides()
     except Exception as exc:  # noqa: BLE001 - shown, not fatal: `config show` must still work
         return path, f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     return path, entries

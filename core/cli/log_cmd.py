@@ -10,6 +10,7 @@ from ..accounting import budget as budget_mod
 from ..accounting import entries, features
 from ..accounting.subscriptions import from_config
 from ..config import get
+from ..pricing.apply import price_usage
 from ..reports.query import Filters
 from .accounting import add_common_arguments, lines_for, money, open_context, update
 from .common import UserError, print_json
@@ -119,11 +120,6 @@ def run(args) -> int:
 
 
 def _price(model: str, tokens: dict, when: dt.datetime) -> tuple[float | None, str]:
-    try:
-        from .. import pricing
-        price_usage = pricing.price_usage
-    except (ImportError, AttributeError):
-        return None, "unpriced"
     cost, _source = price_usage(model, input_tokens=tokens["input_tokens"], output_tokens=tokens["output_tokens"],
                                 cache_read_tokens=tokens["cache_read_tokens"],
                                 cache_write_5m_tokens=tokens["cache_write_tokens"],

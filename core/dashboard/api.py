@@ -21,6 +21,7 @@ from ..accounting.subscriptions import fixed_total, from_config, month_bounds
 from ..adapters import AGENT_NAMES
 from ..config import config_path, get
 from ..dates import DateError, parse_date
+from ..pricing import apply as pricing_apply
 from ..reports import query
 from ..reports.query import Filters, Usage
 
@@ -454,7 +455,7 @@ def prices(ctx: Context, q: dict) -> dict:
     for m in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
         u = total.models[m]
         try:
-            rates = pricing.rates_for(m) if m != query.UNKNOWN_MODEL else None
+            rates = pricing_apply.rates_for(m) if m != query.UNKNOWN_MODEL else None
         except pricing.PricingError as exc:
             rates, override_error = None, override_error or str(exc)
         rows.append({"model": m, "rates": rates.to_dict() if rates else None,
@@ -475,8 +476,8 @@ def save_price(ctx: Context, body: dict) -> dict:
     if not isinstance(rates, dict) or not rates:
         raise BadRequest(f"{model}: enter at least the input rate (USD per million tokens)")
     try:
-        saved = pricing.save_override(model.strip(), rates)
-        repriced = pricing.reprice(ctx.store)
+        saved = pricing_apply.save_override(model.strip(), rates)
+        repriced = pricing_apply.reprice(ctx.store)
     except pricing.PricingError as exc:
         raise BadRequest(str(exc)) from None
     return {"saved": {"model": model.strip(), **saved.to_dict()}, "repriced": repriced}
@@ -487,8 +488,8 @@ def remove_price(ctx: Context, body: dict) -> dict:
     if not isinstance(model, str) or not model.strip():
         raise BadRequest("model: which override to remove")
     try:
-        removed = pricing.remove_override(model.strip())
-        repriced = pricing.reprice(ctx.store) if removed else 0
+        removed = pricing_apply.remove_override(model.strip())
+        repriced = pricing_apply.reprice(ctx.store) if removed else 0
     except pricing.PricingError as exc:
         raise BadRequest(str(exc)) from None
     if not removed:
