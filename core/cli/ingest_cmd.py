@@ -1,8 +1,8 @@
 """token-roi ingest: read what is new in the agents' logs into the ledger, and say what was read.
 
 Reports ingest by themselves; this command is for scripts, cron, and seeing what a scan found
-(files, new calls, unreadable lines, folders that could not be read). Pricing is left to the
-reports, so an ingest never depends on the price table.
+(files, new calls, unreadable lines, folders that could not be read). It runs the same pipeline
+as every report (core/ingest.py): the agents' logs, the manual ledger files, then pricing.
 """
 
 from __future__ import annotations
