@@ -138,7 +138,7 @@ def save(store: Store, walked: list[tuple[Adapter, list[tuple[str, str]], Any]])
     snap["format"] = FORMAT
     for adapter, sources, (roots, folders) in eligible:
         name = adapter.name
-        paths = list(folders)
+        paths: list[str] = list(folders)
         numbers = [n for mtime_ns, inode in folders.values() for n in (mtime_ns, inode)]
         for key, path in sources:
             st = stats.get((name, key))
@@ -156,10 +156,10 @@ def save(store: Store, walked: list[tuple[Adapter, list[tuple[str, str]], Any]])
                               "\0".join(paths), packed)
                 continue
         snap.pop(name, None)
-    path = _path(store)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    target = _path(store)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(marshal.dumps(snap))
-        tmp.replace(path)
+        tmp.replace(target)
     except OSError:              # (read-only data dir): the next run walks
         tmp.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ days are exact in any zone); Python resolves features and coverage."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..reports.query import BUCKET_MS, UNKNOWN_MODEL, Filters, where_clause
@@ -129,7 +129,8 @@ def group(lines: Iterable[Line], key: Callable[[Line], object]) -> dict:
 
 
 def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc,
-                branch_pattern: str | None = None, subscriptions: list[Subscription] = ()) -> list[Line]:
+                branch_pattern: str | None = None,
+                subscriptions: Sequence[Subscription] = ()) -> list[Line]:
     where, params = where_clause(filters, tz)
     sql = (
         f"SELECT ts / {BUCKET_MS}, agent, model, origin, category, feature, session_id, git_branch, "

@@ -5,6 +5,7 @@ human-readable `summary.md` written next to the ledger file."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .budget import Budget
@@ -75,7 +76,7 @@ def _share(t: Totals, whole: Totals) -> float:
 
 
 def summarise(lines: list[Line], period: str, first: dt.date, last: dt.date, subs,
-              budget: Budget | None = None, suggestions: list[Suggestion] = ()) -> Summary:
+              budget: Budget | None = None, suggestions: Sequence[Suggestion] = ()) -> Summary:
     mine = [l for l in lines if first <= l.day <= last]
     return Summary(
         period, first, last, total(mine),

@@ -73,7 +73,8 @@ def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
     """(agent, session id) of the SESSION argument (an id or a unique prefix) and its --agent
     value, reading new agent logs when the session is not in the ledger yet."""
     try:
-        return records.resolve_or_ingest(store, session, parse_agents([agent])[0] if agent else None)
+        agents = parse_agents([agent]) if agent else None
+        return records.resolve_or_ingest(store, session, agents[0] if agents else None)
     except records.RecordError as exc:
         raise UserError(str(exc)) from None
 

@@ -103,13 +103,13 @@ class Rates(Record):
         values.update(changes)
         return Rates(**values)
 
-    def for_speed(self, speed: str | None) -> "Rates | None":
+    def for_speed(self, speed: str | None) -> Rates | None:
         """The card a call at `speed` bills at; None when no price is known for that speed."""
         if speed is None or speed == "standard":
             return self
         return self.fast if speed == "fast" else None
 
-    def at(self, prompt_tokens: int) -> "Rates":
+    def at(self, prompt_tokens: int) -> Rates:
         """The rates a call with this many prompt tokens bills at (the highest cliff it passes)."""
         rates = self
         while rates.long is not None and rates.long_threshold is not None and prompt_tokens > rates.long_threshold:
@@ -129,7 +129,7 @@ class Rates(Record):
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Rates":
+    def from_dict(cls, d: dict) -> Rates:
         long, fast = d.get("long"), d.get("fast")
         input, output, cache_read, cache_write_5m, cache_write_1h = (float(d[f]) for f in RATE_FIELDS)
         return cls(input, output, cache_read, cache_write_5m, cache_write_1h,
@@ -138,7 +138,7 @@ class Rates(Record):
                    source=d.get("source", "genai-prices"), model_id=d.get("model_id"),
                    fast=cls.from_dict(fast) if fast else None)
 
-    def with_source(self, source: str, model_id: str | None = None) -> "Rates":
+    def with_source(self, source: str, model_id: str | None = None) -> Rates:
         long = self.long.with_source(source, model_id) if self.long else None
         fast = self.fast.with_source(source, model_id) if self.fast else None
         return self.replace(source=source, model_id=model_id, long=long, fast=fast)

@@ -328,10 +328,9 @@ class Store:
         `rows` are UsageRows, or a list of row_values tuples (what ingest's workers send).
         Returns how many rows were inserted or replaced. Call inside transaction()."""
         # (rowcount, not total_changes: the rows the triggers touch are not calls)
-        if type(rows) is list and rows and type(rows[0]) is tuple:
-            return max(self.db.executemany(_UPSERT, rows).rowcount, 0)
         now = int(time.time() * 1000)
-        return max(self.db.executemany(_UPSERT, (row_values(r, now) for r in rows)).rowcount, 0)
+        values = (r if isinstance(r, tuple) else row_values(r, now) for r in rows)
+        return max(self.db.executemany(_UPSERT, values).rowcount, 0)
 
     def upsert_values(self, values: Iterable[tuple]) -> int:
         """upsert_calls for row_values tuples from any iterable (ingest chains a batch's sources
