@@ -70,7 +70,8 @@ class Budget:
             return "unset"
         if self.spent > self.budget:
             return "over"
-        if self.percent >= self.threshold_percent:
+        percent = self.percent
+        if percent is not None and percent >= self.threshold_percent:
             return "alert"
         return "healthy"
 

@@ -61,7 +61,7 @@ def add_as_of(p: argparse.ArgumentParser) -> None:
 @dataclass
 class Context:
     cfg: dict
-    store: object
+    store: Store
     tz: dt.tzinfo
     today: dt.date
     ledger_file: Path

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
-from ..sample import append_session, generate_claude_tree
+from ..sample import SampleTree, append_session, generate_claude_tree
 from . import reports
 from .common import UserError
 
@@ -36,7 +36,7 @@ class Demo:
     base: Path           # <data dir>/demo
     config_dir: Path     # what CLAUDE_CONFIG_DIR points at (holds projects/)
     home: Path           # the demo ledger's TOKEN_ROI_HOME
-    tree: object         # sample.SampleTree of everything written (history + today's session)
+    tree: SampleTree     # sample.SampleTree of everything written (history + today's session)
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -114,7 +114,8 @@ def _nothing(store, filters, as_json: bool) -> int:
 
 
 def no_data_message(agents: tuple[str, ...] | None = None) -> str:
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for adapter in adapters.available(list(agents) if agents else None):
         try:
             roots = adapter.roots()

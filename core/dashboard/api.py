@@ -24,6 +24,7 @@ from ..dates import DateError, parse_date
 from ..pricing import apply as pricing_apply
 from ..reports import query
 from ..reports.query import Filters, Usage
+from ..store import Store
 
 PERIODS = ("today", "7d", "30d", "month", "all", "custom")
 DEFAULT_PERIOD = "30d"
@@ -39,7 +40,7 @@ class BadRequest(Exception):
 
 @dataclass
 class Context:
-    store: object
+    store: Store
     tz: dt.tzinfo
     cfg: dict
     today: dt.date

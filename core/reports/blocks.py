@@ -79,13 +79,13 @@ def block_spans(store, filters: Filters, tz: dt.tzinfo, length_ms: int) -> list[
     block. A pause longer than the block length cannot fall inside one window (no two calls in a
     window are further apart than its length), so a block is exactly the calls from its first
     call to its end, and the next block starts at the first call after that end."""
-    spans = []
+    spans: list[tuple[int, int, int, int]] = []
     first = first_call_ts(store, filters, tz)
     while first is not None:
         start = first - first % HOUR_MS
         end = start + length_ms
         last = first_call_ts(store, filters, tz, after=first - 1, before=end, last=True)
-        spans.append((start, end, first, last))
+        spans.append((start, end, first, first if last is None else last))
         first = first_call_ts(store, filters, tz, after=end)
     return spans
 
@@ -112,10 +112,11 @@ def usage_blocks(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezon
         blocks[i].add_part(model, agent, usage_from_sums(v, 0))
     out: list[Block] = []
     for i, b in enumerate(blocks):
-        if i and firsts[i] - blocks[i - 1].last_ts > length:
-            out.append(Block(key="gap-" + iso_ms(blocks[i - 1].last_ts + length),
-                             start_ms=blocks[i - 1].last_ts + length, end_ms=firsts[i], is_gap=True))
-        b.is_active = now_ms - b.last_ts < length and now_ms < b.end_ms
+        previous = blocks[i - 1].last_ts if i else None      # (the last call of the block before)
+        if previous is not None and firsts[i] - previous > length:
+            out.append(Block(key="gap-" + iso_ms(previous + length),
+                             start_ms=previous + length, end_ms=firsts[i], is_gap=True))
+        b.is_active = b.last_ts is not None and now_ms - b.last_ts < length and now_ms < b.end_ms
         out.append(b)
     return out
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 BUCKET_MS = 15 * 60 * 1000        # a quarter hour: every offset in use today is a whole quarter
 DAY_MS = 86_400_000
@@ -184,7 +185,7 @@ class Group(Usage):
             self.agents.append(agent)
 
 
-def totals(groups: list[Group], key: str = "total") -> Group:
+def totals(groups: Sequence[Group], key: str = "total") -> Group:
     """One Group summing report rows (models and agents merged)."""
     out = Group(key=key)
     for g in groups:
@@ -208,7 +209,7 @@ _SUMS = (
 )
 
 
-def usage_from_sums(r: tuple | sqlite3.Row, start: int) -> Usage:
+def usage_from_sums(r: Sequence[Any], start: int) -> Usage:
     return Usage(int(r[start]), int(r[start + 1]), int(r[start + 2]), int(r[start + 3]), int(r[start + 4]),
                  int(r[start + 5]), float(r[start + 6]), int(r[start + 7]), int(r[start + 8]),
                  int(r[start + 9]), r[start + 10], r[start + 11])
@@ -252,6 +253,8 @@ def day_rows(store, filters: Filters, tz: dt.tzinfo) -> list[tuple] | sqlite3.Cu
     if lo is None:
         return []
     hi = first_call_ts(store, filters, tz, last=True)
+    if hi is None:
+        hi = lo
     if not filters.project:
         rows = _day_rows_from_buckets(store, filters, tz, lo, hi)
         if rows is not None:

@@ -104,7 +104,7 @@ def session_table(sessions: list[SessionGroup], totals: Group, tz: dt.tzinfo, *,
         rows.append(Row(head + _usage_values(s, _models_text(s)) + [local_time(s.last_ts, tz)],
                         "warn" if s.unpriced_calls else ""))
         if breakdown:
-            rows.extend(Row(r.values + [""], r.style) for r in _breakdown_rows(s, lead))
+            rows.extend(Row([*r.values, ""], r.style) for r in _breakdown_rows(s, lead))
     total = Row(["Total", ""] + ([""] if show_agents else []) + _usage_values(totals, "") + [""], "bold")
     return _finish(render(cols, rows, totals=total, width=width, color=color), totals)
 
