@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _estimate(args, cfg):
+def _estimate(args: argparse.Namespace, cfg: dict) -> Estimate:
 
     missing = [f for f in ("role", "hours", "quality") if not getattr(args, f)]
     if missing:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store()
     try:
         agent, session_id = resolve_session(store, args.session, args.agent)
-        if args.action == "set":
+        if estimate is not None:
             records.set_value(store, agent, session_id, estimate)
         elif args.action == "clear":
             records.clear_value(store, agent, session_id)

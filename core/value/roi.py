@@ -159,7 +159,7 @@ class Report:
         """Git figures over the sessions' windows, per project repository (None: no repository)."""
         windows: dict[str, list] = {}
         for s in sessions:
-            if self.git_projects.get(s.project) is not None:
+            if s.project is not None and self.git_projects.get(s.project) is not None:
                 windows.setdefault(s.project, []).append(s.window)
         if not windows:
             return None
@@ -563,6 +563,8 @@ def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo, latest: str | Non
     # The calls of each (day, agent, project, model) are summed in the order the query over the
     # whole period meets them, which its plan decides: the narrow query is held to that plan.
     lo = query.first_call_ts(store, filters, tz)
+    if lo is None:
+        return {}
     sql, params = _weekly_sql(filters, tz, lo, hi)
     path = _access_path(store, sql, params)
     if path is not None:
@@ -570,6 +572,8 @@ def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo, latest: str | Non
         if lo is None:
             return {}
         hi = query.first_call_ts(store, narrow, tz, last=True)
+        if hi is None:
+            hi = lo
         sql, params = _weekly_sql(narrow, tz, lo, hi, path)
     out: dict[str, dict] = {}
     key_of: dict[int, str] = {}
