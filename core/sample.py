@@ -28,6 +28,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAIN_MODELS = (  # (model, weight) for a session's main model
     ("claude-sonnet-4-6", 40),
@@ -297,7 +298,7 @@ class _Session:
             inp, write, read = self.context + new_tokens, 0, 0
         else:
             inp, write, read = rng.randrange(1, 12), new_tokens, self.context
-        u = {"input_tokens": inp, "cache_creation_input_tokens": write,
+        u: dict[str, Any] = {"input_tokens": inp, "cache_creation_input_tokens": write,
              "cache_read_input_tokens": read, "output_tokens": out_tokens}
         if rng.random() < 0.1:
             u["server_tool_use"] = {"web_search_requests": 0, "web_fetch_requests": 0}
@@ -535,7 +536,8 @@ class _Session:
     def run_subagent(self, task: dict) -> None:
         gen = self.gen
         agent_id = f"{self.rng.getrandbits(32):08x}"
-        models, weights = zip(*SUBAGENT_MODELS)
+        models = [model for model, _ in SUBAGENT_MODELS]
+        weights = [weight for _, weight in SUBAGENT_MODELS]
         sub = _Session(gen, self.cwd, self.session_id, _lognormal_int(self.rng, 60_000, 1.0, 5_000, 2 * MB),
                        self.t, subagent=(agent_id, self.rng.choices(models, weights)[0]))
         sub.body()

@@ -156,11 +156,11 @@ def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timez
         feature, category = fc
         plan = None
         if origin == "auto":
-            k = (agent, day)
-            if k in plan_of:
-                plan = plan_of[k]
+            plan_key = (agent, day)
+            if plan_key in plan_of:
+                plan = plan_of[plan_key]
             else:
-                plan = plan_of[k] = covering(subscriptions, agent, day)
+                plan = plan_of[plan_key] = covering(subscriptions, agent, day)
         key = (day, agent, model, origin, category, feature, r[6], plan)
         line = merged.get(key)
         if line is None:

@@ -150,7 +150,7 @@ def reprice(store: Store) -> int:
     # schedules the last reprice under this same price table left in the rates cache when it
     # has them all (the usual case: a few new calls of models seen before), so that pricing
     # them does not load genai-prices at all ...
-    known: dict[str | None, Schedule | None] = dict(cached_schedules(version))
+    known: dict[str | None, Schedule | None] = {k: v for k, v in cached_schedules(version).items()}
     schedules: dict[str | None, Schedule | None]
     if all(model in known for model in models):
         schedules = {model: known[model] for model in models}

@@ -237,9 +237,9 @@ def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude:
     return rates.replace(fast=rates_from_model_price(merged, model_id, claude))
 
 
-def _all(*conds) -> tuple | None:
-    conds = [c for c in conds if c is not None]
-    return None if not conds else conds[0] if len(conds) == 1 else ("all", *conds)
+def _all(*conds: tuple | None) -> tuple | None:
+    present = [c for c in conds if c is not None]
+    return None if not present else present[0] if len(present) == 1 else ("all", *present)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -109,10 +109,10 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     calls = _ints(state.get("tool_calls"))
     fails = _ints(state.get("tool_failures"))
     actions = [a for a in state.get("actions") or [] if isinstance(a, dict)]
-    attempts = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)]
+    attempts = [n for a in actions if isinstance(n := a.get("attempt"), int)]
     events = (state.get("fast_tier") or {}).get("events") or []
     current = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
-    event_attempts = [e.get("attempt") for e in events if isinstance(e, dict) and isinstance(e.get("attempt"), int)]
+    event_attempts = [n for e in events if isinstance(e, dict) and isinstance(n := e.get("attempt"), int)]
     # The guard keeps running figures when it has them; else the recent actions (last 50 calls),
     # the open loops and the fast-tier events are the evidence.
     loop_max = state.get("loop_attempts_max")
@@ -121,7 +121,7 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     loop_total = state.get("loop_attempts_total")
     if not isinstance(loop_total, int):
         if previous is not None and previous.source == "guard" and previous.last_ts is not None:
-            newer = [a.get("attempt") for a in actions if isinstance(a.get("attempt"), int)
+            newer = [n for a in actions if isinstance(n := a.get("attempt"), int)
                      and (iso_ms(a.get("at")) or 0) > previous.last_ts]
             loop_total = previous.loop_attempts_total + sum(1 for n in newer if n > 0)
             loop_max = max(loop_max, previous.loop_attempts_max)
@@ -236,7 +236,7 @@ def from_transcript(lines, agent: str = "claude", session_id: str = "") -> Signa
                 failed = block.get("is_error") is True
                 last_ok = not failed
                 if failed:
-                    name = names.get(block.get("tool_use_id"), "unknown")
+                    name = names.get(str(block.get("tool_use_id")), "unknown")
                     fails[name] = fails.get(name, 0) + 1
     edits, reads = count_edits_reads(calls)
     return Signals(agent=agent, session_id=session_id, source="transcript", tool_calls=calls,
