@@ -8,7 +8,8 @@ import argparse
 from ..store import Store
 from ..value import records
 from ..value.categorize import CATEGORIES
-from .common import UserError, print_json, resolve_session
+from .common import UserError, print_json
+from .session_arg import resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:

@@ -11,7 +11,6 @@ from .. import adapters, dates
 from ..dates import system_timezone
 from ..errorlog import log_exception
 from ..reports.query import Filters
-from ..value import records
 
 __all__ = ["UserError", "fail", "log_exception", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
 
@@ -67,16 +66,6 @@ def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
         if n not in adapters.AGENT_NAMES:
             raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(adapters.AGENT_NAMES)})")
     return tuple(dict.fromkeys(names)) or None
-
-
-def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
-    """(agent, session id) of the SESSION argument (an id or a unique prefix) and its --agent
-    value, reading new agent logs when the session is not in the ledger yet."""
-    try:
-        agents = parse_agents([agent]) if agent else None
-        return records.resolve_or_ingest(store, session, agents[0] if agents else None)
-    except records.RecordError as exc:
-        raise UserError(str(exc)) from None
 
 
 def date_range(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None]:

@@ -12,8 +12,9 @@ from ..value import records, roi
 from ..value.estimate import Estimate, parse_triple
 from ..value.rates import QUALITY, RatesError, hourly_rate, load_table
 from ..value.views import money_range, plain_range, roi_text
-from .common import UserError, print_json, resolve_session
+from .common import UserError, print_json
 from .config_cmd import add_config_argument, load_or_fail
+from .session_arg import resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
