@@ -10,7 +10,6 @@ is skipped and named (file and line number) on every read until it is fixed.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from ...digest import blake2b
 from ...errors import TokenRoiError
 from ...rows import UsageRow
 from ..base import Adapter, ReadResult, Source
+from ..fields import epoch_ms
 
 NAME = "ledger"          # the agent name of the files' cursors (the rows carry each entry's agent)
 SCHEMA = "ledger-entry.schema.json"
@@ -58,8 +58,12 @@ class EntriesRead(ReadResult):
 
 
 def parse_ts(text: str) -> int:
-    """Epoch ms of an entry's ISO time (zone required by the schema)."""
-    return int(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    """Epoch ms of an entry's ISO time (its zone required by the schema), by the adapters' one
+    timestamp rule (fields.epoch_ms); ValueError when it is no real time."""
+    ms = epoch_ms(text)
+    if ms is None:
+        raise ValueError(f"not an ISO 8601 time: {text!r}")
+    return ms
 
 
 def problems_of(entry: object) -> list[tuple[str, str, str]]:
