@@ -24,13 +24,11 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import __version__
-
-if TYPE_CHECKING:
-    from .adapters.base import Adapter
-    from .store import Store
+from .adapters.base import Adapter
+from .store import Store
 
 NAME = "tree-snapshot"
 FORMAT = (2, __version__)

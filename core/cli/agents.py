@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from .. import adapters
+from ..ingest import ingest
 from ..reports.table import Column, Row, int_column, terminal_width, use_color
 from ..reports.table import render as render_table
 from ..store import Store
@@ -108,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
     store = Store()
     try:
         if not args.no_ingest:
-            from ..ingest import ingest
             stats = ingest(store, show_progress=not args.json)
             for w in stats.warnings:
                 print(f"token-roi: warning: {w}", file=sys.stderr)

@@ -6,6 +6,8 @@ import argparse
 import sys
 import webbrowser
 
+from ..accounting import ledger
+from ..config import load
 from ..dashboard.server import Settings, make_server, serving_process, url_of
 from ..store import Store
 from .accounting import update
@@ -36,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_ingest:
         store = Store()
         try:
-            from ..accounting import ledger
-            from ..config import load
             update(store, ledger.ledger_path(load(args.config)), show_progress=True)
         finally:
             store.close()

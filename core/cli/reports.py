@@ -9,8 +9,11 @@ import time
 from .. import adapters
 from ..ingest import refresh
 from ..reports import query
+from ..reports.blocks import usage_blocks
 from ..reports.query import WEEKDAYS, Filters, has_calls
+from ..reports.shapes import blocks_json, period_json, session_json
 from ..reports.table import terminal_width, use_color
+from ..reports.text import blocks_table, period_table, session_table
 from ..store import Store
 from .common import UserError, add_filter_arguments, filters_from_args, print_json
 
@@ -54,12 +57,10 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
             if desc:
                 groups.reverse()
             if args.json:
-                from ..reports.shapes import period_json
                 print_json(period_json(args.command, groups, total))
             if not groups:
                 return _nothing(store, filters, args.json)
             if not args.json:
-                from ..reports.text import period_table
                 print(period_table(args.command, groups, total, breakdown=args.breakdown, width=width,
                                    color=color, show_agents=len(total.agents) > 1))
             return 0
@@ -70,24 +71,20 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
             if desc:
                 sessions.reverse()
             if args.json:
-                from ..reports.shapes import session_json
                 print_json(session_json(sessions, total))
             if not sessions:
                 return _nothing(store, filters, args.json)
             if not args.json:
-                from ..reports.text import session_table
                 print(session_table(sessions, total, tz, breakdown=args.breakdown, width=width, color=color,
                                     show_agents=len(total.agents) > 1))
             return 0
 
-        from ..reports.blocks import usage_blocks
         blocks = usage_blocks(store, filters, tz, now_ms=now_ms, hours=args.session_length)
         if args.active:
             blocks = [b for b in blocks if b.is_active]
         if desc:
             blocks.reverse()
         if args.json:
-            from ..reports.shapes import blocks_json
             print_json(blocks_json(blocks, now_ms))
         if not blocks:
             if args.active and query.has_calls(store, filters, tz):
@@ -96,7 +93,6 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
                 return 0
             return _nothing(store, filters, args.json)
         if not args.json:
-            from ..reports.text import blocks_table
             print(blocks_table(blocks, tz, now_ms, breakdown=args.breakdown, width=width, color=color))
         return 0
     finally:

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from ..ingest import refresh
 from ..reports.query import Filters
 from ..reports.table import terminal_width, use_color
 from ..store import Store
@@ -43,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     store = Store()
     try:
         if not args.no_ingest:
-            from ..ingest import refresh
             stats = refresh(store, list(filters.agents) if filters.agents else None,
                             show_progress=not args.json and sys.stderr.isatty())
             for w in stats.warnings:

@@ -25,6 +25,8 @@ from ..pricing import apply as pricing_apply
 from ..reports import query
 from ..reports.query import Filters, Usage
 from ..store import Store
+from ..value import roi
+from ..value.rates import Range, RatesError, roi_range
 
 PERIODS = ("today", "7d", "30d", "month", "all", "custom")
 DEFAULT_PERIOD = "30d"
@@ -285,12 +287,7 @@ def overview(ctx: Context, q: dict) -> dict:
 
 
 def _value_module():
-    """core/value's report builder, or None when it cannot be loaded here."""
-    try:
-        from ..value import roi
-        from ..value.rates import Range, RatesError, roi_range
-    except ImportError:
-        return None
+    """core/value's report builder and its rates."""
     return roi, Range, RatesError, roi_range
 
 
