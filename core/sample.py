@@ -338,7 +338,7 @@ class _Session:
     def assistant_response(self, want_tool: bool) -> dict | None:
         """One API call written as one line per content block; returns the tool_use block."""
         rng, gen = self.rng, self.gen
-        blocks = []
+        blocks: list[dict[str, Any]] = []
         if rng.random() < 0.55:
             blocks.append({"type": "thinking", "thinking": _text(rng, _lognormal_int(rng, 700, 1.0, 20, 20_000)),
                            "signature": _b62(rng, rng.randrange(200, 900))})

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     tz = resolve_timezone(args.timezone)
     session_id, state = st.find_session(args.session)
-    if state is not None:
+    if state is not None and session_id is not None:
         state = _catch_up(session_id) or state
     try:
         spend, group, outcomes = _ledger_figures(session_id, state is None, tz)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         spend, group, outcomes = None, None, None
     if state is not None:
         report = rp.from_state(state)
-    elif group is not None:
+    elif group is not None and session_id is not None:
         report = rp.from_ledger(session_id, group, outcomes)
     else:
         message = (f"no data for session {session_id} yet" if session_id else "no session data yet")

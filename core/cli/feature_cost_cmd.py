@@ -31,7 +31,7 @@ def run(args) -> int:
         return 0
     t = fc.totals
     colour, width = use_colour(), terminal_width()
-    if not t.calls:
+    if not t.calls or t.first_day is None or t.last_day is None:
         known = features_seen(lines)
         print(f"No usage booked to feature {args.feature}." +
               (f" Features seen: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}." if known else

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .. import __version__, paths, pricing
 from ..accounting import budget as budget_mod
@@ -275,9 +275,10 @@ def overview(ctx: Context, q: dict) -> dict:
         if row is None:
             row = stacks[name] = [Usage() for _ in labels]
         row[index[day]].add(u)
-    series = [{"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
-               "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
-              for name, row in stacks.items()]
+    series: list[dict[str, Any]] = [
+        {"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
+         "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
+        for name, row in stacks.items()]
     series.sort(key=lambda s: (-s["total"], s["name"]))
     recent = [session_row(s, ctx.tz) for s in recent_sessions(ctx.store, f, ctx.tz)]
     return {**period, "today": ctx.today.isoformat(), "totals": usage_json(total),
@@ -377,7 +378,7 @@ def session_detail(ctx: Context, q: dict) -> dict:
            "first": _iso(group.first_ts, ctx.tz), "last": _iso(group.last_ts, ctx.tz),
            **usage_json(group), "cacheHitRate": cache_hit_rate(group), "models": models, "value": None}
     mod = _value_module()
-    if mod is not None:
+    if mod is not None and group.first_ts is not None and group.last_ts is not None:
         roi = mod[0]
         first = dt.datetime.fromtimestamp(group.first_ts / 1000, ctx.tz).date()
         last = dt.datetime.fromtimestamp(group.last_ts / 1000, ctx.tz).date()

@@ -256,6 +256,7 @@ def genai_schedule(model: str) -> tuple | None:
         return None
     provider, info = found
     claude = is_claude(info.id) or provider.id == "anthropic"
+    conditional: list[tuple[tuple | None, Any]]
     if isinstance(info.prices, types.ModelPrice):
         conditional = [(None, info.prices)]
     else:
