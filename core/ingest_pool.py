@@ -25,7 +25,7 @@ from .cursor import Cursor
 from .pricing import catalog
 from .store import row_values
 
-CHUNK_SOURCES = 16                   # sources per task handed to a worker
+CHUNK_SOURCES = 64                   # sources per task handed to a worker (16: ~10% more CPU, no faster)
 MAX_WORKERS = 4
 # Workers run a little behind the writing process: a first ingest waits on the writer (it alone
 # writes every row, in order), and readers beside it on two cores took a share of its CPU.
