@@ -31,7 +31,7 @@ def schema_of(path: Path) -> str:
             text = re.sub(r"--[^\n]*", "", sql or "")
             lines.append(f"{kind} {name}: {' '.join(text.split())}")
             if kind == "table":
-                for cid, col, decl, notnull, default, pk in db.execute(f"PRAGMA table_info({name})"):
+                for _cid, col, decl, notnull, default, pk in db.execute(f"PRAGMA table_info({name})"):
                     lines.append(f"  column {name}.{col} {decl} notnull={notnull} default={default} pk={pk}")
         applied = [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY name")]
         lines.append("migrations: " + ", ".join(applied))
@@ -66,8 +66,8 @@ def test_a_fresh_and_an_upgraded_ledger_end_with_the_pinned_schema(tmp_path):
     old_ledger(tmp_path / "old.sqlite3")
     upgraded = Store(tmp_path / "old.sqlite3")
     # what was in it is still there, under the new schema
-    assert upgraded.db.execute("SELECT agent, dedupe_key, input_tokens, cache_read_tokens, speed FROM calls").fetchall() \
-        == [("claude", "msg_01", 1200, 50000, None)]
+    rows = upgraded.db.execute("SELECT agent, dedupe_key, input_tokens, cache_read_tokens, speed FROM calls").fetchall()
+    assert rows == [("claude", "msg_01", 1200, 50000, None)]
     assert upgraded.get_cursor("claude", "/p/s1.jsonl").offset == 4096
     assert upgraded.get_meta("pricing.version") == "old"
     upgraded.close()
