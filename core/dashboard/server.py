@@ -91,7 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, "application/json; charset=utf-8")
 
     def _host_ok(self) -> bool:
-        bound = self.server.server_address[0]
+        address = self.server.server_address
+        bound = str(address[0]) if isinstance(address, tuple) else str(address)
         if bound not in ("127.0.0.1", "::1"):
             return True                  # --host given explicitly: the user chose who may connect
         host = self.headers.get("Host") or ""
@@ -155,13 +156,19 @@ class Handler(BaseHTTPRequestHandler):
                 if ctx is not None:
                     ctx.store.close()
 
-        with self.server.early_lock:
-            self.server.early = (time.monotonic(), future)
+        server = self._dashboard_server()
+        with server.early_lock:
+            server.early = (time.monotonic(), future)
         threading.Thread(target=run, name="token-roi-dashboard-early", daemon=True).start()
 
+    def _dashboard_server(self) -> DashboardServer:
+        assert isinstance(self.server, DashboardServer)
+        return self.server
+
     def _take_early(self) -> Future | None:
-        with self.server.early_lock:
-            early, self.server.early = self.server.early, None
+        server = self._dashboard_server()
+        with server.early_lock:
+            early, server.early = server.early, None
         if early is None or time.monotonic() - early[0] > EARLY_WAIT_S:
             return None
         return early[1]
@@ -267,7 +274,18 @@ def preferred_port(store_path: Path | None = None) -> int:
     return PREFERRED_PORTS.start + n % len(PREFERRED_PORTS)
 
 
-def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Settings | None = None) -> ThreadingHTTPServer:
+class DashboardServer(ThreadingHTTPServer):
+    """The standard library's server, with the overview a page load computes early (see
+    Handler._start_early)."""
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        super().__init__(address, handler)
+        self.early: tuple[float, Future] | None = None
+        self.early_lock = threading.Lock()
+
+
+def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Settings | None = None) -> DashboardServer:
     """A server bound to host:port, not yet serving: call serve_forever(). Port 0: a free one;
     None: this ledger's preferred_port if it is free, else a free one."""
     mimetypes.add_type("application/javascript", ".js")
@@ -276,13 +294,11 @@ def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Setting
     handler = type("DashboardHandler", (Handler,), {"settings": settings})
     if port is None:
         try:
-            server = ThreadingHTTPServer((host, preferred_port(settings.store_path)), handler)
+            server = DashboardServer((host, preferred_port(settings.store_path)), handler)
         except OSError:             # taken (another dashboard, another program): any free one
-            server = ThreadingHTTPServer((host, 0), handler)
+            server = DashboardServer((host, 0), handler)
     else:
-        server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    server.early, server.early_lock = None, threading.Lock()     # see Handler._start_early
+        server = DashboardServer((host, port), handler)
     return server
 
 
@@ -295,7 +311,7 @@ def serving_process() -> None:
 
 
 def url_of(server: ThreadingHTTPServer) -> str:
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 
