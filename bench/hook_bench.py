@@ -51,7 +51,7 @@ MB = 1024 * 1024
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_RATIO = 40.0, 80.0, 1.2
 _HOOK_IMPORTS = ("import sys; sys.path.insert(0, %r); import _bootstrap; _bootstrap.load(); "
                  "import token_roi.guard.hook, token_roi.guard.usage, token_roi.guard.loops, token_roi.guard.settings, "
-                 "token_roi.guard.budget, token_roi.guard.messages, token_roi.adapters.claude, token_roi.pricing")
+                 "token_roi.guard.budget, token_roi.guard.messages, token_roi.adapters.claude.reader, token_roi.pricing")
 IMPORT_STEPS = (
     ("`python3 -S -E -c pass`", "pass"),
     # (json, re, enum, pathlib, urllib.parse, datetime, dataclasses, sqlite3, hashlib and typing are

@@ -76,8 +76,8 @@ def install_ours(cache: Path) -> list[str]:
 def compiled_loops(python: str) -> dict:
     """Whether the token-roi under test has the optional C Claude reader (setup.py builds it where
     a compiler is found; without it the Python loop reads, slower)."""
-    probe = ("import json, importlib.util as u; "
-             "print(json.dumps({'claude_reader': u.find_spec('token_roi.adapters._claude_scan') is not None}))")
+    probe = ("import json, token_roi.adapters.claude.reader as c; "
+             "print(json.dumps({'claude_reader': c.parse_lines is not c.py_parse_lines}))")
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
     return json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()[-200:]}
 

@@ -17,13 +17,19 @@ class DateError(TokenRoiError):
     code = 2
 
 
+FIRST_DAY, LAST_DAY = dt.date(1969, 1, 1), dt.date(9998, 12, 31)
+
+
 def parse_date(value: str, flag: str) -> dt.date:
     """YYYY-MM-DD or YYYYMMDD."""
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
-            return dt.datetime.strptime(value, fmt).date()
+            day = dt.datetime.strptime(value, fmt).date()
         except ValueError:
-            pass
+            continue
+        # Days beyond these hold no call (times are after 1970) and leave no room for a day after
+        # or a zone's offset: the nearest one gives the same answer.
+        return min(max(day, FIRST_DAY), LAST_DAY)
     raise DateError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import traceback
 
 from .paths import log_path
+from .safe_io import private, tighten
 
 
 def log_exception(exc: BaseException, where: str = "cli") -> str:
@@ -14,8 +15,9 @@ def log_exception(exc: BaseException, where: str = "cli") -> str:
     "(log unavailable)"."""
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tighten(path)
+        with open(path, "a", encoding="utf-8", opener=private) as f:
             f.write(f"--- {dt.datetime.now().isoformat()} {where}\n")
             f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     except OSError:

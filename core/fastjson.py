@@ -99,7 +99,11 @@ def _float_text(o: float) -> str:
 _INF = float("inf")
 
 
-def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
+def _strict_float_text(o: float) -> str:
+    return float.__repr__(o) if o - o == 0 else "null"     # (NaN and ±Infinity are no JSON)
+
+
+def dump_indented(obj, write, *, flush_every: int = 8192, allow_nan: bool = True) -> None:
     """json.dump(obj, stream, indent=2, ensure_ascii=False) to `write`: the same text, the same
     errors (an unserialisable value, a bad key, a circular reference: TypeError / ValueError
     with json's message, after what came before it was written, as json.dump does). json writes
@@ -107,6 +111,7 @@ def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
     pieces straight into a list, handed to `write` every `flush_every` pieces so that a report of
     hundreds of MB never sits in memory whole (a 1 GB ledger's daily report 6 -> 4 ms; a 3 MB
     session report 147 -> 72 ms)."""
+    float_text = _float_text if allow_nan else _strict_float_text
     parts: list[str] = []
     append = parts.append
     quote = encode_basestring if make_encoder is not None else _stdlib().encoder.py_encode_basestring
@@ -116,7 +121,7 @@ def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
         if isinstance(k, str):
             return k
         if isinstance(k, float):
-            return _float_text(k)
+            return float_text(k)
         if k is True:
             return "true"
         if k is False:
@@ -134,7 +139,7 @@ def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
         elif t is int:
             append(int.__repr__(o))
         elif t is float:
-            append(_float_text(o))
+            append(float_text(o))
         elif o is None:
             append("null")
         elif o is True:
@@ -146,7 +151,7 @@ def dump_indented(obj, write, *, flush_every: int = 8192) -> None:
         elif isinstance(o, int):
             append(int.__repr__(o))
         elif isinstance(o, float):
-            append(_float_text(o))
+            append(float_text(o))
         elif isinstance(o, (list, tuple, dict)):
             if not o:
                 append("{}" if isinstance(o, dict) else "[]")

@@ -26,12 +26,13 @@ from typing import Any
 
 from . import adapters, pricing, tree_snapshot
 from .adapters import entries, jsonl
-from .adapters.base import Adapter, JsonlAdapter, ReadResult, Source
+from .adapters.base import Adapter, ReadResult, Source
 from .adapters.entries import EntriesRead
+from .adapters.jsonl import JsonlAdapter
 from .cursor import Cursor
 from .pricing import apply
 from .progress import Progress
-from .store import Store, row_values
+from .store import Store, health, rate_limits, row_values
 
 BATCH_SOURCES = 400
 BATCH_BYTES = 64 * 1024 * 1024
@@ -60,6 +61,7 @@ class Job:
     source: Source
     cursor: Cursor | None
     parallel: bool = False
+    limit: int | None = None       # bytes read at most (a hook's bound; the cursor goes on next time)
 
 
 @dataclass
@@ -80,6 +82,7 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     Raises PricingError on a bad prices.yaml (the rows read are kept, priced next time)."""
     stats = IngestStats()
     walked: list[tuple[Adapter, list[tuple[str, str]], Any]] = []
+    lost = health.lost_before(store)
     jobs = _plan(store, agents, stats, walked)
     bulk = _doubles_the_ledger(store, jobs)
     problem = None
@@ -94,18 +97,22 @@ def refresh(store: Store, agents: list[str] | None = None, *, show_progress: boo
     if problem is not None:
         raise problem
     tree_snapshot.save(store, walked)
+    rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
+    health.after_refresh(store, lost, stats.warnings)
     return stats
 
 
 ingest = refresh     # (`token-roi ingest` and the reports run the same pipeline)
 
 
-def ingest_sources(store: Store, sources: Iterable[tuple[Adapter, Source]], *, price: bool = True) -> IngestStats:
+def ingest_sources(store: Store, sources: Iterable[tuple[Adapter, Source]], *, price: bool = True,
+                   limit: int | None = None) -> IngestStats:
     """The pipeline for named sources only (no walk): the Stop hook's session transcripts,
     a ledger file just written. `price=False` leaves pricing to the next report (a hook
-    keeps its budget)."""
+    keeps its budget); `limit` bounds the bytes read of each JSONL source this time."""
     stats = IngestStats()
-    jobs = [Job(adapter, source, store.get_cursor(adapter.name, source.key)) for adapter, source in sources]
+    jobs = [Job(adapter, source, store.get_cursor(adapter.name, source.key), limit=limit)
+            for adapter, source in sources]
     stats.sources = len(jobs)
     _read_and_write(store, jobs, stats, show_progress=False)
     if price:
@@ -159,12 +166,16 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats,
                 continue
         listed: list[tuple[str, str]] = []
         # (an adapter whose sources once read stay sources: its few cursors name them too)
-        # (_Absent stands in for an agent not on this machine: asking it anything else imports its reader)
-        keeps = isinstance(adapter, Adapter) and getattr(adapter, "keeps_sources", False)
+        # (asked of the class: adapters.Absent stands in for an agent not here, and asking the
+        # instance anything it lacks imports that agent's reader)
+        keeps = getattr(type(adapter), "keeps_sources", False)
         own = store.cursors(name) if keeps else None
         try:
             for source in _all_sources(adapter, own):
                 key = (name, source.key)
+                if not _storable(source.key):
+                    adapter.warn(f"{_shown(source.key)}: its name is not valid UTF-8: skipped (rename it to read it)")
+                    continue
                 listed.append((source.key, str(source.path)))
                 stats.sources += 1
                 seen = key in own if own is not None else cursor_index().get(key)
@@ -202,6 +213,23 @@ def _all_sources(adapter: Adapter, remembered: dict[tuple[str, str], Cursor] | N
     for _agent, key in remembered or {}:
         if key not in listed:
             yield adapter.source_at(key)
+
+
+def _storable(path: str) -> bool:
+    """Whether a path can be stored as text: a name with bytes that are not UTF-8 comes from
+    os.listdir surrogate-escaped, which SQLite's text cannot hold."""
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(path: str) -> str:
+    """A path for a warning line, its undecodable bytes shown as U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 def _skips_by_stat(adapter: Adapter) -> bool:
@@ -256,6 +284,8 @@ def _read_and_write(store: Store, jobs: list[Job], stats: IngestStats, show_prog
         if isinstance(result, OSError):
             stats.warnings.append(f"{job.source.path}: {result.strerror or result}, skipped")
             continue
+        if isinstance(job.adapter, Adapter) and "_warnings" in job.adapter.__dict__:
+            stats.warnings.extend(job.adapter.take_warnings())     # (what a read noted: Hermes's old schema)
         if progress:
             progress.advance(result.bytes_read or job.adapter.size_hint(job.source, job.cursor))
         if isinstance(result, EntriesRead):
@@ -271,6 +301,8 @@ def _read_and_write(store: Store, jobs: list[Job], stats: IngestStats, show_prog
         stats.sources_read += 1
         stats.bytes_read += result.bytes_read
         stats.bad_lines += result.bad_lines
+        if result.out_of_range:
+            stats.warnings.append(f"{job.source.path}: bad line skipped: {result.out_of_range}")
     if batch:
         _write(store, batch, stats)
     for adapter in {id(job.adapter): job.adapter for job in jobs}.values():
@@ -297,12 +329,16 @@ def _write(store: Store, batch: list[Read], stats: IngestStats) -> None:
                 stats.rows_removed += removed
                 stats.mirrored += 1
         stats.rows += store.upsert_values(values)
-        store.put_cursors([read.result.cursor for read in batch if isinstance(read.result, ReadResult)])
+        results = [read.result for read in batch if isinstance(read.result, ReadResult)]
+        store.put_cursors([result.cursor for result in results])
+        rate_limits.record_results(store, results)    # plan-limit figures an adapter found (Codex)
     batch.clear()
 
 
 def read_one(job: Job) -> ReadResult | OSError:
     try:
+        if job.limit is not None and isinstance(job.adapter, JsonlAdapter) and _skips_by_stat(job.adapter):
+            return jsonl.read_incremental(job.adapter, job.source, job.cursor, limit=job.limit)
         return job.adapter.read(job.source, job.cursor)
     except OSError as exc:
         return exc

@@ -81,8 +81,8 @@ def read_all(jobs: Sequence[Job], read_one: ReadOne) -> Iterator[Got]:
             if isinstance(got, OSError):
                 yield got, None
                 continue
-            values, cursor_values, bytes_read, bad_lines, unchanged = marshal.loads(got)
-            yield ReadResult([], Cursor(*cursor_values), bytes_read, bad_lines, unchanged), values
+            values, cursor_values, bytes_read, bad_lines, unchanged, out_of_range = marshal.loads(got)
+            yield ReadResult([], Cursor(*cursor_values), bytes_read, bad_lines, unchanged, out_of_range), values
     finally:
         pool.shutdown(wait=True, cancel_futures=True)     # (stopped early: the rest is not read)
         _JOBS.clear()
@@ -119,5 +119,5 @@ def _read_chunk(indexes: list[int]) -> list[bytes | OSError]:
             out.append(result)
             continue
         out.append(marshal.dumps(([row_values(r, now) for r in result.rows], result.cursor._values(),
-                                  result.bytes_read, result.bad_lines, result.unchanged)))
+                                  result.bytes_read, result.bad_lines, result.unchanged, result.out_of_range)))
     return out

@@ -46,6 +46,11 @@ def config_dir_str() -> str:
     return _home_override() or _xdg("XDG_CONFIG_HOME", ".config")
 
 
+def limits_dir_str() -> str:
+    """Plan-limit files the status line and hooks share (core/guard/quota.py)."""
+    return os.path.join(state_dir_str(), "limits")
+
+
 def log_path_str() -> str:
     return os.path.join(state_dir_str(), "token-roi.log")
 

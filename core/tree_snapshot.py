@@ -28,6 +28,7 @@ from typing import Any
 
 from . import __version__
 from .adapters.base import Adapter
+from .safe_io import private
 from .store import Store
 
 NAME = "tree-snapshot"
@@ -157,7 +158,8 @@ def save(store: Store, walked: list[tuple[Adapter, list[tuple[str, str]], Any]])
     target = _path(store)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(marshal.dumps(snap))
+        with open(tmp, "wb", opener=private) as f:
+            f.write(marshal.dumps(snap))
         tmp.replace(target)
     except OSError:              # (read-only data dir): the next run walks
         tmp.unlink(missing_ok=True)

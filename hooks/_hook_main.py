@@ -38,8 +38,9 @@ def _fallback_log(exc: BaseException) -> None:
     try:
         import time
         folder = _state_dir()
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "token-roi.log"), "a", encoding="utf-8") as f:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(os.path.join(folder, "token-roi.log"), "a", encoding="utf-8",
+                  opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             f.write(f"{stamp} hook [?] error {type(exc).__name__}: {str(exc)[:300]}\n")
     except BaseException:
@@ -55,8 +56,8 @@ def _remember_interpreter() -> None:
         return
     tmp = f"{cache}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
+        os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
             f.write(exe + "\n")
         os.replace(tmp, cache)     # whole or not at all, whatever other hooks do at the same time
     except OSError:

@@ -31,6 +31,8 @@ class Client:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         data = None
         headers = dict(headers or {})
+        if method == "POST":                 # (what the dashboard's page sends: its own origin)
+            headers.setdefault("Origin", f"http://{self.host}:{self.port}")
         if body is not None:
             data = json.dumps(body).encode()
             headers.setdefault("Content-Type", "application/json")

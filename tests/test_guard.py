@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from token_roi.guard import hook, loops, report, settings, state
+from token_roi.guard import hook, loops, settings, state
+from token_roi.value import cost_report as report
 
 LIMITS = settings.resolve(None)
 

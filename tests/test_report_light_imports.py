@@ -23,8 +23,9 @@ CODEX_FIXTURE = Path(__file__).parent / "fixtures" / "codex"
 AVOIDED = {"multiprocessing", "concurrent.futures", "csv", "genai_prices", "yaml", "jsonschema",
            "token_roi.ingest_pool"}
 # The readers of the agents a test machine does not have (conftest empties HOME and the XDG dirs).
-ABSENT_READERS = {f"token_roi.adapters.{name}" for name in (
-    "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp", "sqlite_ro")}
+ABSENT_READERS = {f"token_roi.adapters.{name}.reader" for name in (
+    "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp")} | {
+    "token_roi.adapters.sqlite_ro"}
 
 # -S: no site-packages (the test machine's .pth files import pathlib themselves), the package
 # loaded from core/ as the plugin's hooks load it.

@@ -3,8 +3,9 @@
 An adapter knows three things about its agent: where its data lives (`roots`, `sources`), how to
 read a source incrementally into UsageRows (`read`), and its dedupe rule (the `dedupe_key` it
 puts on each row; the store keeps one row per (agent, dedupe_key), the best copy by rank).
-Most adapters read JSONL and only implement `parse` (see JsonlAdapter); SQLite-backed ones
-implement `read` themselves.
+Most adapters read JSONL and only implement `parse` (see jsonl.JsonlAdapter); SQLite-backed ones
+implement `read` themselves, and an agent that rewrites one JSON document whole uses
+read_whole_json.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import os
 
 from ..cursor import Cursor
 from ..record import Record
-from ..rows import UsageRow
-from . import jsonl
+from ..rows import UsageRow, screen
 from .fields import json_object
 
 TYPE_CHECKING = False   # typing costs the hooks ~3 ms; the annotations are never evaluated
@@ -40,24 +40,35 @@ class Source(Record):
 
 
 class ReadResult(Record):
-    __slots__ = ("rows", "cursor", "bytes_read", "bad_lines", "unchanged")
+    __slots__ = ("rows", "cursor", "bytes_read", "bad_lines", "unchanged", "out_of_range")
 
     def __init__(self, rows: list[UsageRow],
                  cursor: Cursor,                  # where the next read starts; stored with the rows atomically
                  bytes_read: int = 0,
                  bad_lines: int = 0,              # lines skipped as unreadable in this read
-                 unchanged: bool = False):        # nothing new since last time
+                 unchanged: bool = False,         # nothing new since last time
+                 out_of_range: str | None = None):  # the first row dropped by rows.screen, why
+        if rows and type(rows[0]) is not tuple:   # (a worker's tuples were screened there)
+            rows, dropped, why = screen(rows)
+            if dropped:
+                bad_lines += dropped
+                cursor.bad_lines += dropped
+                cursor.rows_seen = max(0, cursor.rows_seen - dropped)
+                out_of_range = out_of_range or why
         self.rows = rows
         self.cursor = cursor
         self.bytes_read = bytes_read
         self.bad_lines = bad_lines
         self.unchanged = unchanged
+        self.out_of_range = out_of_range
 
 
 class Adapter:
-    name: str = ""               # command-line and JSON name: 'claude', 'codex', ...
-    title: str = ""              # human name: 'Claude Code'
-    untracked: str = ""          # what this agent's local data cannot tell us (for `token-roi agents`)
+    # Set by each adapter class (declared here, not given defaults: adapters.Absent finds the
+    # ones it lacks in the reader it stands in for).
+    name: str                    # command-line and JSON name: 'claude', 'codex', ...
+    title: str                   # human name: 'Claude Code'
+    untracked: str               # what this agent's local data cannot tell us (for `token-roi agents`)
 
     def roots(self) -> list[Path]:
         """Existing data locations on this machine, env overrides honoured."""
@@ -121,15 +132,3 @@ def read_whole_json(source: Source, cursor: Cursor | None, parse) -> ReadResult:
     rows, bad = parse(doc, st.st_mtime_ns)
     new.bad_lines, new.rows_seen = bad, len(rows)
     return ReadResult(rows, new, bytes_read=len(data), bad_lines=bad)
-
-
-class JsonlAdapter(Adapter):
-    """Append-only JSONL logs: reads only new complete lines, re-reads rewritten files."""
-
-    def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
-        """Turn complete lines (buf ends with a newline) into rows; return (rows, bad lines).
-        `state` persists between reads of this source (e.g. the last model seen)."""
-        raise NotImplementedError
-
-    def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
-        return jsonl.read_incremental(self, source, cursor)

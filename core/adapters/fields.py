@@ -12,6 +12,10 @@ _MS_THRESHOLD = 100_000_000_000     # epoch seconds stay below this until the ye
 
 def epoch_ms(value) -> int | None:
     """ISO-8601 (a zone-less time is UTC), epoch seconds or epoch milliseconds -> epoch ms."""
+    if type(value) is str:
+        fast = _utc_z_ms(value)             # the usual shape, first
+        if fast is not None:
+            return fast
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -54,26 +58,52 @@ def _utc_z_ms(text: str) -> int | None:
         frac = text[20:n - 1]
     else:
         return None
-    if (text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or text[16] != ":"
-            or text[n - 1] != "Z"):
+    if text[13] != ":" or text[16] != ":" or text[n - 1] != "Z":
         return None
-    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + frac
+    days = _DAYS.get(text[:11])
+    if days is None:
+        days = _days(text[:11])
+        if days is None:
+            return None
+        if len(_DAYS) > 4096:
+            _DAYS.clear()
+        _DAYS[text[:11]] = days
+    clock = text[11:13] + text[14:16] + text[17:19] + frac
+    if not _DIGITS.issuperset(clock):
+        return None
+    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if h > 23 or mi > 59 or s > 59:
+        return None
+    return ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + (int(frac[:3]) if frac else 0)
+
+
+_DAYS: dict[str, int] = {}          # "YYYY-MM-DDT" -> days since 1970-01-01 (a log spans few days)
+
+
+def _days(date: str) -> int | None:
+    """Days since 1970-01-01 of `YYYY-MM-DDT` (proleptic Gregorian), None when it is no such date."""
+    if date[4] != "-" or date[7] != "-" or date[10] != "T":
+        return None
+    digits = date[0:4] + date[5:7] + date[8:10]
     if not _DIGITS.issuperset(digits):
         return None
-    y, mo, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
-    h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
-    if y < 1 or not 1 <= mo <= 12 or d < 1 or h > 23 or mi > 59 or s > 59:
+    y, mo, d = int(date[0:4]), int(date[5:7]), int(date[8:10])
+    if y < 1 or not 1 <= mo <= 12 or d < 1:
         return None
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     if d > _MONTH_DAYS[mo] + (mo == 2 and leap):
         return None
-    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    # H. Hinnant's days_from_civil.
     yy = y - (mo <= 2)
     era = yy // 400
     yoe = yy - era * 400
     doy = (153 * (mo + (-3 if mo > 2 else 9)) + 2) // 5 + d - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    return ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + (int(frac[:3]) if frac else 0)
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def as_dict(value: object) -> dict:
+    """`value` when it is a JSON object (a dict), else an empty one: for optional nested records."""
+    return value if isinstance(value, dict) else {}
 
 
 def json_object(text: bytes | str) -> dict:

@@ -17,10 +17,9 @@ import os
 
 from ..cursor import Cursor
 from ..digest import blake2b
-
-TYPE_CHECKING = False   # no `typing` import in the hooks; annotations are never evaluated
-if TYPE_CHECKING:
-    from .base import JsonlAdapter, ReadResult, Source
+from ..rows import UsageRow
+from ..safe_io import opener
+from .base import Adapter, ReadResult, Source
 
 CHUNK = 16 * 1024 * 1024
 WINDOW = 64 * 1024
@@ -56,15 +55,28 @@ def _same(cursor: Cursor, st: os.stat_result) -> bool:
     return same_stat(cursor.size, cursor.mtime_ns, cursor.inode, st)
 
 
-def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor | None) -> "ReadResult":
-    from .base import ReadResult
+class JsonlAdapter(Adapter):
+    """Append-only JSONL logs: reads only new complete lines, re-reads rewritten files."""
 
+    def parse(self, buf: bytes, source: Source, state: dict) -> tuple[list[UsageRow], int]:
+        """Turn complete lines (buf ends with a newline) into rows; return (rows, bad lines).
+        `state` persists between reads of this source (e.g. the last model seen)."""
+        raise NotImplementedError
+
+    def read(self, source: Source, cursor: Cursor | None) -> ReadResult:
+        return read_incremental(self, source, cursor)
+
+
+def read_incremental(adapter: JsonlAdapter, source: Source, cursor: Cursor | None,
+                     limit: int | None = None) -> ReadResult:
+    """`limit`: stop after about that many bytes (a hook's bound); the cursor then asks for the
+    rest next time. Only a regular file is read (a FIFO or device raises OSError, never blocks)."""
     path = source.path
     old = cursor
     # Most sources are unchanged on a warm run: a stat answers that without opening the file.
     if old is not None and _same(old, os.stat(path)):
         return ReadResult([], old, unchanged=True)
-    with open(path, "rb") as f:
+    with open(path, "rb", opener=opener) as f:
         st = os.fstat(f.fileno())
         if old is not None and _same(old, st):
             return ReadResult([], old, unchanged=True)
@@ -82,7 +94,9 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
         rows = []
         bad = 0
         offset = start
-        size = CHUNK
+        partial = False
+        step = CHUNK if limit is None else max(WINDOW, min(CHUNK, limit))
+        size = step
         first = None                        # the first chunk of a read from byte 0
         while True:
             # Each read starts at a line boundary, so no partial line is carried and joined.
@@ -104,8 +118,8 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
                 first = chunk
             cut = chunk.rfind(b"\n")
             if cut < 0:
-                if len(chunk) < want:
-                    break                   # the last line has no newline yet
+                if len(chunk) < want or want < size:
+                    break                   # the last line has no newline yet (all there is was read)
                 size *= 2                   # one line longer than the chunk: read more of it
                 continue
             new_rows, new_bad = adapter.parse(chunk if cut + 1 == len(chunk) else chunk[: cut + 1], source, state)
@@ -114,13 +128,16 @@ def read_incremental(adapter: "JsonlAdapter", source: "Source", cursor: Cursor |
             offset += cut + 1
             if len(chunk) < want:           # reached the end of the file
                 break
+            if limit is not None and offset - start >= limit:
+                partial = True              # the rest on the next read
+                break
             first = None                    # (not one chunk: the samples are read from the file)
-            size = CHUNK
+            size = step
         # A half-written last line stays unconsumed (offset < size): the write that completes it
         # changes the size, and the next read starts at that line.
         # The fingerprint of the bytes just parsed: most files are read whole in one chunk, and
         # reading its samples again costs two seeks and reads per file (thousands on a first ingest).
         mark = fingerprint_of(first, offset) if first is not None and offset <= len(first) else fingerprint(f, offset)
-        new = Cursor(source.agent, source.key, offset, st.st_size, st.st_mtime_ns, st.st_ino,
+        new = Cursor(source.agent, source.key, offset, -1 if partial else st.st_size, st.st_mtime_ns, st.st_ino,
                      mark, state, bad_total + bad, rows_seen + len(rows))
     return ReadResult(rows, new, bytes_read=offset - start, bad_lines=bad)

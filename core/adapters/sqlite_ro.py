@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-
-TYPE_CHECKING = False   # annotations only: pathlib costs every report ~4 ms, most have no such agent
-if TYPE_CHECKING:
-    from pathlib import Path
+from pathlib import Path
+from urllib.parse import quote
 
 ATTEMPTS = 5
 WAIT_S = 0.2          # doubled after each locked attempt: 0.2 + 0.4 + 0.8 + 1.6 s at most
@@ -34,8 +32,6 @@ class SqliteReadError(OSError):
 
 def _uri(path: Path | str) -> str:
     # Only once an agent's database exists: pathlib with urllib.parse and ipaddress is ~4 ms.
-    from pathlib import Path
-    from urllib.parse import quote
     # Characters like '?', '#' and '%' in a path would be read as URI syntax: escape them.
     return "file:" + quote(str(Path(path).absolute()), safe="/:\\") + "?mode=ro"
 

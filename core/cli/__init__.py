@@ -1,8 +1,10 @@
 """The `token-roi` command: thin argument parsing over the library.
 
 Each command lives in a module of this package exposing `add_arguments(parser, name)` and
-`run(args) -> int`; only the module of the command being run is imported, so commands stay
-quick to start.
+`run(args) -> int`; only the module of the command being run is imported. This module is also
+the entry of `token-roi statusline` (Claude Code's status line, on the live path: see
+core/guard/): it imports only what the status line can afford, and the width of the help text
+and the crash log are loaded where they are used.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ import sys
 
 from .. import __version__
 from ..errors import TokenRoiError
-from ..reports.table import terminal_width
-from .common import UserError, fail, log_exception
+from .usererror import UserError, fail
 
 # command name -> (module in this package, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,6 +43,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),
     "dashboard": ("dashboard", "local web dashboard over the ledger (127.0.0.1, opens the browser)"),
+    "statusline": ("statusline_cmd", "Claude Code's status line: reads its status JSON on stdin, prints one line"),
+    "limits": ("limits_cmd", "official plan limits (5-hour, 7-day): use, pace, history, what used them"),
+    "setup": ("setup_cmd", "Claude Code settings a plugin cannot make: /cost-report as a user command, the status "
+                           "line (setup claude [--statusline] [--remove])"),
+    "watch": ("watch_cmd", "live view: active block, burn rate, plan limits with pace, current session"),
+    "doctor": ("doctor_cmd", "check the ledger's integrity and privacy, say what was lost, write a backup"),
 }
 
 
@@ -52,6 +59,7 @@ class HelpFormatter(argparse.HelpFormatter):
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None):
         if width is None:
+            from ..reports.table import terminal_width  # (not at import: see the module's docstring)
             width = terminal_width(default=80) - 2
         super().__init__(prog, indent_increment, max_help_position, width)
 
@@ -95,12 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     except TokenRoiError as exc:
         return fail(str(exc), exc.code)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, details in our log
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and type(exc) is sqlite3.DatabaseError:     # (malformed, not a database)
+            from ..paths import db_path_str
+            return fail(f"{db_path_str()}: the ledger is damaged ({exc}): run `token-roi doctor`", 1)
+        from ..errorlog import log_exception  # (only on a crash)
         where = log_exception(exc)
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 
 
 def entry() -> None:
-    """The `token-roi` command: main(), and its exit status."""
+    """The `token-roi` command: main(), and its exit status. `token-roi statusline` (Claude
+    Code's status line, after every message: the live path) is dispatched before any parser."""
+    if sys.argv[1:] == ["statusline"]:
+        # (nothing beyond the guard: this module imports only what the status line can afford)
+        from ..guard.statusline import main as statusline
+        raise SystemExit(statusline())
     code = main()
     try:
         sys.stdout.flush()

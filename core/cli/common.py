@@ -5,27 +5,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 
 from .. import adapters, dates
 from ..dates import system_timezone
 from ..errorlog import log_exception
 from ..reports.query import Filters
+from .usererror import UserError, fail
 
 __all__ = ["UserError", "fail", "log_exception", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
-
-
-class UserError(Exception):
-    """A problem with what the user asked for: one line to stderr, non-zero exit."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-def fail(message: str, code: int) -> int:
-    print(f"token-roi: {message}", file=sys.stderr)
-    return code
 
 
 def parse_date(value: str, flag: str) -> dt.date:
@@ -55,8 +44,19 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False))
+    """`obj` as indented JSON on stdout, strict: a NaN or infinite number is written as null."""
+    sys.stdout.write(json.dumps(_finite(obj), indent=2, ensure_ascii=False, allow_nan=False))
     sys.stdout.write("\n")
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:

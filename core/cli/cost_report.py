@@ -8,11 +8,11 @@ import datetime as dt
 import sys
 
 from ..guard import hook, ledger, settings
-from ..guard import report as rp
 from ..guard import state as st
 from ..ingest import refresh
 from ..reports import query
 from ..store import Store
+from ..value import cost_report as rp
 from .common import print_json, resolve_timezone
 
 

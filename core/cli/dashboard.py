@@ -16,8 +16,9 @@ from .config_cmd import add_config_argument, load_or_fail
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", action="append", metavar="HOST",
+                   help="address to listen on (default 127.0.0.1: this machine only); repeat it to name "
+                        "the host names browsers may use besides localhost, e.g. --host 0.0.0.0 --host mybox.lan")
     p.add_argument("--port", type=int, default=None,
                    help="port to listen on (0: any free one; default: the same port for this ledger at "
                         "every launch when it is free, so the browser's cache keeps the page's code, else a free one)")
@@ -31,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    hosts = args.host or ["127.0.0.1"]
+    args.host = hosts[0]
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: expected 0 (a free port) to 65535")
     tz = resolve_timezone(args.timezone) if args.timezone else None
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
     try:
-        server = make_server(args.host, args.port, Settings(tz=tz, config=args.config, git=not args.no_git))
+        server = make_server(args.host, args.port, Settings(tz=tz, config=args.config, git=not args.no_git,
+                                                               hosts=tuple(hosts)))
     except OSError as exc:
         where = f"{args.host}:{args.port}" if args.port is not None else args.host
         raise UserError(f"cannot listen on {where}: {exc.strerror or exc}", 1) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..adapters.cursor import CsvFormatError, import_usage_csv
+from ..adapters.cursor.reader import CsvFormatError, import_usage_csv
 from ..store import Store
 from .agents import _iso
 from .common import UserError, print_json

@@ -12,8 +12,13 @@ from ..accounting.subscriptions import from_config
 from ..config import get
 from ..pricing.apply import price_usage
 from ..reports.query import Filters
+from ..rows import MAX_TOKENS
 from .accounting import add_common_arguments, lines_for, money, open_context, update
 from .common import UserError, print_json
+
+MAX_COST = 1_000_000_000    # USD an entry (the ledger entry schema's maximum)
+# The earliest and latest --at: a time whose day and month every zone can name.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
 
 
 def _count(flag: str):
@@ -67,6 +72,8 @@ def _when(value: str | None, tz: dt.tzinfo) -> dt.datetime:
     if when.tzinfo is None:
         when = when.replace(hour=when.hour or 12) if len(value) <= 10 else when   # a bare date: its noon
         when = when.replace(tzinfo=tz)
+    if not FIRST_YEAR <= when.year <= LAST_YEAR or not FIRST_YEAR < when.astimezone(dt.timezone.utc).year < 9999:
+        raise UserError(f"--at {value!r}: out of range (years {FIRST_YEAR} to {LAST_YEAR})")
     return when
 
 
@@ -81,6 +88,12 @@ def run(args) -> int:
     if category not in cfg["categories"]:
         raise UserError(f"--category {args.category!r}: expected one of {', '.join(cfg['categories'])} "
                         "(add more under `categories` in the config)")
+    for flag, n in (("--input-tokens", args.input_tokens), ("--output-tokens", args.output_tokens),
+                    ("--cache-read", args.cache_read), ("--cache-write", args.cache_write)):
+        if n > MAX_TOKENS:
+            raise UserError(f"{flag} {n}: out of range (at most {MAX_TOKENS:,} tokens an entry)")
+    if args.cost is not None and args.cost > MAX_COST:
+        raise UserError(f"--cost {args.cost:g}: out of range (at most ${MAX_COST:,.0f} an entry)")
     when = _when(args.at, ctx.tz)
     feature = features.feature_for_new_entry(args.feature, get(cfg, "feature.branch_pattern"))
     tokens = dict(input_tokens=args.input_tokens, output_tokens=args.output_tokens,

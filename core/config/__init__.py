@@ -150,6 +150,10 @@ def _parse(file: Path | str) -> dict:
             raise ConfigError(f"{file}:{where}: not valid YAML: {problem}") from None
     if data is None:
         return {}
+    from .validation import MAX_NODES, expanded_size
+    if expanded_size(data) > MAX_NODES:
+        raise ConfigError(f"{file}: more than {MAX_NODES:,} values once its YAML aliases are expanded: "
+                          "refused (a file meant to blow up, or a mistake)")
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: (top level) = {type(data).__name__} is not allowed: expected a mapping of keys")
     return _normalise(data)
@@ -232,9 +236,10 @@ def _write_cache(stamp: list, raw: dict) -> None:
         except (OSError, ValueError, TypeError, AttributeError):
             entries = []
         entries = ([{"stamp": stamp, "raw": raw}] + entries)[:8]
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
         tmp = os.path.join(os.path.dirname(cache), f".{os.path.basename(cache)}.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
+        from ..safe_io import private
+        with open(tmp, "w", encoding="utf-8", opener=private) as f:
             f.write(json.dumps(entries))
         os.replace(tmp, cache)
     except (OSError, TypeError, ValueError):

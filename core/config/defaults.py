@@ -27,7 +27,10 @@ DEFAULTS: dict = {
         "session_budget_usd": None,
         "daily_budget_usd": None,
         "hard_cap": False,
+        "quota_alert_percent": 80,
+        "quota_cap_percent": None,
     },
+    "alerts": {"webhook_url": None, "desktop": False, "limit_percent": [80, 95], "budget_percent": [80, 100]},
     "subscriptions": [],
     "benchmark": {"region": "us-west", "seniority": "senior"},
     "ledger": {"path": "cogs/ai-ledger/entries.jsonl"},
@@ -62,6 +65,14 @@ guard:                              # the Claude Code hooks
   session_budget_usd:               # empty = no cap
   daily_budget_usd:
   hard_cap: false                   # true = block when a cap is hit, false = warn only
+  quota_alert_percent: 80           # note to Claude past this use of a 5-hour / 7-day plan window
+  quota_cap_percent:                # with hard_cap: deny tool calls past this use (empty = none)
+
+alerts:                             # optional: once per threshold crossing (docs/limits.md)
+  webhook_url:                      # JSON POST: what crossed and its figures, never content
+  desktop: false                    # notify-send, where there is one
+  limit_percent: [80, 95]           # plan windows
+  budget_percent: [80, 100]         # guard.daily_budget_usd and ai.cost_budget_monthly
 
 # Fixed cost: flat-fee plans. Usage by that agent while a plan is active counts as covered.
 subscriptions: []

@@ -4,8 +4,11 @@ what is allowed. jsonschema is imported only when something is validated."""
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .. import paths
 
@@ -35,6 +38,8 @@ def dotted(path) -> str:
 
 
 def show_value(value) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)                         # (nan, inf: what YAML and JSON input wrote)
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -100,11 +105,62 @@ def one_line(where: str, problem: tuple[str, str, str]) -> str:
     return f"{where}: {key} = {value} is not allowed: expected {allowed_text}"
 
 
+def not_finite(value, path: tuple = ()) -> tuple[tuple, float] | None:
+    """(where, value) of the first NaN or infinite number in a parsed document, else None: JSON
+    Schema's minimum and maximum let NaN through, and YAML writes them as .nan and .inf."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for k, v in items:
+        found = not_finite(v, (*path, k))
+        if found is not None:
+            return found
+    return None
+
+
+MAX_NODES = 100_000     # values in a config or price file once its YAML aliases are expanded
+
+
+def expanded_size(value, limit: int = MAX_NODES) -> int:
+    """How many values `value` holds with every YAML alias expanded, counted without expanding
+    (each shared list or mapping is sized once); stops counting past `limit`. A "billion laughs"
+    file (aliases of aliases) is a few hundred bytes and ~10^9 values: checked before anything
+    walks it."""
+    sizes: dict[int, int] = {}
+
+    def size(v) -> int:
+        if not isinstance(v, (dict, list)):
+            return 1
+        known = sizes.get(id(v))
+        if known is not None:
+            return known
+        sizes[id(v)] = limit + 1                  # (a cycle counts as too big)
+        items = v.values() if isinstance(v, dict) else v
+        total = 1
+        for item in items:
+            total += size(item)
+            if total > limit:
+                break
+        sizes[id(v)] = total
+        return total
+
+    return size(value)
+
+
 def errors(instance, schema_name: str) -> list[tuple[str, str, str]]:
     """Every problem with `instance`, best first, as (key, value, allowed)."""
     import jsonschema
     from jsonschema.exceptions import best_match, relevance
 
+    bad = not_finite(instance)
+    if bad is not None:
+        return [(dotted(bad[0]), show_value(bad[1]), "a finite number")]
     schema = load_schema(schema_name)
     cls = jsonschema.validators.validator_for(schema)
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)

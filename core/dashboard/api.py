@@ -115,6 +115,9 @@ def _iso(ms: int | None, tz: dt.tzinfo) -> str | None:
     return None if ms is None else dt.datetime.fromtimestamp(ms / 1000, tz).isoformat(timespec="seconds")
 
 
+MAX_CHART_DAYS = 3660    # a chart of every day over ten years; a wider period charts the days with data
+
+
 def _days(since: dt.date, until: dt.date) -> list[str]:
     out, d = [], since
     while d <= until:
@@ -263,10 +266,14 @@ def overview(ctx: Context, q: dict) -> dict:
     total = query.totals([days[d] for d in sorted(days)])
     if days:
         first, last = min(days), max(days)
-        labels = _days(min(f.since or dt.date.fromisoformat(first), dt.date.fromisoformat(first)),
-                       max(f.until or dt.date.fromisoformat(last), dt.date.fromisoformat(last)))
+        lo = min(f.since or dt.date.fromisoformat(first), dt.date.fromisoformat(first))
+        hi = max(f.until or dt.date.fromisoformat(last), dt.date.fromisoformat(last))
+        if (hi - lo).days > MAX_CHART_DAYS:          # (since=0001-01-01: the days that have data)
+            lo, hi = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        labels = _days(lo, hi) if (hi - lo).days <= MAX_CHART_DAYS else sorted(days)
     else:
-        labels = _days(f.since, f.until) if f.since and f.until else []
+        labels = (_days(f.since, f.until) if f.since and f.until and (f.until - f.since).days <= MAX_CHART_DAYS
+                  else [])
     index = {d: i for i, d in enumerate(labels)}
     stacks: dict[str, list[Usage]] = {}
     for day, agent, model, u in parts:
@@ -510,6 +517,24 @@ def meta(ctx: Context, q: dict) -> dict:
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 
 
+def limits(ctx: Context, q: dict) -> dict:
+    """The plan windows, their pace, what used them and the figures' history (`token-roi limits --json`)."""
+    import sqlite3
+
+    from ..limits import report as limits_report
+    try:
+        days = int(q.get("days") or limits_report.HISTORY_DAYS)
+    except ValueError:
+        raise BadRequest(f"days={q.get('days')!r}: expected a whole number of days") from None
+    if not 0 < days <= 90:
+        raise BadRequest(f"days={days}: expected 1 to 90")
+    try:
+        return limits_report.collect(ctx.store, history_days=days).to_json()
+    except sqlite3.OperationalError:          # a ledger from before the limits table, opened read-only
+        return {"windows": [], "attribution": [], "history": [], "method": limits_report.METHOD}
+
+
 GET = {"overview": overview, "value": value, "sessions": sessions, "session": session_detail,
-       "models": models, "subscriptions": subscriptions, "budget": budget, "prices": prices, "meta": meta}
+       "models": models, "subscriptions": subscriptions, "budget": budget, "prices": prices, "meta": meta,
+       "limits": limits}
 POST = {"prices": save_price, "prices/remove": remove_price}

@@ -9,9 +9,11 @@ those URLs are cached for good (immutable); `token-roi dashboard` listens on the
 the same ledger each launch when it is free (preferred_port), so a returning browser has the
 page's code, compiled, in its cache. The page itself and the API are never cached.
 
-Safety: it binds to 127.0.0.1 unless a host is given explicitly; while bound to loopback it
-answers only requests whose Host header names loopback (a web page elsewhere cannot reach it by
-DNS rebinding); writes need a JSON body (a plain cross-site form cannot send one).
+Safety: it binds to 127.0.0.1 unless a host is given explicitly; whatever it is bound to, it
+answers only requests whose Host header names loopback or a name given with --host (a web page
+elsewhere cannot reach it by DNS rebinding); writes need a JSON body and an Origin that is the
+page's own (no cross-site form or script); every answer forbids framing (X-Frame-Options, CSP
+frame-ancestors) and sniffing; a body nested too deep is a 400.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from . import api
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+WILDCARDS = ("0.0.0.0", "::", "")
+META_CSP = re.compile(rb'http-equiv="Content-Security-Policy" content="([^"]*)"')
+NO_CONTENT_CSP = "default-src 'none'; frame-ancestors 'none'"     # (the API's JSON and the assets)
 MAX_BODY = 64 * 1024
 # What index.html's head asks for on the default route, and how long an answer started for it
 # when the page itself was served may wait for that request.
@@ -60,6 +65,7 @@ class Settings:
     git: bool = True                    # read projects' git history for the value figures
     today: dt.date | None = None        # fixed "today" (tests, benchmarks); None: the real day
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    hosts: tuple[str, ...] = ()         # names (or addresses) given with --host, allowed as Host besides loopback
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -80,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", cache)
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("X-Frame-Options", "DENY")
+            if not any(name == "Content-Security-Policy" for name, _ in headers):
+                self.send_header("Content-Security-Policy", NO_CONTENT_CSP)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -91,13 +100,20 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, "application/json; charset=utf-8")
 
     def _host_ok(self) -> bool:
-        address = self.server.server_address
-        bound = str(address[0]) if isinstance(address, tuple) else str(address)
-        if bound not in ("127.0.0.1", "::1"):
-            return True                  # --host given explicitly: the user chose who may connect
-        host = self.headers.get("Host") or ""
+        """The Host header names loopback or a name given with --host, whatever the address bound
+        (0.0.0.0 too): a page on another site cannot reach the dashboard by DNS rebinding."""
+        host = (self.headers.get("Host") or "").strip().lower()
         name = host.split("]")[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
-        return name in LOOPBACK
+        allowed = {h.lower() for h in self.settings.hosts if h not in WILDCARDS}
+        allowed |= {f"[{h}]" for h in allowed if ":" in h}
+        return name in LOOPBACK or name in allowed
+
+    def _origin_ok(self) -> bool:
+        """A write comes from the dashboard's own page: its Origin is this server as the browser
+        reached it (the Host header, already checked). A page elsewhere, or no Origin, is refused."""
+        origin = (self.headers.get("Origin") or "").strip().lower()
+        host = (self.headers.get("Host") or "").strip().lower()
+        return bool(host) and origin == f"http://{host}"
 
     def _context(self):
         s = self.settings
@@ -205,10 +221,16 @@ class Handler(BaseHTTPRequestHandler):
         if not 0 <= length <= MAX_BODY:
             self._json(413, {"error": "request body too large"})
             return
+        if not self._origin_ok():
+            self._json(403, {"error": "writes are taken only from the dashboard's own page (Origin)"})
+            return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
         except ValueError as exc:
             self._json(400, {"error": f"body is not valid JSON: {exc}"})
+            return
+        except RecursionError:
+            self._json(400, {"error": "body is not valid JSON: nested too deeply"})
             return
         self._api(url.path[len("/api/"):], api.POST, body)
 
@@ -230,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
             # The scripts asked for as the page's response is committed, before its parser starts
             # (~20-40 ms sooner on a cold load: Chart.js is the first render's critical path).
             preload = [("Link", ", ".join(f"<{u}>; rel=preload; as=script" for u in scripts))] if scripts else []
-            self._send(200, html, ctype, headers=preload)
+            self._send(200, html, ctype, headers=[*preload, ("Content-Security-Policy", page_csp(html))])
             return
         body, version = asset(target)
         # Only the URL index.html gives (this content's hash) is cached; any other asks again.
@@ -264,6 +286,14 @@ def page_html(target: Path) -> tuple[bytes, list[str]]:
             scripts.append(url)
         return f'{m.group(1)}{url}"'
     return ASSET_REF.sub(versioned, asset(target)[0].decode("utf-8")).encode("utf-8"), scripts
+
+
+def page_csp(html: bytes) -> str:
+    """The page's own policy (its meta tag: the inline script's hash) as a header, with what only
+    a header can say: no framing by any other page (clickjacking)."""
+    m = META_CSP.search(html)
+    own = m.group(1).decode("utf-8") if m else "default-src 'self'"
+    return f"{own.rstrip('; ')}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
 def preferred_port(store_path: Path | None = None) -> int:

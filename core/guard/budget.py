@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
+from .. import fastjson, safe_io
 from . import state as st
 
 DAYS_KEPT = 7
@@ -43,17 +43,13 @@ def daily_spend(state: dict) -> float:
     path = _daily_path(today())
     with st.locked(path):
         try:
-            with open(path, encoding="utf-8") as f:
-                shares = fastjson.loads(f.read())
+            shares = fastjson.loads(safe_io.read_regular(path))
             if not isinstance(shares, dict):
                 shares = {}
         except (OSError, ValueError):
             shares = {}
         shares[state["session_id"]] = round(session_cost_today(state), 6)
-        tmp = st.sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(fastjson.dumps(shares))
-        os.replace(tmp, path)
+        safe_io.write_atomic(path, fastjson.dumps(shares))
     return sum(v for v in shares.values() if isinstance(v, (int, float)))
 
 

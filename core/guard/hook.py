@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
+from .. import fastjson, safe_io
 from . import state as st
 
 
@@ -24,10 +24,9 @@ def log(message: str) -> None:
     try:
         from .. import paths
         path = paths.log_path_str()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
-            f.write(f"{st.iso_now()} hook {line}\n")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        line = message.replace("\r", "\\r").replace("\n", "\\n")   # one entry, one line
+        safe_io.append_private(path, f"{st.iso_now()} hook {line}\n")
     except Exception:  # noqa: BLE001
         pass
 
@@ -85,9 +84,14 @@ def _catch_up(state: dict, payload: dict) -> None:
     budget.note_day(state)
     if isinstance(payload.get("cwd"), str):
         state["cwd"] = payload["cwd"]
-    usage.catch_up(state, payload.get("transcript_path"), st.session_file(state["session_id"]), log,
-                   # These fire before Claude Code writes a new session's first transcript line.
-                   missing_ok=payload.get("hook_event_name") in ("SessionStart", "UserPromptSubmit"))
+    path = payload.get("transcript_path")
+    # A transcript not written yet is no error: SessionStart and UserPromptSubmit fire before a
+    # new session's first line, and in print mode (-p) the first tool calls' hooks can too. By
+    # Stop it must exist.
+    event = payload.get("hook_event_name")
+    missing_ok = event in ("SessionStart", "UserPromptSubmit") or (
+        event not in ("Stop", "SubagentStop", "SessionEnd") and not (state["files"].get(path) or {}).get("cursor"))
+    usage.catch_up(state, path, st.session_file(state["session_id"]), log, missing_ok=missing_ok)
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -128,54 +132,74 @@ def _tag_feature(session_id: str) -> None:
         log(f"[SessionStart] feature tag: {type(exc).__name__}: {exc}")
 
 
+def _agent(payload: dict) -> tuple[str | None, str | None]:
+    """(agent_id, agent_type) of a call made inside a subagent; (None, None) for the main agent."""
+    aid = payload.get("agent_id")
+    if not isinstance(aid, str) or not aid.strip():
+        return None, None
+    kind = payload.get("agent_type")
+    return aid.strip()[:100], kind[:100] if isinstance(kind, str) and kind else None
+
+
 def on_tool_result(payload: dict) -> dict | None:
-    """PostToolUse and PostToolUseFailure: count the call, detect loops, parse test outcomes."""
+    """PostToolUse and PostToolUseFailure: count the call in its agent's loop book, judge it by
+    its outcome (loops.py), parse test outcomes, answer with at most one note or one block."""
     from . import budget, loops, settings
     event = payload["hook_event_name"]
     tool = _tool_name(payload)
     failed = event == "PostToolUseFailure"
     response = payload.get("tool_response")
+    error = payload.get("error")
     if not failed and isinstance(response, dict) and response.get("is_error") is True:
         failed = True
+    agent_id, agent_type = _agent(payload)
+    tool_input = payload.get("tool_input")
+    command = tool_input.get("command") if tool == "Bash" and isinstance(tool_input, dict) else None
+    summary = None
+    if isinstance(command, str):
+        from . import outcomes
+        summary = outcomes.parse_summary(outcomes.bash_output(response, error))
+    result = loops.result_hash(response, error if isinstance(error, str) else None)
     notes: list[str] = []
     user_notes: list[str] = []
     block_reason = None
     with st.session(payload["session_id"], log) as state:
         limits = settings.for_state(state, read_file=state.get("limits") is None)
         _catch_up(state, payload)
-        info = loops.record_call(state, tool, payload.get("tool_input"), failed)
+        info = loops.record_call(state, tool, tool_input, failed, result=result, agent_id=agent_id,
+                                 agent_type=agent_type, test=summary)
         verdict = loops.decide(state, tool, info, limits)
         attempt = info["attempt"]
         if verdict["block"] or verdict["warn"] or verdict["token_warn"]:
-            from . import messages       # only when there is something to say
+            from . import messages  # only when there is something to say
         if verdict["block"]:
             block_reason = messages.fast_tier_block(tool, attempt, info, state)
             state["fast_tier_triggered"] = True
             ft = state["fast_tier"]
             ft["count"] = ft.get("count", 0) + 1
             ft.setdefault("events", []).append({"tool": tool, "attempt": attempt, "at": st.iso_now(),
-                                                "loop_tokens": info["loop_tokens"]})
+                                                "loop_tokens": info["loop_tokens"], "agent_id": agent_id})
             del ft["events"][:-20]
-            user_notes.append(messages.fast_tier_notice(tool, attempt))
+            user_notes.append(messages.fast_tier_notice(tool, attempt, info))
         elif verdict["warn"]:
             notes.append(messages.loop_warning(tool, attempt, info, limits))
         if verdict["token_warn"]:
             notes.append(messages.loop_token_warning(tool, info, limits))
-        if tool == "Bash":
-            tool_input = payload.get("tool_input")
-            command = tool_input.get("command") if isinstance(tool_input, dict) else None
-            if isinstance(command, str):
-                from . import outcomes
-                summary = outcomes.parse_summary(outcomes.bash_output(response, payload.get("error")))
-                if summary:
-                    outcomes.record_run(state, command, summary)
+        if summary and isinstance(command, str):
+            from . import outcomes
+            outcomes.record_run(state, command, summary, loop_fixed=info["fix"])
+        from . import quota
+        notes.extend(quota.safe_notes(state, limits, log))     # plan windows past their threshold
         for scope, spent, budget_usd, percent in budget.alerts(state, limits):
             from . import messages
             text = messages.budget_alert(scope, spent, budget_usd, percent)
             notes.append(text)
             user_notes.append(text)
-        st.add_action(state, {"at": st.iso_now(), "event": event, "tool": tool, "ok": not failed,
-                              "attempt": attempt})
+        action = {"at": st.iso_now(), "event": event, "tool": tool, "ok": not (failed or info["kind"] == "failed"),
+                  "attempt": attempt if info["is_attempt"] else 0, "kind": info["kind"]}
+        if agent_id:
+            action["agent_id"] = agent_id
+        st.add_action(state, action)
     out: dict = {}
     if block_reason:
         # Claude Code turns `decision: block` into a blocking error shown to Claude for
@@ -195,7 +219,15 @@ def on_pre_tool_use(payload: dict) -> dict | None:
     _tool_name(payload)
     cached = st.peek(payload["session_id"])
     limits = settings.resolve(cached.get("limits") if cached else None)
-    if not limits["hard_cap"] or not (limits["session_budget_usd"] or limits["daily_budget_usd"]):
+    if not limits["hard_cap"] or not (limits["session_budget_usd"] or limits["daily_budget_usd"]
+                                      or limits["quota_cap_percent"]):
+        return None
+    from . import quota
+    capped = quota.over_cap(limits)              # a plan window past guard.quota_cap_percent
+    if capped:
+        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                       "permissionDecisionReason": quota.cap_reason(*capped)}}
+    if not (limits["session_budget_usd"] or limits["daily_budget_usd"]):
         return None
     with st.session(payload["session_id"], log) as state:
         limits = settings.for_state(state, read_file=state.get("limits") is None)
@@ -208,17 +240,10 @@ def on_pre_tool_use(payload: dict) -> dict | None:
                                    "permissionDecisionReason": messages.hard_cap_reason(*hit)}}
 
 
-_COST_QUESTION = (
-    r"(wast\w*\s+(?:\w+\s+){0,3}tokens?|how much (?:\w+\s+){0,4}(?:cost|spen[dt]|tokens?)"
-    r"|token (?:usage|budget|spend|count)|cost[- ]report|cost per (?:fix|bug|feature)|\bROI\b"
-    r"|what (?:did|does|has) (?:\w+\s+){0,4}cost|how many tokens|spent so far|burn(?:ing|ed)? (?:through )?tokens"
-    r"|(?:session|daily|my) (?:cost|spend|budget))")
-
-
 def asks_about_cost(prompt: str) -> bool:
-    """Does the prompt ask about cost or waste? (Matched, never stored.)"""
-    import re
-    return bool(re.search(_COST_QUESTION, prompt[:4000], re.I))
+    """Does the prompt ask about cost or waste? (questions.py; matched, never stored.)"""
+    from .questions import asks_about_cost as asks
+    return asks(prompt)
 
 
 def on_user_prompt(payload: dict) -> dict | None:
@@ -228,11 +253,15 @@ def on_user_prompt(payload: dict) -> dict | None:
     if not isinstance(prompt, str):
         raise BadInput("[UserPromptSubmit] prompt missing")
     if not asks_about_cost(prompt):
-        return None
+        from . import quota
+        found = quota.prompt_notes(payload["session_id"], log)
+        return _context("UserPromptSubmit", "\n".join(found)) if found else None
+    from . import quota
     with st.session(payload["session_id"], log) as state:
         _catch_up(state, payload)
         text = messages.cost_context(state)
-    return _context("UserPromptSubmit", text)
+        window_use = quota.context_line()        # the plan windows' use, when known
+    return _context("UserPromptSubmit", text + (" " + window_use if window_use else ""))
 
 
 def on_stop(payload: dict) -> dict | None:

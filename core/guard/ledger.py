@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _source(path: Path):
     from ..adapters.base import Source
-    from ..adapters.claude import subagent_meta
+    from ..adapters.claude.reader import subagent_meta
     return Source("claude", path, "jsonl", subagent_meta(path))
 
 
@@ -19,17 +19,19 @@ OUTCOMES_KEY = "guard.outcomes."    # + session id: the session's outcome counts
 
 def record_session(transcript_path: str, log=None, state: dict | None = None) -> int:
     """Ingest the session transcript and its subagents' into the ledger through ingest's one
-    pipeline, pricing left to the next report (and the session's outcome counts, which outlive
-    its guard state); returns rows written."""
-    from ..adapters.claude import ADAPTER
+    pipeline, at most safe_io.TRANSCRIPT_LIMIT bytes a file (the next Stop goes on from there),
+    pricing left to the next report (and the session's outcome counts, which outlive its guard
+    state); returns rows written."""
+    from ..adapters.claude.reader import ADAPTER
     from ..ingest import ingest_sources
     from ..store import Store
+    from .. import safe_io
     from .usage import transcript_files
 
     store = Store()
     try:
         stats = ingest_sources(store, [(ADAPTER, _source(path)) for path in transcript_files(transcript_path)],
-                               price=False)
+                               price=False, limit=safe_io.TRANSCRIPT_LIMIT)
         if log:
             for warning in stats.warnings:
                 log(f"ledger: {warning}")

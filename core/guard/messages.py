@@ -17,7 +17,8 @@ def money(state: dict) -> str:
     cost = state.get("cost_usd") or 0.0
     unpriced = state.get("unpriced_tokens") or 0
     if unpriced and not cost:
-        return f"cost unknown ({tokens(unpriced)} tokens of unpriced model {', '.join(state['unpriced_models']) or '?'})"
+        names = ", ".join(state["unpriced_models"]) or "?"
+        return f"cost unknown ({tokens(unpriced)} tokens of unpriced model {names})"
     text = f"${cost:,.2f}"
     if unpriced:
         text += f" + {tokens(unpriced)} unpriced tokens ({', '.join(state['unpriced_models'])})"
@@ -31,15 +32,35 @@ def main_model(state: dict) -> str | None:
     return state.get("model")
 
 
+def _who(info: dict) -> str:
+    """'' for the main agent, ' (subagent <type>)' for a subagent's loop."""
+    if not info.get("agent_id"):
+        return ""
+    return f" (subagent {info.get('agent_type') or info['agent_id'][:12]})"
+
+
+def _loops_line(state: dict) -> str | None:
+    from .loops import open_loops
+    found = state.get("agents")
+    agents: dict = found if isinstance(found, dict) else {}
+    parts = []
+    for aid, tool, n in sorted(open_loops(state), key=lambda x: (x[0] or "", x[1])):
+        if n < 3:
+            continue
+        who = "" if aid is None else f" in subagent {(agents.get(aid) or {}).get('agent_type') or aid[:12]}"
+        parts.append(f"{tool} x{n}{who}")
+    return "loops: " + ", ".join(parts) if parts else None
+
+
 def summary(state: dict) -> str:
     """One paragraph: the session's cost summary (for Claude and for the human)."""
     model = main_model(state)
     calls = sum(v for v in state["tool_calls"].values() if isinstance(v, int))
     parts = [f"{tokens(state['total_tokens_used'])} tokens, {money(state)}" + (f" ({model})" if model else ""),
              f"{calls} tool calls"]
-    looping = {t: n for t, n in state["loop_attempts"].items() if isinstance(n, int) and n >= 3}
+    looping = _loops_line(state)
     if looping:
-        parts.append("loops: " + ", ".join(f"{t} x{n}" for t, n in sorted(looping.items())))
+        parts.append(looping)
     out = state["outcomes"]
     if out.get("tests_passed") or out.get("bugs_fixed"):
         passed, fixed = out.get("tests_passed", 0), out.get("bugs_fixed", 0)
@@ -49,22 +70,33 @@ def summary(state: dict) -> str:
     return "; ".join(parts)
 
 
+def _what(info: dict, attempt: int) -> str:
+    if info.get("kind") == "no-progress":
+        return f"returned the same result for the same call {attempt} times (no progress)"
+    return f"has failed {attempt} times in a row"
+
+
 def loop_warning(tool: str, attempt: int, info: dict, limits: dict) -> str:
-    return (f"token-roi: {tool} has failed or repeated {attempt} times in a row "
-            f"({tokens(info['loop_tokens'])} tokens in this loop). Stop and rethink before the next try: "
-            f"read the error once more and change the approach. At attempt {limits['max_fix_attempts']} "
-            f"the guard stops the loop.")
+    return (f"token-roi: {tool}{_who(info)} {_what(info, attempt)} "
+            f"({tokens(info['loop_tokens'])} tokens at full rate, ${info['loop_cost']:,.2f}). "
+            f"Stop and rethink before the next try: read the error once more and change the approach. "
+            f"At attempt {limits['max_fix_attempts']} the guard stops the loop.")
 
 
 def loop_token_warning(tool: str, info: dict, limits: dict) -> str:
-    return (f"token-roi: the {tool} loop has used {tokens(info['loop_tokens'])} tokens "
-            f"(limit {tokens(limits['max_loop_tokens'])}). Change the approach or ask the user.")
+    return (f"token-roi: the {tool} loop{_who(info)} has cost {tokens(info['loop_tokens'])} tokens at full rate "
+            f"(${info['loop_cost']:,.2f}; limit {tokens(limits['max_loop_tokens'])}). "
+            f"Change the approach or ask the user.")
 
 
 def fast_tier_block(tool: str, attempt: int, info: dict, state: dict) -> str:
-    return (
-        f"token-roi guard: loop on {tool}, attempt {attempt} ({tokens(info['loop_tokens'])} tokens, "
-        f"${info['loop_cost']:,.2f} in this loop). Stop this loop now; do not retry the same call.\n"
+    head = (f"token-roi guard: loop on {tool}{_who(info)}, attempt {attempt} "
+            f"({tokens(info['loop_tokens'])} tokens at full rate, ${info['loop_cost']:,.2f} in this loop). "
+            f"Stop this loop now; do not retry the same call.\n")
+    if info.get("agent_id"):
+        return head + (f"- Stop and report back what fails (one-line error, file:line, exact message) "
+                       f"instead of trying again; the session so far: {summary(state)}.")
+    return head + (
         f"- If the fix is simple, delegate it to the fast-tier agent (subagent_type \"{FAST_TIER_AGENT}\") "
         f"with exactly this brief:\n"
         f"  Fix: <one-line error>\n"
@@ -76,7 +108,9 @@ def fast_tier_block(tool: str, attempt: int, info: dict, state: dict) -> str:
     )
 
 
-def fast_tier_notice(tool: str, attempt: int) -> str:
+def fast_tier_notice(tool: str, attempt: int, info: dict | None = None) -> str:
+    if info and info.get("agent_id"):
+        return f"token-roi: {tool}{_who(info)} looped {attempt} times; told the subagent to stop and report back."
     return f"token-roi: {tool} looped {attempt} times; told Claude to stop and use the fast tier or ask you."
 
 

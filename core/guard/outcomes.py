@@ -99,8 +99,11 @@ def bash_output(tool_response, error=None) -> str:
     return "\n".join(parts)
 
 
-def record_run(state: dict, command, summary: dict) -> dict:
-    """Fold one test run into the session's outcomes; returns {"fixed": bool}."""
+def record_run(state: dict, command, summary: dict, *, loop_fixed: bool = False) -> dict:
+    """Fold one test run into the session's outcomes; returns {"fixed": bool}. A run that passes
+    where this command last failed fixes a bug; so does a passing run that ends a fix loop of
+    another test command (`loop_fixed`, from loops.record_call). The session's `tests_failed` is
+    what its latest run left failing: 0 once the last test run passed."""
     out = state["outcomes"]
     runs = out["runs"]
     key = input_hash(command)
@@ -109,16 +112,17 @@ def record_run(state: dict, command, summary: dict) -> dict:
         run = runs[key] = {"runner": summary["runner"], "runs": 0, "best_passed": 0,
                            "last_passed": 0, "last_failed": 0, "failing": False, "fixed": 0}
     passed, failed = int(summary["passed"]), int(summary["failed"])
-    fixed = run["failing"] and failed == 0 and passed > 0
+    fixed = (run["failing"] or loop_fixed) and failed == 0 and passed > 0
     run["runs"] += 1
     run["last_passed"], run["last_failed"] = passed, failed
     run["best_passed"] = max(run["best_passed"], passed)
     if fixed:
         run["fixed"] += 1
     run["failing"] = failed > 0
+    out["last_run"] = "failed" if failed else "passed" if passed else "none"
     out["test_runs"] = sum(r["runs"] for r in runs.values())
     out["tests_passed"] = sum(r["best_passed"] for r in runs.values()) + out["manual"].get("tests_passed", 0)
-    out["tests_failed"] = sum(r["last_failed"] for r in runs.values())
+    out["tests_failed"] = failed          # what the latest run left failing
     out["bugs_fixed"] = sum(r["fixed"] for r in runs.values()) + out["manual"].get("bugs_fixed", 0)
     return {"fixed": fixed}
 

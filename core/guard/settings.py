@@ -18,6 +18,8 @@ DEFAULTS = {
     "daily_budget_usd": None,
     "hard_cap": False,
     "alert_threshold_percent": 80.0,
+    "quota_alert_percent": 80.0,       # plan windows (quota.py)
+    "quota_cap_percent": None,
 }
 
 ENV = {
@@ -28,6 +30,8 @@ ENV = {
     "daily_budget_usd": "TOKEN_ROI_DAILY_BUDGET_USD",
     "hard_cap": "TOKEN_ROI_HARD_CAP",
     "alert_threshold_percent": "TOKEN_ROI_COST_ALERT_THRESHOLD_PERCENT",
+    "quota_alert_percent": "TOKEN_ROI_QUOTA_ALERT_PERCENT",
+    "quota_cap_percent": "TOKEN_ROI_QUOTA_CAP_PERCENT",
 }
 
 CONFIG_KEYS = {
@@ -38,6 +42,8 @@ CONFIG_KEYS = {
     "daily_budget_usd": "guard.daily_budget_usd",
     "hard_cap": "guard.hard_cap",
     "alert_threshold_percent": "ai.cost_alert_threshold_percent",
+    "quota_alert_percent": "guard.quota_alert_percent",
+    "quota_cap_percent": "guard.quota_cap_percent",
 }
 
 _INTS = ("warn_at_attempt", "max_fix_attempts", "max_loop_tokens")
@@ -58,8 +64,8 @@ def _coerce(name: str, value):
         return None
     try:
         if name in _INTS:
-            number = int(str(value).strip().replace("_", "").replace(",", ""))
-            return number if number > 0 else None
+            whole = int(str(value).strip().replace("_", "").replace(",", ""))
+            return whole if whole > 0 else None
         number = float(str(value).strip().lstrip("$"))
     except (TypeError, ValueError):
         return None
@@ -85,7 +91,7 @@ def from_config_file() -> dict | None:
     """Guard values set in the config file; {} when none are; None when it could not be read
     (pyyaml missing before pip install, or any error): try again later."""
     try:
-        from .. import config  # type: ignore[attr-defined]
+        from .. import config
         loaded = config.load()
     except Exception:  # noqa: BLE001 - the guard runs on defaults rather than not at all
         return None
@@ -107,7 +113,7 @@ def from_config_file() -> dict | None:
 
 def resolve(file_values: dict | None) -> dict:
     """Defaults, overlaid by the config file's values, overlaid by the environment."""
-    limits = dict(DEFAULTS)
+    limits: dict = dict(DEFAULTS)
     for name, value in (file_values or {}).items():
         if name in limits:
             coerced = _coerce(name, value)

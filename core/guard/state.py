@@ -12,10 +12,13 @@ import os
 import time
 
 from .. import fastjson
+from .. import safe_io
+from ..isotime import iso_ms, iso_now
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO
 
 try:
     import fcntl
@@ -64,7 +67,12 @@ def session_path(session_id: str) -> Path:
 
 def _make_parent(path) -> None:
     """path.parent.mkdir(parents=True, exist_ok=True) for a str or Path."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):    # (created private, the token-roi folder above it too)
+        parent = os.path.dirname(folder) or "."
+        if not os.path.lexists(parent):
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
 
 
 def sibling(path, name: str) -> str:
@@ -79,26 +87,6 @@ def with_suffix(path, suffix: str) -> str:
     if 0 < dot < len(name) - 1:
         name = name[:dot]
     return os.path.join(folder, name + suffix)
-
-
-def iso_now(now: float | None = None) -> str:
-    t = time.time() if now is None else now
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
-
-
-def iso_ms(value: str | None) -> int | None:
-    """Epoch milliseconds of an iso_now() time (None for anything else)."""
-    if not isinstance(value, str) or len(value) < 19:
-        return None
-    import calendar
-    try:
-        base = calendar.timegm(time.strptime(value[:19], "%Y-%m-%dT%H:%M:%S"))
-    except ValueError:
-        return None
-    ms = 0
-    if len(value) > 20 and value[19] == "." and value[20:23].isdigit():
-        ms = int(value[20:23].ljust(3, "0"))
-    return base * 1000 + ms
 
 
 def new_state(session_id: str, now: float | None = None) -> dict:
@@ -124,11 +112,13 @@ def new_state(session_id: str, now: float | None = None) -> dict:
         "cost_by_day": {},               # UTC day -> session cost at that day's first hook
         "tool_calls": {},                # tool -> every call (PostToolUse + PostToolUseFailure)
         "tool_failures": {},             # tool -> failed calls
-        "loop_attempts": {},             # tool -> attempts since its last novel successful call
-        "loop_tokens": {},               # tool -> tokens spent since its current loop began
+        # The main agent's loops (loops.py); each subagent's are in `agents`.
+        "loop_attempts": {},             # tool -> attempts in its open loop (0: none open)
+        "loop_tokens": {},               # tool -> full-rate tokens spent since its open loop began
         # loop_attempts_max / loop_attempts_total (the most attempts a loop reached, every attempt
         # call) appear with the first attempt (loops.py); readers fall back to `actions` without.
         "loops": {},                     # tool -> loop bookkeeping (see loops.py)
+        "agents": {},                    # subagent id -> its type, loop book and tool counts
         "fast_tier_triggered": False,
         "fast_tier": {"count": 0, "events": []},
         "budget_alerts": [],             # alerts already given, e.g. "session:80"
@@ -146,12 +136,11 @@ class StateCorrupt(Exception):
     pass
 
 
-def load(path: Path) -> dict | None:
+def load(path: str | Path) -> dict | None:
     """The state, None when there is none yet. A file that is not a state object raises
     StateCorrupt (the caller logs it and starts afresh)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = safe_io.read_regular(path)
     except FileNotFoundError:
         return None
     try:
@@ -163,7 +152,7 @@ def load(path: Path) -> dict | None:
     return state
 
 
-def load_or_new(path: Path, session_id: str, log=None) -> dict:
+def load_or_new(path: str | Path, session_id: str, log=None) -> dict:
     try:
         state = load(path)
     except StateCorrupt as exc:
@@ -194,21 +183,10 @@ def upgrade(state: dict, session_id: str) -> dict:
     return state
 
 
-def save(path: Path, state: dict) -> None:
+def save(path: str | Path, state: dict) -> None:
     """Atomic replace: readers see the old file or the new one, never a mix."""
     _make_parent(path)
-    tmp = sibling(path, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        text = fastjson.dumps(state, separators=(",", ":"))   # dumps, not dump: the C encoder
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safe_io.write_atomic(path, fastjson.dumps(state, separators=(",", ":")))   # dumps, not dump: the C encoder
 
 
 def add_action(state: dict, action: dict) -> None:
@@ -225,13 +203,14 @@ class locked:
     This and `session` are classes rather than @contextmanager generators: contextlib is ~0.5 ms
     of every hook's start."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: str | Path):
         self.path = path
-        self._file = None
+        self._file: BinaryIO | None = None
 
     def __enter__(self) -> None:
         _make_parent(self.path)
-        lock_file = open(str(self.path) + ".lock", "a+b")
+        safe_io.target(self.path)    # (a device or someone else's file: no lock beside it either)
+        lock_file = open(str(self.path) + ".lock", "a+b", opener=_lock_opener)
         try:
             if fcntl is not None:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
@@ -243,7 +222,13 @@ class locked:
         self._file = lock_file
 
     def __exit__(self, *exc) -> None:
-        self._file.close()       # closing releases the lock
+        if self._file is not None:
+            self._file.close()   # closing releases the lock
+            self._file = None
+
+
+def _lock_opener(path, flags: int) -> int:
+    return safe_io.open_lock(path)
 
 
 def _lock_windows(lock_file) -> None:
@@ -254,7 +239,7 @@ def _lock_windows(lock_file) -> None:
     for _ in range(100):
         try:
             lock_file.seek(0)
-            msvcrt.locking(lock_file.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(lock_file.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows
             return
         except OSError:
             time.sleep(0.05)
@@ -298,7 +283,7 @@ def peek(session_id: str) -> dict | None:
 
 
 def all_states() -> list[tuple[Path, dict]]:
-    out = []
+    out: list[tuple[Path, dict]] = []
     folder = sessions_dir()
     try:
         names = os.listdir(folder)

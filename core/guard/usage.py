@@ -1,12 +1,16 @@
 """The session's tokens and cost so far, from its transcript and its subagents' transcripts.
 
-Each hook reads only the bytes appended since the last hook (the Claude adapter's incremental
-reader; its cursor lives in the state). One API response is written as several lines carrying
-copies of one usage, and the copies of one response can straddle two reads, so the last calls
-seen are kept (`recent_calls`) and a later, larger copy replaces the earlier one instead of
-adding to it. A sidechain replay of an older response (`/btw`) is recognised by its key in the
-session's `.keys` sidecar, an append-only list of every call counted. A transcript rewritten
-from the start is recounted from zero (its own totals are dropped first), never counted twice.
+The counting rules are the Claude adapter's, the ones a report's ingest applies: each hook reads
+only the bytes appended since the last hook through the adapter itself (ADAPTER.read: its
+incremental cursor, which lives in the state, and its parse: one row per API call keyed on
+message.id, the best copy of each by rows.copy_rank, synthetic and API-error lines skipped).
+What the ledger does with a row's key, keeping the best copy ever seen, is done here over a
+window: the copies of one response can straddle two reads, so the last calls seen are kept
+(`recent_calls`) and a later, better copy replaces the earlier one instead of adding to it. A
+sidechain copy of an older call (a `/btw` replay), which ranks below the main-chain copy counted
+long ago, is recognised by its key in the session's `.keys` sidecar, an append-only list of every
+call counted. A transcript rewritten from the start is recounted from zero (its own totals are
+dropped first), never counted twice.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from __future__ import annotations
 import os
 
 from .. import fastjson
+from .. import safe_io
+from ..adapters.claude.reader import ADAPTER, subagent_folder
+from ..adapters.jsonl import read_incremental
+from ..cursor import Cursor
+from ..rows import TOKEN_KINDS as KINDS
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings
 if TYPE_CHECKING:
     from pathlib import Path
 
-KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning")
 WINDOW = 64                  # calls kept for merging streaming copies (they are adjacent in the file)
 
 _rates: dict = {}
@@ -29,12 +37,7 @@ def transcript_files(transcript_path: str) -> list[Path]:
     """The session transcript and its subagents' (`<session>/subagents/agent-*.jsonl`)."""
     from pathlib import Path
     main = Path(transcript_path)
-    return [main] + [Path(p) for p, _ in _scan(subagent_dir(transcript_path))]
-
-
-def subagent_dir(transcript_path: str) -> str:
-    main = transcript_path[:-6] if transcript_path.endswith(".jsonl") else transcript_path
-    return os.path.join(main, "subagents")
+    return [main] + [Path(p) for p, _ in _scan(subagent_folder(transcript_path))]
 
 
 def _scan(folder: str) -> list[tuple[str, os.stat_result]]:
@@ -111,7 +114,7 @@ def _call_of(file_key: str, row) -> list:
 class _Keys:
     """Every call key counted in this session, read from disk only when a sidechain row needs it."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: str | Path | None):
         self.path = path
         self._known: set | None = None
         self.added: list[str] = []
@@ -121,8 +124,7 @@ class _Keys:
             self._known = set()
             if self.path is not None:
                 try:
-                    with open(self.path, encoding="utf-8") as f:
-                        self._known.update(line.rstrip("\n") for line in f)
+                    self._known.update(safe_io.read_regular(self.path).decode("utf-8", "replace").splitlines())
                 except OSError:
                     pass
         return key in self._known or key in self.added
@@ -132,8 +134,7 @@ class _Keys:
 
     def flush(self) -> None:
         if self.path is not None and self.added:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write("".join(k.replace("\n", " ") + "\n" for k in self.added))
+            safe_io.append_private(self.path, "".join(k.replace("\n", " ") + "\n" for k in self.added))
             self.added = []
 
 
@@ -142,7 +143,7 @@ class _Books:
     (`<state>.subagents.json`), loaded and rewritten only when a subagent file changed, so a
     session with hundreds of finished subagents costs a directory scan per hook, not their JSON."""
 
-    def __init__(self, state: dict, side_path: Path | None):
+    def __init__(self, state: dict, side_path: str | Path | None):
         self.state = state
         self.main = state["files"]
         self.side_path = side_path
@@ -156,8 +157,7 @@ class _Books:
             self._side = {}
             if self.side_path is not None:
                 try:
-                    with open(self.side_path, "rb") as f:
-                        loaded = fastjson.loads(f.read())
+                    loaded = fastjson.loads(safe_io.read_regular(self.side_path))
                     if isinstance(loaded, dict):
                         self._side = loaded
                 except (OSError, ValueError):
@@ -172,13 +172,10 @@ class _Books:
 
     def save_side(self) -> None:
         if self.side_dirty and self.side_path is not None and self._side is not None:
-            tmp = os.path.join(os.path.dirname(self.side_path), f".{os.path.basename(self.side_path)}.{os.getpid()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(fastjson.dumps(self._side, separators=(",", ":")))
-            os.replace(tmp, self.side_path)
+            safe_io.write_atomic(self.side_path, fastjson.dumps(self._side, separators=(",", ":")))
 
 
-def catch_up(state: dict, transcript_path: str | None, base: Path | None = None, log=None,
+def catch_up(state: dict, transcript_path: str | None, base: str | Path | None = None, log=None,
              missing_ok: bool = False) -> int:
     """Read what the session's transcripts gained since the last hook into `state`. `base` is
     the state file's path; the `.keys` and `.subagents.json` sidecars sit beside it.
@@ -193,7 +190,7 @@ def catch_up(state: dict, transcript_path: str | None, base: Path | None = None,
     books = _Books(state, with_suffix(base, ".subagents.json") if base else None)
     keys = _Keys(with_suffix(base, ".keys") if base else None)
     work: list[tuple[str, bool]] = [(transcript_path, False)]
-    scan = _scan(subagent_dir(transcript_path))
+    scan = _scan(subagent_folder(transcript_path))
     sig = [len(scan), max((st.st_mtime_ns for _, st in scan), default=0), sum(st.st_size for _, st in scan)]
     if scan and sig != subs.get("sig"):
         side = books.side
@@ -237,11 +234,6 @@ def _merge(into: dict, entry: dict) -> None:
 
 
 def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys, log, missing_ok: bool = False) -> int:
-    from ..adapters.base import Source
-    from ..adapters.claude import ADAPTER
-    from ..adapters.jsonl import read_incremental
-    from ..cursor import Cursor
-
     table = books.table(is_sub)
     entry = table.get(key)
     if not isinstance(entry, dict) or "tokens" not in entry:
@@ -254,7 +246,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
         except TypeError:
             cursor = None
     try:
-        result = read_incremental(ADAPTER, Source("claude", key), cursor)
+        result = read_incremental(ADAPTER, ADAPTER.source_at(key), cursor, limit=safe_io.TRANSCRIPT_LIMIT)
     except OSError as exc:
         # (Before a new session's first line the transcript does not exist yet: no log line.)
         if log and not (missing_ok and isinstance(exc, FileNotFoundError)):
@@ -270,18 +262,13 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
         table[key] = entry = _empty_file_entry()
         for k in [k for k, c in recent.items() if c[0] == key]:
             del recent[k]
-    batch: dict = {}
-    for row in result.rows:
-        prev = batch.get(row.dedupe_key)
-        if prev is None or row.rank > prev.rank:
-            batch[row.dedupe_key] = row
     changed = 0
-    for dkey, row in batch.items():
-        call = _call_of(key, row)
+    for row in result.rows:               # (one per call, its best copy in this read)
+        dkey = row.dedupe_key
         seen = recent.get(dkey)
         if seen is not None:
-            if call[1] <= seen[1]:
-                continue
+            if row.rank <= seen[1]:
+                continue                  # no better than the copy counted
             owner = books.owner(seen[0])
             if owner is not None:
                 _apply(owner, seen, -1)
@@ -290,6 +277,7 @@ def _read_file(books: _Books, key: str, is_sub: bool, recent: dict, keys: _Keys,
             continue             # a /btw replay (main transcript only) of a call counted long ago
         else:
             keys.add(dkey)
+        call = _call_of(key, row)
         _apply(entry, call, +1)
         recent[dkey] = call
         changed += 1
@@ -310,7 +298,9 @@ def summarise(state: dict) -> None:
     unpriced = 0
     calls = 0
     models: dict = {}
-    subs = state.get("subagents") if isinstance(state.get("subagents"), dict) else {}
+    subs = state.get("subagents")
+    if not isinstance(subs, dict):
+        subs = {}
     entries = list(state["files"].values()) + ([subs["totals"]] if isinstance(subs.get("totals"), dict) else [])
     for entry in entries:
         for kind in KINDS:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..digest import blake2b
+from ..safe_io import private
 from ..store import Store
 from . import catalog, quick
 from . import overrides as _overrides
@@ -257,9 +258,10 @@ def update_cache(entries: dict[str, Rates | None], version: str, *, replace_all:
     for name, schedule in (schedules or {}).items():
         known[name] = None if schedule is None else [[cond, rates.to_dict()] for cond, rates in schedule]
     payload = {"version": version, "models": dict(sorted(models.items())), "schedules": dict(sorted(known.items()))}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8", opener=private) as f:
+        f.write(json.dumps(payload, indent=1) + "\n")
     tmp.replace(path)
 
 

@@ -78,6 +78,9 @@ def _parse(text: bytes | str, where: Path) -> dict:
         raise PricingError(f"{where}: {line}not valid YAML: {problem}") from None
     if data is None:
         return {}
+    from ..config.validation import MAX_NODES, expanded_size
+    if expanded_size(data) > MAX_NODES:
+        raise PricingError(f"{where}: more than {MAX_NODES:,} values once its YAML aliases are expanded: refused")
     if not isinstance(data, dict):
         raise PricingError(f"{where}: expected a mapping of model name -> rates, "
                            f"e.g. 'my-model: {{input: 1, output: 2}}', not a {type(data).__name__}")

@@ -1,8 +1,9 @@
 """ccusage-compatible JSON (field names and nesting of ccusage 20.0.24, recorded in
 docs/ccusage-json.md), plus a few fields of our own that ccusage does not have.
 
-Money follows ccusage: a model with no price contributes 0 to `cost`/`totalCost` and is flagged
-(`missingPricing: true` on its breakdown, listed in `unpricedModels`), never silently.
+Money follows ccusage: a model with no price contributes 0 to `totalCost` and is flagged
+(`missingPricing: true` on its breakdown, listed in `unpricedModels`), never silently; its own
+breakdown's `cost` is null (unknown), not 0.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def model_breakdowns(g: Group) -> list[dict]:
     out = []
     for model in sorted(g.models, key=lambda m: (-g.models[m].cost, order[m])):
         u = g.models[model]
-        row = {"modelName": model, **_counters(u), "cost": u.cost}
+        # (a model with no price at all: its cost is unknown, null, never a silent 0.0)
+        row = {"modelName": model, **_counters(u), "cost": None if u.fully_unpriced else u.cost}
         if u.unpriced_calls:
             row["missingPricing"] = True
         row["totalTokens"] = u.total_tokens

@@ -17,6 +17,7 @@ from .. import paths
 from ..cursor import Cursor  # defined apart (and re-exported here): hooks read without sqlite3
 from ..errors import TokenRoiError
 from ..rows import UsageRow
+from ..safe_io import tighten
 from .migrations import BUCKET_TRIGGERS, MIGRATIONS, SOURCE_MARK_TRIGGER_NAMES
 
 
@@ -82,6 +83,23 @@ _UPSERT_MANUAL = (
 )
 
 
+def private_files(path: str) -> None:
+    """The ledger and its write-ahead log private to the user: a new ledger is created 0600 (SQLite
+    gives its -wal and -shm files the ledger's mode) in a folder created 0700; an existing one,
+    its -wal and -shm, and our own folder (named token-roi) are tightened to that."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for ours in (folder, paths.state_dir_str()):
+        if os.path.basename(os.path.abspath(ours)) == "token-roi":
+            tighten(ours, 0o700)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600))
+    except OSError:
+        pass                     # (sqlite3 says what is wrong, in its words)
+    for name in (path, path + "-wal", path + "-shm"):
+        tighten(name)
+
+
 class Store:
     BUSY_TIMEOUT_MS = 10_000     # how long a statement waits for another process's write lock
     PAGE_SIZE = 16384            # of a new ledger
@@ -96,7 +114,7 @@ class Store:
                 self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True,
                                           timeout=self.BUSY_TIMEOUT_MS / 1000)
             else:
-                os.makedirs(os.path.dirname(self.path_str) or ".", exist_ok=True)
+                private_files(self.path_str)
                 self.db = sqlite3.connect(self.path_str, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
                 # A new ledger gets 16 KB pages (a no-op on a ledger that has any: its pages stay
                 # as they are). A first ingest of 1 GB of logs then writes its rows with ~8% less

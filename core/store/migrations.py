@@ -289,6 +289,43 @@ def m010_sums_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def m012_rate_limits(db: sqlite3.Connection) -> None:
+    """Official plan-limit figures (Claude Code's status line, Codex rollouts, any later source):
+    one row per change of a window's figure, append-only (core/limits/snapshots.py). Percentages
+    and times only."""
+    _run(
+        db,
+        """
+        CREATE TABLE rate_limit_snapshots (
+            id INTEGER PRIMARY KEY,
+            agent TEXT NOT NULL,                 -- 'claude' | 'codex' | ...
+            window TEXT NOT NULL,                -- 'five_hour' | 'seven_day' (or '<n>m' for others)
+            used_percentage REAL NOT NULL,       -- 0-100
+            resets_at INTEGER,                   -- Unix s, NULL when not reported
+            captured_at INTEGER NOT NULL,        -- Unix s: when this figure was first seen
+            source TEXT NOT NULL,                -- 'statusline' | 'codex' | ...
+            session_id TEXT,                     -- the session that reported it
+            window_minutes INTEGER,              -- the window's length when the source says it
+            UNIQUE (agent, window, source, captured_at, used_percentage)
+        );
+        CREATE INDEX rate_limit_snapshots_latest ON rate_limit_snapshots (agent, window, captured_at)
+        """,
+    )
+
+
+def m013_hardening(db: sqlite3.Connection) -> None:
+    """A random `ledger_id` in meta. Rows a reader now refuses (a counter above rows.MAX_TOKENS,
+    10^10 tokens a call, or below 0: an absurd value in a log, stored by an older version) are
+    dropped: two of them could make every sum overflow. The bucket triggers mark their quarter hours to be summed again."""
+    bound = 10_000_000_000
+    counters = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
+                "cache_write_5m_tokens", "cache_write_1h_tokens")
+    db.execute("DELETE FROM calls WHERE " + " OR ".join(f"{c} NOT BETWEEN 0 AND {bound}" for c in counters))
+    # Who this ledger is (store/health.py): a ledger made anew at the same path has another id,
+    # so a lost ledger rebuilt from what logs remain is told apart from the one that was there.
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', lower(hex(randomblob(8))))")
+
+
 MIGRATIONS = [
     m001_initial,
     m002_accounting,
@@ -300,4 +337,6 @@ MIGRATIONS = [
     m008_no_day_sums_index,
     m009_source_marks,
     m010_sums_cache,
+    m012_rate_limits,
+    m013_hardening,
 ]

@@ -5,12 +5,14 @@ The rules, in order (the first that decides wins; every reason that applies is l
 1. A person's verdict (`token-roi categorize SESSION VA|NVA|BVA --why ...`) wins: by 'user'.
 2. NVA (pure waste) when the session's work was undone or went in circles:
    - a commit made in the session was reverted later, or
-   - the guard's fast tier fired (a loop of MAX attempts on one tool), or
-   - a loop reached LOOP_ATTEMPTS attempts and nothing was fixed or passed afterwards, or
-   - it was abandoned (ended right after failures with no later success) and nothing was
-     fixed or committed, or
+   - it ended inside an unresolved loop (the guard saw its last test run fail, or its last call
+     fail or go nowhere) and nothing was fixed or committed, or its last test run failed, or
+   - a loop reached LOOP_ATTEMPTS attempts (or the guard's fast tier fired) and the session's
+     outcome is not good: no bug fixed, and its last test run did not pass, or
    - at least FAILURE_SHARE of its tool calls failed (of MIN_CALLS or more) and nothing was
      fixed, passed or committed.
+   Categories come from the outcome: a session that fixed a bug or whose last test run passed
+   is not NVA because a loop fired along the way; the loop stays listed among its reasons.
 3. VA (work you would pay for): bugs fixed, tests passing, commits, or files edited.
 4. BVA (necessary overhead): reads and research only, no edits; or a session with no tool
    signals at all (an agent the guard does not watch) and no commits in its window: it is
@@ -47,14 +49,20 @@ def categorize(signals, git=None, reverted: int = 0, override: tuple[str, str] |
     s = signals
     commits = git.commits - git.reverts if git else 0
     produced = s.bugs_fixed > 0 or s.tests_passed > 0 or commits > 0
+    # A good outcome: a bug fixed, or the last test run passed (the guard leaves tests_failed at
+    # 0 once the latest run passes).
+    good = s.bugs_fixed > 0 or (s.tests_passed > 0 and s.tests_failed == 0)
     nva: list[str] = []
     if reverted:
         nva.append(f"{_n(reverted, 'commit')} of this session reverted later")
-    if s.fast_tier_fired:
-        nva.append(f"fast tier fired (a loop reached {s.loop_attempts_max} attempts)")
-    elif s.loop_attempts_max >= LOOP_ATTEMPTS and not (s.bugs_fixed or s.tests_passed):
-        nva.append(f"loop of {s.loop_attempts_max} attempts on one tool, nothing fixed or passed")
-    if s.abandoned and not (s.bugs_fixed or commits):
+    if not good:
+        if s.fast_tier_fired:
+            nva.append(f"fast tier fired (a loop reached {s.loop_attempts_max} attempts)")
+        elif s.loop_attempts_max >= LOOP_ATTEMPTS and not s.tests_passed:
+            nva.append(f"loop of {s.loop_attempts_max} attempts on one tool, nothing fixed or passed")
+    if s.abandoned and s.tests_failed > 0 and good:
+        nva.append("ended inside an unresolved loop: its last test run failed")
+    elif s.abandoned and not (good or commits):
         nva.append("abandoned: ended right after failures with no later success")
     calls = s.total_tool_calls
     if calls >= MIN_CALLS and s.tool_failures >= FAILURE_SHARE * calls and not produced:
@@ -73,7 +81,9 @@ def categorize(signals, git=None, reverted: int = 0, override: tuple[str, str] |
     if s.edits:
         va.append(f"{_n(s.edits, 'edit')} made")
     if va:
-        if s.loop_attempts_max >= 3:
+        if s.fast_tier_fired:
+            va.append(f"fast tier fired on the way (a loop reached {s.loop_attempts_max} attempts)")
+        elif s.loop_attempts_max >= 3:
             va.append(f"loop of {s.loop_attempts_max} attempts on the way")
         return Verdict("VA", "rules", va)
 

@@ -17,7 +17,7 @@ import time
 from copy import deepcopy
 from dataclasses import dataclass, field
 
-from ..guard.state import iso_ms
+from ..isotime import iso_ms
 
 # Tool names (Claude Code's, plus the common names of other agents' tools).
 EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "edit_file", "write_file",
@@ -109,20 +109,22 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     calls = _ints(state.get("tool_calls"))
     fails = _ints(state.get("tool_failures"))
     actions = [a for a in state.get("actions") or [] if isinstance(a, dict)]
-    attempts = [n for a in actions if isinstance(n := a.get("attempt"), int)]
+    attempts: list[int] = [a["attempt"] for a in actions if isinstance(a.get("attempt"), int)]
     events = (state.get("fast_tier") or {}).get("events") or []
-    current = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
-    event_attempts = [n for e in events if isinstance(e, dict) and isinstance(n := e.get("attempt"), int)]
+    current: list[int] = [n for n in (state.get("loop_attempts") or {}).values() if isinstance(n, int)]
+    event_attempts: list[int] = [e["attempt"] for e in events
+                                 if isinstance(e, dict) and isinstance(e.get("attempt"), int)]
     # The guard keeps running figures when it has them; else the recent actions (last 50 calls),
     # the open loops and the fast-tier events are the evidence.
-    loop_max = state.get("loop_attempts_max")
-    if not isinstance(loop_max, int):
-        loop_max = max(attempts + current + event_attempts + [0])
-    loop_total = state.get("loop_attempts_total")
-    if not isinstance(loop_total, int):
+    found_max = state.get("loop_attempts_max")
+    loop_max: int = found_max if isinstance(found_max, int) else max(attempts + current + event_attempts + [0])
+    found_total = state.get("loop_attempts_total")
+    loop_total: int = found_total if isinstance(found_total, int) else 0
+    if not isinstance(found_total, int):
         if previous is not None and previous.source == "guard" and previous.last_ts is not None:
-            newer = [n for a in actions if isinstance(n := a.get("attempt"), int)
-                     and (iso_ms(a.get("at")) or 0) > previous.last_ts]
+            since = previous.last_ts
+            newer = [a["attempt"] for a in actions if isinstance(a.get("attempt"), int)
+                     and (iso_ms(a.get("at")) or 0) > since]
             loop_total = previous.loop_attempts_total + sum(1 for n in newer if n > 0)
             loop_max = max(loop_max, previous.loop_attempts_max)
         else:
@@ -130,8 +132,14 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
     out = state.get("outcomes") or {}
     edits, reads = count_edits_reads(calls)
     runs = [r for r in (out.get("runs") or {}).values() if isinstance(r, dict)]
-    still_failing = any(r.get("failing") for r in runs)
-    last_failed = bool(actions) and actions[-1].get("ok") is False
+    last_run = out.get("last_run")
+    still_failing = last_run == "failed" if isinstance(last_run, str) else any(r.get("failing") for r in runs)
+    # The main agent's own last call (a subagent's failure is its parent's to handle).
+    main_actions = [a for a in actions if not a.get("agent_id")]
+    last_failed = bool(main_actions) and main_actions[-1].get("ok") is False
+    open_main = [n for n in (state.get("loop_attempts") or {}).values()
+                 if isinstance(n, int) and not isinstance(n, bool) and n > 0]
+    in_loop = bool(main_actions) and bool(main_actions[-1].get("attempt")) and bool(open_main)
     return Signals(
         agent=agent, session_id=str(state.get("session_id") or ""), source="guard",
         tool_calls=calls, failures_by_tool=fails,
@@ -140,9 +148,9 @@ def from_guard_state(state: dict, agent: str = "claude", previous: Signals | Non
         tests_passed=int(out.get("tests_passed") or 0), tests_failed=int(out.get("tests_failed") or 0),
         bugs_fixed=int(out.get("bugs_fixed") or 0), edits=edits, reads=reads,
         first_ts=iso_ms(state.get("session_start")), last_ts=iso_ms(state.get("last_activity")),
-        # Ended right after failures with no later success: the last tool call failed, or a
-        # test command's last run still failed.
-        abandoned=last_failed or still_failing)
+        # Ended inside an unresolved loop, or right after failures with no later success: the
+        # main agent's last call failed or went nowhere, or the last test run still failed.
+        abandoned=last_failed or in_loop or still_failing)
 
 
 _COLUMNS = ("agent", "session_id", "source", "tool_calls", "tool_failures", "failures_by_tool",

@@ -485,6 +485,63 @@ PAGES.budget = async function (main, params, seq) {
   main.append(h("div", {class: "grid", style: null}, card("Subscriptions", subscriptionPanel(s))));
 };
 
+// -- Limits -----------------------------------------------------------------------------------
+
+const WINDOW_LABELS = {five_hour: "5-hour", seven_day: "7-day"};
+function windowLabel(w) { return WINDOW_LABELS[w] || w; }
+function span(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const s = Math.max(0, Math.round(seconds)), d = Math.floor(s / 86400), hr = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+  return d ? `${d}d ${hr}h` : hr ? `${hr}h ${String(m).padStart(2, "0")}m` : `${m}m`;
+}
+function unixTime(t) { return t ? new Date(t * 1000).toLocaleString([], {month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"}) : "–"; }
+
+PAGES.limits = async function (main, params, seq) {
+  document.getElementById("filters").replaceChildren();
+  const d = await api("limits", {days: params.days || "7"});
+  await chartReady;
+  if (seq !== renderSeq) return;
+  const now = d.generated_at;
+  main.append(h("h1", {}, "Plan limits ", h("span", {class: "muted small"}, "official 5-hour and 7-day windows")));
+  if (!d.windows.length) {
+    main.append(empty("No plan-limit figures yet. Claude Code reports them to its status line on Pro/Max plans (token-roi setup claude --statusline); Codex writes them into its rollouts."));
+    return;
+  }
+  main.append(h("div", {class: "grid kpis"}, d.windows.map(w => kpi(`${w.agent}-${w.window}`, `${w.agent} ${windowLabel(w.window)}`,
+    w.used_percentage === null ? "–" : pct(w.used_percentage, 0),
+    `${w.source}${w.stale && w.source === "official" ? " (stale)" : ""} · resets in ${span(w.resets_in_seconds)}` +
+    (w.pace ? ` · pace ${pct(w.pace.projected_at_reset, 0)} at reset` : "")))));
+  main.append(card("Windows", table([
+    {title: "Agent", cell: w => w.agent}, {title: "Window", cell: w => windowLabel(w.window)},
+    {title: "Used", num: true, cell: w => w.used_percentage === null ? "–" : pct(w.used_percentage, 0)},
+    {title: "Resets in", num: true, cell: w => span(w.resets_in_seconds)},
+    {title: "Pace at reset", num: true, cell: w => w.pace ? `${pct(w.pace.projected_at_reset, 0)} (${w.pace.burn_per_hour}/h, ${w.pace.method})` : "–"},
+    {title: "Runs out in", num: true, cell: w => w.pace && w.pace.exhausts_at ? span(w.pace.exhausts_at - now) : "–"},
+    {title: "Figure", cell: w => w.source + (w.stale && w.source === "official" ? " (stale)" : "")},
+    {title: "Seen", cell: w => unixTime(w.last_seen_at)}], d.windows, {name: "limits-windows"})));
+  const canvas = h("canvas", {id: "limits-chart"});
+  main.append(card("History of the official figures", h("div", {class: "chart-box"}, canvas)));
+  const series = {};
+  for (const s of [...d.history].reverse()) (series[`${s.agent} ${windowLabel(s.window)}`] ||= []).push({x: s.captured_at * 1000, y: s.used_percentage});
+  newChart(canvas, {type: "line", data: {datasets: Object.entries(series).map(([label, data], i) =>
+      ({label, data, stepped: true, borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length], pointRadius: 2}))},
+    options: {parsing: true, scales: {x: {type: "linear", ticks: {callback: v => unixTime(v / 1000)}},
+                                      y: {beginAtZero: true, max: 100, title: {display: true, text: "% of the window"}}},
+              plugins: {tooltip: {callbacks: {title: items => unixTime(items[0].parsed.x / 1000)}}}}});
+  for (const a of d.attribution) {
+    const groups = Object.entries(a.groups).filter(([, rows]) => rows.length);
+    main.append(card(`What used the ${a.agent} ${windowLabel(a.window)} window (estimate)`,
+      h("p", {class: "wrap muted", "data-method": a.method}, `${a.method}: ${a.note}.`),
+      a.method === "calibrated" ? h("p", {class: "muted"}, `The ledger explains ${a.explained_points} of ${a.used_percentage} points; unexplained ${a.unexplained_points}.`) : null,
+      h("div", {class: "grid two"}, groups.map(([name, rows]) => table([
+        {title: name[0].toUpperCase() + name.slice(1), cell: r => name === "project" ? projectName(r.key) : r.key},
+        {title: "Cost", num: true, cell: r => money(r.cost_usd)},
+        {title: "Points", num: true, cell: r => r.points.toFixed(1)},
+        {title: "Range", num: true, cell: r => `${r.low.toFixed(1)}–${r.high.toFixed(1)}`}], rows.slice(0, 8), {name: `attribution-${a.window}-${name}`})))));
+  }
+  main.append(h("p", {class: "muted small wrap"}, d.method));
+};
+
 // -- Prices -----------------------------------------------------------------------------------
 
 const RATE_FIELDS = [["input", "Input"], ["output", "Output"], ["cache_read", "Cache read"],
