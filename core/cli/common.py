@@ -10,11 +10,10 @@ import sys
 
 from .. import adapters, dates
 from ..dates import system_timezone
-from ..errorlog import log_exception
 from ..reports.query import Filters
 from .usererror import UserError, fail
 
-__all__ = ["UserError", "fail", "log_exception", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
+__all__ = ["UserError", "fail", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
 
 
 def parse_date(value: str, flag: str) -> dt.date:
@@ -45,7 +44,11 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 def print_json(obj: object) -> None:
     """`obj` as indented JSON on stdout, strict: a NaN or infinite number is written as null."""
-    sys.stdout.write(json.dumps(_finite(obj), indent=2, ensure_ascii=False, allow_nan=False))
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:       # (a NaN or an infinity somewhere: rare, so looked for only then)
+        text = json.dumps(_finite(obj), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
 
 
