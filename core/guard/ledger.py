@@ -22,10 +22,10 @@ def record_session(transcript_path: str, log=None, state: dict | None = None) ->
     pipeline, at most safe_io.TRANSCRIPT_LIMIT bytes a file (the next Stop goes on from there),
     pricing left to the next report (and the session's outcome counts, which outlive its guard
     state); returns rows written."""
+    from .. import safe_io
     from ..adapters.claude.reader import ADAPTER
     from ..ingest import ingest_sources
     from ..store import Store
-    from .. import safe_io
     from .usage import transcript_files
 
     store = Store()
