@@ -74,10 +74,10 @@ def install_ours(cache: Path) -> list[str]:
 
 
 def compiled_loops(python: str) -> dict:
-    """Which of the optional C loops the token-roi under test has (setup.py builds them where a
-    compiler is found; without them the Python loops read, slower)."""
-    probe = ("import json, token_roi.adapters.claude.reader as c, token_roi.tree_snapshot as t; "
-             "print(json.dumps({'claude_reader': c.parse_lines is not c.py_parse_lines, 'tree_stats': t._tree_stat is not None}))")
+    """Whether the token-roi under test has the optional C Claude reader (setup.py builds it where
+    a compiler is found; without it the Python loop reads, slower)."""
+    probe = ("import json, token_roi.adapters.claude.reader as c; "
+             "print(json.dumps({'claude_reader': c.parse_lines is not c.py_parse_lines}))")
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
     return json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()[-200:]}
 

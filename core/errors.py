@@ -5,3 +5,4 @@ it as is, with no traceback."""
 
 class TokenRoiError(Exception):
     code = 1   # the exit status when a command stops on it
+

@@ -1,86 +1,158 @@
-"""Bring the ledger up to date: every adapter's new data into the store, then price new rows.
+"""Bring the ledger up to date: the one pipeline every write into the ledger goes through.
 
-Each source's rows and its cursor are committed in the same transaction, so a crash leaves either
-both or neither; a re-read after a crash is harmless because rows are unique per dedupe key.
-Sources are committed in batches (BATCH_SOURCES files or BATCH_BYTES read, whichever comes first):
+    sources (every agent's adapter, then the manual ledger files: adapters/entries)
+      -> plan: which sources have something new (their cursors; a warm run: tree_snapshot)
+      -> read: each source from its cursor (a big first ingest: in worker processes)
+      -> write: rows and the cursor that produced them in one transaction, in plan order
+      -> price: pricing.apply.reprice, then the costs people typed on manual entries (last stage)
+
+`refresh()` runs all of it (reports, `token-roi ingest`); `ingest_sources()` runs it for a few
+named sources (the guard's Stop hook records its session's transcripts, `token-roi log` its
+ledger file). A crash leaves a source's rows and cursor both written or neither; a re-read is
+harmless because rows are unique per dedupe key, the best copy by rank (UsageRow.rank).
+Sources are committed in batches (BATCH_SOURCES files or BATCH_BYTES read, whichever first):
 a commit per file cost more than parsing the file on trees of thousands of small transcripts.
-An unchanged JSONL source costs one stat (a warm run has thousands). A big read (a first ingest)
-parses in forked worker processes; this process alone writes, in the serial order.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from itertools import chain
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import adapters, tree_snapshot
-from .adapters import jsonl
-from .adapters.base import ReadResult
+from . import adapters, pricing, tree_snapshot
+from .adapters import entries, jsonl
+from .adapters.base import Adapter, ReadResult, Source
+from .adapters.entries import EntriesRead
 from .adapters.jsonl import JsonlAdapter
 from .cursor import Cursor
+from .pricing import apply
 from .progress import Progress
-from .record import Record
-from .store import Store, rate_limits, row_values
+from .store import Store, health, rate_limits, row_values
 
 BATCH_SOURCES = 400
 BATCH_BYTES = 64 * 1024 * 1024
+PARALLEL_BYTES = 64 * 1024 * 1024    # below this a serial read finishes before workers pay off
+ROW_BYTES = 16 * 1024                # Claude Code transcripts hold about one API call per 16 KB
 
 
-class IngestStats(Record):
-    __slots__ = ("sources", "sources_read", "rows", "bytes_read", "bad_lines", "warnings")
-
-    def __init__(self, sources: int = 0, sources_read: int = 0,
-                 rows: int = 0,                  # rows inserted or replaced by a better copy
-                 bytes_read: int = 0, bad_lines: int = 0,
-                 warnings: list[str] | None = None):   # one line each: what and where
-        self.sources = sources
-        self.sources_read = sources_read
-        self.rows = rows
-        self.bytes_read = bytes_read
-        self.bad_lines = bad_lines
-        self.warnings = [] if warnings is None else warnings
+@dataclass
+class IngestStats:
+    sources: int = 0              # sources scanned
+    sources_read: int = 0         # sources with something new
+    rows: int = 0                 # rows inserted or replaced by a better copy
+    rows_removed: int = 0         # manual entries gone from their file
+    mirrored: int = 0             # ledger files whose entries were written again
+    bytes_read: int = 0
+    bad_lines: int = 0
+    warnings: list[str] = field(default_factory=list)   # one line each: what and where
+    errors: list[str] = field(default_factory=list)     # malformed manual entries (also in warnings)
 
 
-def ingest(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
+@dataclass
+class Job:
+    """One source to read: its adapter, where its last read stopped, and whether a worker
+    process may read it (a pure JSONL reader: see _skips_by_stat)."""
+    adapter: Adapter
+    source: Source
+    cursor: Cursor | None
+    parallel: bool = False
+    limit: int | None = None       # bytes read at most (a hook's bound; the cursor goes on next time)
+
+
+@dataclass
+class Read:
+    """What reading a job gave: the adapter's result, or the OSError met; `values` the rows as
+    the upsert's parameter tuples when a worker read it (else built at the write)."""
+    job: Job
+    result: ReadResult | OSError
+    values: list[tuple[Any, ...]] | None = None
+
+
+# -- the whole pipeline --------------------------------------------------------------------------
+
+def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
+    """What every report does first: every source's new data into the ledger, then pricing.
+    A load that at least doubles the ledger (a first ingest) runs as one bulk transaction,
+    pricing included, with the secondary indexes built once at the end (Store.bulk_load).
+    Raises PricingError on a bad prices.yaml (the rows read are kept, priced next time)."""
     stats = IngestStats()
-    walked: list = []
-    store.settle()
-    _run(store, _plan(store, agents, stats, walked), stats, show_progress)
+    walked: list[tuple[Adapter, list[tuple[str, str]], Any]] = []
+    lost = health.lost_before(store)
+    jobs = _plan(store, agents, stats, walked)
+    bulk = _doubles_the_ledger(store, jobs)
+    problem = None
+    with store.bulk_load() if bulk else nullcontext():
+        _read_and_write(store, jobs, stats, show_progress)
+        if bulk:
+            store.restore_early(("calls_unpriced",))    # (pricing finds what is left through it)
+        try:
+            _price(store)
+        except pricing.PricingError as exc:
+            problem = exc
+    if problem is not None:
+        raise problem
     tree_snapshot.save(store, walked)
     rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
+    health.after_refresh(store, lost, stats.warnings)
     return stats
 
 
-EARLY_SOURCES = 256    # new files listed, with no cursor in the ledger at all: a first ingest under way
+ingest = refresh     # (`token-roi ingest` and the reports run the same pipeline)
 
 
-def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: list | None = None,
-          first_ingest=None) -> list:
-    """(adapter, source, cursor or None, skips_by_stat) of every source with something to read.
-    `walked` gets (adapter, [(key, path), ...], listing) of each adapter whose sources were all
-    known, for tree_snapshot.save once the reads are committed. `first_ingest` is called once
-    the walk has listed EARLY_SOURCES files into a ledger without cursors (see refresh)."""
-    # A warm run has thousands of unchanged files. Where the tree snapshot holds (no folder
-    # changed), each costs one stat against it and only the files that moved are read (a report
-    # during a session); else one stat against a light index of the cursors after a walk. Full
-    # cursors (JSON state and all) are decoded only for the files that changed.
+def ingest_sources(store: Store, sources: Iterable[tuple[Adapter, Source]], *, price: bool = True,
+                   limit: int | None = None) -> IngestStats:
+    """The pipeline for named sources only (no walk): the Stop hook's session transcripts,
+    a ledger file just written. `price=False` leaves pricing to the next report (a hook
+    keeps its budget); `limit` bounds the bytes read of each JSONL source this time."""
+    stats = IngestStats()
+    jobs = [Job(adapter, source, store.get_cursor(adapter.name, source.key), limit=limit)
+            for adapter, source in sources]
+    stats.sources = len(jobs)
+    _read_and_write(store, jobs, stats, show_progress=False)
+    if price:
+        _price(store)
+    return stats
+
+
+def _price(store: Store) -> None:
+    """The last stage: price what is unpriced or priced under another table, then pin the costs
+    people typed on manual entries."""
+    apply.reprice(store)
+    apply.pin_given_costs(store)
+
+
+# -- plan ------------------------------------------------------------------------------------------
+
+def _sources_of(agents: list[str] | None) -> list[Adapter]:
+    """The agents' adapters (default: every agent), then the manual ledger files, always."""
+    return [*adapters.available(agents), entries.ADAPTER]
+
+
+def _plan(store: Store, agents: list[str] | None, stats: IngestStats,
+          walked: list[tuple[Adapter, list[tuple[str, str]], Any]] | None = None) -> list[Job]:
+    """Every source with something to read. `walked` gets (adapter, [(key, path), ...], listing)
+    of each adapter whose sources were all known, for tree_snapshot.save once the reads are
+    committed. A warm run has thousands of unchanged files: where the tree snapshot holds (no
+    folder changed) each costs one stat against it; else one stat against a light index of the
+    cursors after a walk. Full cursors are decoded only for the files that changed."""
     snap = tree_snapshot.load(store)
     marks = store.source_marks() if snap else {}
-    known = None
-    changed = []
-    stat, same = os.stat, jsonl.same_stat
+    known: dict[tuple[str, str], tuple[int, int, int | None]] | None = None
+    changed: list[tuple[Adapter, Source, tuple[str, str], bool, bool]] = []
 
-    def cursor_index() -> dict:
+    def cursor_index() -> dict[tuple[str, str], tuple[int, int, int | None]]:
         nonlocal known
         if known is None:
             known = store.cursor_stats()
         return known
 
-    for adapter in adapters.available(agents):
+    for adapter in _sources_of(agents):
         name, skips = adapter.name, _skips_by_stat(adapter)
         if skips and name in snap:
             found = tree_snapshot.check(snap[name], adapter, marks, cursor_index)
@@ -92,44 +164,55 @@ def _plan(store: Store, agents: list[str] | None, stats: IngestStats, walked: li
                 if found.listing is not None and walked is not None:
                     walked.append((adapter, [(p, p) for p in found.sources], found.listing))
                 continue
-        listed = []
+        listed: list[tuple[str, str]] = []
+        # (an adapter whose sources once read stay sources: its few cursors name them too)
+        # (asked of the class: adapters.Absent stands in for an agent not here, and asking the
+        # instance anything it lacks imports that agent's reader)
+        keeps = getattr(type(adapter), "keeps_sources", False)
+        own = store.cursors(name) if keeps else None
         try:
-            for source in adapter.sources():
-                if known is None:
-                    known = cursor_index()
+            for source in _all_sources(adapter, own):
                 key = (name, source.key)
-                if not _storable(key[1]):
-                    adapter.warn(f"{_shown(key[1])}: its name is not valid UTF-8: skipped (rename it to read it)")
+                if not _storable(source.key):
+                    adapter.warn(f"{_shown(source.key)}: its name is not valid UTF-8: skipped (rename it to read it)")
                     continue
-                listed.append((key[1], source.path))
-                if first_ingest is not None and len(listed) >= EARLY_SOURCES and not known:
-                    first_ingest()
-                    first_ingest = None
+                listed.append((source.key, str(source.path)))
                 stats.sources += 1
-                seen = known.get(key)
-                if skips and seen is not None:
+                seen = key in own if own is not None else cursor_index().get(key)
+                if skips and seen is not None and not isinstance(seen, bool):
                     try:
-                        st = stat(source.path)
+                        st = os.stat(source.path)
                     except OSError:
                         pass             # let the read meet the error and report it as it does
                     else:
-                        if same(*seen, st):
+                        if jsonl.same_stat(*seen, st):
                             continue     # what its cursor recorded: nothing new
-                changed.append((adapter, source, key, skips, seen is not None))
+                changed.append((adapter, source, key, skips, bool(seen)))
         except OSError as exc:
             stats.warnings.append(f"{adapter.name}: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
-        else:
-            warnings = adapter.take_warnings()
-            if warnings:
-                stats.warnings.extend(warnings)
-            elif skips and walked is not None:
-                walked.append((adapter, listed, adapter.listing()))
+            stats.warnings.extend(adapter.take_warnings())
             continue
-        stats.warnings.extend(adapter.take_warnings())
+        warnings = adapter.take_warnings()
+        if warnings:
+            stats.warnings.extend(warnings)
+        elif skips and walked is not None:
+            walked.append((adapter, listed, adapter.listing()))
     if sum(1 for item in changed if item[4]) > 64:
         cursors = store.cursors()
-        return [(a, s, cursors.get(k), sk) for a, s, k, sk, _ in changed]
-    return [(a, s, store.get_cursor(*k) if had else None, sk) for a, s, k, sk, had in changed]
+        return [Job(a, s, cursors.get(k), sk) for a, s, k, sk, _ in changed]
+    return [Job(a, s, store.get_cursor(*k) if had else None, sk) for a, s, k, sk, had in changed]
+
+
+def _all_sources(adapter: Adapter, remembered: dict[tuple[str, str], Cursor] | None) -> Iterator[Source]:
+    """adapter.sources(), then every other source of `remembered` (the cursors of an adapter
+    whose sources once read stay sources, `keeps_sources`: a ledger file in another checkout)."""
+    listed = set()
+    for source in adapter.sources():
+        listed.add(source.key)
+        yield source
+    for _agent, key in remembered or {}:
+        if key not in listed:
+            yield adapter.source_at(key)
 
 
 def _storable(path: str) -> bool:
@@ -149,401 +232,20 @@ def _shown(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
-def _run(store: Store, todo: list, stats: IngestStats, show_progress: bool, pricer=None) -> None:
-    # The bar is drawn on a terminal only; sizing it costs a stat per source, so only there.
-    progress = None
-    if show_progress and sys.stderr.isatty():
-        progress = Progress(sum(a.size_hint(s, c) for a, s, c, _ in todo))
-    batch: list = []
-    batch_bytes = 0
-
-    def commit() -> None:
-        with store.transaction():
-            mark = (store.db.execute("SELECT max(id) FROM calls").fetchone()[0] or 0) if pricer else 0
-            # One executemany for the batch's rows, one for its cursors (hundreds of sources,
-            # one call each cost the writing process ~0.05 s on 1 GB).
-            stats.rows += store.upsert_values(chain.from_iterable(_values(batch)))
-            store.put_cursors([result.cursor for result in batch])
-            rate_limits.record_results(store, batch)    # plan-limit figures an adapter found (Codex)
-            if pricer is not None:
-                pricer.price_after(store, mark)   # (while the workers parse on: see refresh)
-        batch.clear()
-
-    for adapter, source, cursor, result in _read_all(todo, pricer):
-        if isinstance(result, FileNotFoundError):
-            continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
-        if isinstance(result, PermissionError):
-            stats.warnings.append(f"{source.path}: permission denied, skipped")
-            continue
-        if isinstance(result, OSError):
-            stats.warnings.append(f"{source.path}: {result.strerror or result}, skipped")
-            continue
-        if "_warnings" in adapter.__dict__:
-            stats.warnings.extend(adapter.take_warnings())     # (what a read noted: Hermes's old schema)
-        if progress:
-            progress.advance(result.bytes_read or adapter.size_hint(source, cursor))
-        if result.unchanged:
-            continue
-        batch.append(result)
-        batch_bytes += result.bytes_read
-        if len(batch) >= BATCH_SOURCES or batch_bytes >= BATCH_BYTES:
-            commit()
-            batch_bytes = 0
-        stats.sources_read += 1
-        stats.bytes_read += result.bytes_read
-        stats.bad_lines += result.bad_lines
-        if result.out_of_range:
-            stats.warnings.append(f"{source.path}: bad line skipped: {result.out_of_range}")
-    if batch:
-        commit()
-    if progress:
-        progress.close()
-
-
-def _values(batch: list):
-    """Each result's rows as the upsert's parameter tuples (a worker's come as such already)."""
-    now = int(time.time() * 1000)
-    for result in batch:
-        rows = result.rows
-        yield rows if type(rows) is list and rows and type(rows[0]) is tuple else [row_values(r, now) for r in rows]
-
-
-def _read_one(adapter, source, cursor):
-    try:
-        return adapter.read(source, cursor)
-    except OSError as exc:
-        return exc
-
-
-def _read_all(todo: list, pricer=None):
-    """(adapter, source, cursor, ReadResult or the OSError met) for each item, in order. Sources
-    of pure JSONL readers (see _skips_by_stat) are parsed in worker processes when there are
-    enough bytes to pay for them; the caller writes every result itself, in this order, so the
-    rows and cursor of a source still land in one transaction and ties between copies of a
-    call in several files resolve as in a serial read. `pricer` (a NewRowPricer) gets its
-    lookup process forked beside the workers."""
-    pool = _pool_for(todo, pricer)
-    if pool is None:
-        for adapter, source, cursor, _ in todo:
-            yield adapter, source, cursor, _read_one(adapter, source, cursor)
-        return
-    try:
-        if pricer is None or pricer.lookups is None:
-            # While the workers parse, this process has time to spare: load the price tables
-            # that pricing the new rows will want, rather than after the workers, on one core.
-            from .pricing import catalog
-            catalog.prepare()
-        for i, (adapter, source, cursor, parallel) in enumerate(todo):
-            got = pool.result(i) if parallel else None
-            if got is None:          # not a worker's, or its worker is gone: read it here
-                yield adapter, source, cursor, _read_one(adapter, source, cursor)
-                continue
-            if isinstance(got, bytes):
-                rows, cursor_values, bytes_read, bad_lines, unchanged, why = marshal.loads(got)
-                got = ReadResult(rows, Cursor(*cursor_values), bytes_read, bad_lines, unchanged, why)
-            yield adapter, source, cursor, got
-    finally:
-        pool.close()
-        _JOBS.clear()
-
-
-PARALLEL_BYTES = 64 * 1024 * 1024    # below this a serial read finishes before workers pay off
-_JOBS: list = []                     # what the forked workers read, by index
-
-
-def _pool_for(todo: list, pricer=None) -> "_Workers | None":
-    """Forked workers reading the parallel items of `todo`, or None: one core, few bytes to
-    read, or no fork (Windows), where a worker would re-import everything and pickle the adapters.
-    With workers, `pricer`'s lookup process is forked first (genai-prices is then imported
-    there, not in this process, which writes every row)."""
-    cores = _cores_to_fork()
-    if cores < 2 or sum(1 for item in todo if item[3]) < 2:
-        return None
-    if not _at_least(((a, s, c) for a, s, c, parallel in todo if parallel), PARALLEL_BYTES):
-        return None
-    _JOBS[:] = todo
-    if pricer is not None:
-        pricer.start_lookups()
-    try:
-        return _Workers([i for i, item in enumerate(todo) if item[3]], min(cores, 4),
-                        pricer.inherited_fds() if pricer is not None else ())
-    except OSError:                  # e.g. no more processes or pipes: read serially
-        _JOBS.clear()
-        return None
-
-
-def _cores_to_fork() -> int:
-    """The cores there are to fork readers for; 0 where this process should not fork (no fork,
-    as on Windows, or other threads: forking beside them can leave a child on a held lock)."""
-    if not hasattr(os, "fork"):
-        return 0
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return 0
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-class _Workers:
-    """Forked readers of _JOBS. They take item numbers from one shared pipe (4 bytes each, so
-    every read takes one whole number) and answer each on a pipe of their own; result(i) waits
-    for item i, keeping what arrives ahead of its turn. Not multiprocessing.Pool: its helper
-    threads cost this process, the one that writes every row, ~0.3-0.5 s of CPU on 1 GB (its
-    worker-handler thread wakes at every result a worker sends), besides the import."""
-
-    def __init__(self, items: list[int], n: int, inherited=()):
-        import select
-        self.ahead: dict = {}                      # item -> result, arrived before its turn
-        self.buffers: dict[int, bytearray] = {}    # result pipe -> bytes of a frame not complete
-        self.pids: list[int] = []
-        self.todo = memoryview(b"".join(i.to_bytes(4, "little") for i in items))
-        self.poll = select.poll()
-        tasks_r, self.tasks = os.pipe()
-        try:
-            for _ in range(n):
-                r, w = os.pipe()
-                _widen(w)
-                pid = os.fork()
-                if pid == 0:                       # the worker: never returns
-                    _serve(tasks_r, w, [self.tasks, r, *self.buffers, *inherited])
-                os.close(w)
-                self.pids.append(pid)
-                self.buffers[r] = bytearray()
-                self.poll.register(r, select.POLLIN)
-        except BaseException:
-            os.close(tasks_r)
-            self.close()
-            raise
-        os.close(tasks_r)
-        os.set_blocking(self.tasks, False)
-        self._feed()
-        if self.tasks >= 0:                        # more than the pipe holds: fed as it drains
-            self.poll.register(self.tasks, select.POLLOUT)
-
-    def _feed(self) -> None:
-        """Put as many item numbers in the task pipe as it takes now; close it after the last
-        (a worker stops when it finds the pipe dry)."""
-        todo = self.todo
-        try:
-            while todo:
-                todo = todo[os.write(self.tasks, todo[:4096]):]   # (<= PIPE_BUF: all or nothing)
-        except BlockingIOError:
-            pass
-        except BrokenPipeError:                    # no worker left: result() says so
-            todo = todo[:0]
-        self.todo = todo
-        if not todo:
-            try:
-                self.poll.unregister(self.tasks)
-            except KeyError:
-                pass                               # (registered only when fed in several goes)
-            os.close(self.tasks)
-            self.tasks = -1
-
-    def result(self, item: int):
-        """Item's marshalled result, or the OSError its read met; None when no worker is left to
-        send it (one was killed): the caller reads it itself. A worker's exception is raised here."""
-        ahead = self.ahead
-        while item not in ahead:
-            if not self.buffers:
-                return None
-            for fd, _ in self.poll.poll():
-                if fd == self.tasks:
-                    self._feed()
-                else:
-                    self._take(fd)
-        got = ahead.pop(item)
-        if type(got) is bytes or isinstance(got, OSError):
-            return got
-        raise got
-
-    def _take(self, fd: int) -> None:
-        # (64 KB at a time: os.read allocates what it is asked for, and a 1 MB buffer cost ~25 µs
-        # a read where one usually finds ~14 KB waiting; a fuller pipe is read on the next poll)
-        data = os.read(fd, 1 << 16)
-        if not data:                               # the worker is gone (a frame it left half-sent too)
-            self.poll.unregister(fd)
-            os.close(fd)
-            del self.buffers[fd]
-            return
-        buf = self.buffers[fd]
-        buf += data
-        while len(buf) >= 9:
-            size = int.from_bytes(buf[4:8], "little")
-            if len(buf) < 9 + size:
-                break
-            with memoryview(buf) as view:
-                item, kind, body = int.from_bytes(view[:4], "little"), buf[8], bytes(view[9:9 + size])
-            del buf[:9 + size]
-            if kind != 77:                         # not b"M" (marshal): a pickled exception
-                import pickle
-                body = pickle.loads(body)
-            self.ahead[item] = body
-
-    def close(self) -> None:
-        """Stop the workers (they are done already after a whole read) and reap them."""
-        if self.tasks >= 0:
-            os.close(self.tasks)
-            self.tasks = -1
-        for fd in self.buffers:
-            os.close(fd)
-        self.buffers.clear()
-        from . import forked
-        for pid in self.pids:
-            forked.stop(pid)
-        self.pids.clear()
-
-
-def _widen(pipe: int) -> None:
-    """A result pipe of 1 MB (Linux; 64 KB by default): a worker then rarely waits for this
-    process to read (it reads only between writing batches of rows); with 64 KB both workers
-    waited ~0.6 s each on 1 GB, cores idle."""
-    try:
-        import fcntl
-        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
-    except (ImportError, AttributeError, OSError):  # not Linux, or above the system's limit
-        pass
-
-
-# The readers run a little behind the writing process: with the reader in C, a first ingest waits
-# on the writer (it alone writes every row, in order), and two readers beside it on two cores took
-# a share of its CPU. Niced by 5, 1 GB: cold 1.41 -> 1.32 s (12 pairs; by 10: -4%).
-WORKER_NICE = 5
-
-
-def _serve(tasks: int, out: int, others: list[int]) -> None:
-    """A worker's life: read the items named in the task pipe until it runs dry, each result
-    framed as item (4 bytes), size (4), kind (b"M" marshal, b"P" a pickled exception), body."""
-    code = 0
-    try:
-        for fd in others:
-            if fd >= 0:
-                os.close(fd)
-        try:
-            os.nice(WORKER_NICE)
-        except OSError:
-            pass
-        while True:
-            got = os.read(tasks, 4)
-            if len(got) < 4:
-                break
-            item = int.from_bytes(got, "little")
-            try:
-                body, kind = _work(item), b"M"
-            except Exception as exc:               # a bug: the writing process raises it
-                body, kind = None, exc
-            if type(body) is not bytes:
-                import pickle
-                exc = kind if body is None else body
-                try:
-                    body = pickle.dumps(exc)
-                except Exception:                  # noqa: BLE001 - an exception that cannot travel
-                    body = pickle.dumps(RuntimeError(repr(exc)))
-                kind = b"P"
-            from . import forked
-            forked.write_all(out, b"".join((got, len(body).to_bytes(4, "little"), kind, body)))
-    except BaseException:                          # noqa: BLE001 - Ctrl-C, a closed pipe: just stop
-        code = 1
-    finally:
-        os._exit(code)
-
-
-def _work(i: int):
-    """In a worker: read one source; the rows go back as the upsert's parameter tuples (cheaper
-    to send, and the writing process, the one that limits a first ingest, builds nothing)."""
-    adapter, source, cursor, _ = _JOBS[i]
-    result = _read_one(adapter, source, cursor)
-    if isinstance(result, OSError):
-        return result
-    now = int(time.time() * 1000)
-    # (marshal, not pickle: half the cost for tens of thousands of plain tuples)
-    return marshal.dumps(([row_values(r, now) for r in result.rows], result.cursor._values(), result.bytes_read,
-                          result.bad_lines, result.unchanged, result.out_of_range))
-
-
-def _skips_by_stat(adapter) -> bool:
+def _skips_by_stat(adapter: Adapter) -> bool:
     """Whether the adapter reads through jsonl.read_incremental, whose first test is the one
     _plan makes (size, mtime, inode as the cursor recorded): then an unchanged source costs one
-    stat there, and no read call (a warm run has thousands)."""
+    stat there and no read call, and a worker process may read it."""
     return isinstance(adapter, JsonlAdapter) and type(adapter).read is JsonlAdapter.read
 
 
-def refresh(store: Store, agents: list[str] | None = None, *, show_progress: bool = True) -> IngestStats:
-    """What every report does first: ingest what is new, then price what is unpriced.
-    A load that at least doubles the ledger (a first ingest) runs as one bulk transaction,
-    pricing included, with the secondary indexes built once at the end (Store.bulk_load)."""
-    stats = IngestStats()
-    walked: list = []
-    store.settle()                   # (a bulk load's checkpoint still running: no workers forked beside it)
-    from . import pricing
-    from .store import health
-    lost = health.lost_before(store)
-    from .accounting import ledger
-    problem = None
-    pricer = None
-
-    def first_ingest() -> None:
-        # A first ingest under way (thousands of new files, no cursor yet): the price lookups
-        # start now, on the core the walk leaves idle, rather than beside the parsing workers.
-        nonlocal pricer
-        if _cores_to_fork() >= 2:
-            try:
-                pricer = pricing.NewRowPricer()
-            except pricing.PricingError:
-                return
-            pricer.start_lookups()
-
-    try:
-        todo = _plan(store, agents, stats, walked, first_ingest)
-        bulk = _doubles_the_ledger(store, todo)
-        if not bulk and pricer is not None:
-            pricer.close()           # (a false start: many files, few bytes)
-            pricer = None
-        if bulk and pricer is None:
-            # A first ingest prices each batch of new rows as it is written, while the workers
-            # still parse, rather than all of them after, on one core (~0.1 s on 1 GB).
-            try:
-                pricer = pricing.NewRowPricer()
-            except pricing.PricingError:
-                pass                 # (a bad prices.yaml: reprice below says so)
-        if pricer is not None:
-            pricer.only_new_rows = not store.has_calls()
-        with store.bulk_load() if bulk else nullcontext():
-            _run(store, todo, stats, show_progress, pricer)
-            if pricer is not None:
-                pricer.finish(store)     # (what waited for a schedule still being looked up)
-            if bulk:
-                store.restore_early(("calls_unpriced",))    # (reprice finds what is left through it)
-            # Manual entries from git-tracked ledger files (`token-roi log`) join the agents' rows;
-            # a cost a person typed on an entry stays that entry's cost after pricing.
-            ledger.refresh_hook(store, stats.warnings)
-            try:
-                pricing.reprice(store, pricer)
-            except pricing.PricingError as exc:
-                problem = exc        # (a bad prices.yaml): the rows read are kept, priced next time
-            else:
-                ledger.pin_given_costs(store)
-    finally:
-        if pricer is not None:
-            pricer.close()
-    if problem is not None:
-        raise problem
-    tree_snapshot.save(store, walked)
-    rate_limits.drain_spool(store, stats.warnings)      # the status line's plan-limit figures
-    health.after_refresh(store, lost, stats.warnings)
-    return stats
-
-
-ROW_BYTES = 16 * 1024     # Claude Code transcripts hold about one API call per 16 KB
-
-
-def _doubles_the_ledger(store: Store, todo: list) -> bool:
+def _doubles_the_ledger(store: Store, jobs: list[Job]) -> bool:
     """Whether the reads ahead (a big read: a few MB are never worth rebuilding indexes for) will
-    bring at least as many calls as the ledger holds. Sizes are summed only as far as needed: each
-    costs a stat, and a first ingest has thousands of files (1 GB: 3,818 stats, ~12 ms before any
-    worker starts, of which ~6% say it is over 64 MB)."""
+    bring at least as many calls as the ledger holds. Sizes are summed only as far as needed
+    (each costs a stat, and a first ingest has thousands of files)."""
     total, need, counted = 0, PARALLEL_BYTES, False
-    for a, s, c, _ in todo:
-        total += a.size_hint(s, c)
+    for job in jobs:
+        total += job.adapter.size_hint(job.source, job.cursor)
         if total >= need:
             if counted:
                 return True
@@ -553,12 +255,111 @@ def _doubles_the_ledger(store: Store, todo: list) -> bool:
     return False
 
 
-def _at_least(items, size: int) -> bool:
-    """Whether the reads of `items` ((adapter, source, cursor)) touch at least `size` bytes,
-    summed only as far as needed (see _doubles_the_ledger)."""
+def _at_least(jobs: Iterable[Job], size: int) -> bool:
+    """Whether the reads of `jobs` touch at least `size` bytes, summed only as far as needed."""
     total = 0
-    for a, s, c in items:
-        total += a.size_hint(s, c)
+    for job in jobs:
+        total += job.adapter.size_hint(job.source, job.cursor)
         if total >= size:
             return True
     return False
+
+
+# -- read and write ----------------------------------------------------------------------------------
+
+def _read_and_write(store: Store, jobs: list[Job], stats: IngestStats, show_progress: bool) -> None:
+    # The bar is drawn on a terminal only; sizing it costs a stat per source, so only there.
+    progress = None
+    if show_progress and sys.stderr.isatty():
+        progress = Progress(sum(job.adapter.size_hint(job.source, job.cursor) for job in jobs))
+    batch: list[Read] = []
+    batch_bytes = 0
+    for read in _read_all(jobs):
+        job, result = read.job, read.result
+        if isinstance(result, FileNotFoundError):
+            continue                 # vanished mid-scan (e.g. the agent's cleanup): nothing to read
+        if isinstance(result, PermissionError):
+            stats.warnings.append(f"{job.source.path}: permission denied, skipped")
+            continue
+        if isinstance(result, OSError):
+            stats.warnings.append(f"{job.source.path}: {result.strerror or result}, skipped")
+            continue
+        if isinstance(job.adapter, Adapter) and "_warnings" in job.adapter.__dict__:
+            stats.warnings.extend(job.adapter.take_warnings())     # (what a read noted: Hermes's old schema)
+        if progress:
+            progress.advance(result.bytes_read or job.adapter.size_hint(job.source, job.cursor))
+        if isinstance(result, EntriesRead):
+            stats.errors.extend(result.errors)
+            stats.warnings.extend(result.errors)
+        if result.unchanged:
+            continue
+        batch.append(read)
+        batch_bytes += result.bytes_read
+        if len(batch) >= BATCH_SOURCES or batch_bytes >= BATCH_BYTES:
+            _write(store, batch, stats)
+            batch_bytes = 0
+        stats.sources_read += 1
+        stats.bytes_read += result.bytes_read
+        stats.bad_lines += result.bad_lines
+        if result.out_of_range:
+            stats.warnings.append(f"{job.source.path}: bad line skipped: {result.out_of_range}")
+    if batch:
+        _write(store, batch, stats)
+    for adapter in {id(job.adapter): job.adapter for job in jobs}.values():
+        stats.warnings.extend(adapter.take_warnings())
+    if progress:
+        progress.close()
+
+
+def _write(store: Store, batch: list[Read], stats: IngestStats) -> None:
+    """One transaction for a batch: its rows (one executemany), then its cursors."""
+    now = int(time.time() * 1000)
+    with store.transaction():
+        values: list[tuple[Any, ...]] = []
+        for read in batch:
+            result = read.result
+            assert isinstance(result, ReadResult)
+            if read.values is not None:
+                values += read.values
+            else:
+                values += [row_values(row, now) for row in result.rows]
+            if isinstance(result, EntriesRead) and result.entries is not None:
+                written, removed = store.mirror_entries(result.cursor.path, result.entries)
+                stats.rows += written
+                stats.rows_removed += removed
+                stats.mirrored += 1
+        stats.rows += store.upsert_values(values)
+        results = [read.result for read in batch if isinstance(read.result, ReadResult)]
+        store.put_cursors([result.cursor for result in results])
+        rate_limits.record_results(store, results)    # plan-limit figures an adapter found (Codex)
+    batch.clear()
+
+
+def read_one(job: Job) -> ReadResult | OSError:
+    try:
+        if job.limit is not None and isinstance(job.adapter, JsonlAdapter) and _skips_by_stat(job.adapter):
+            return jsonl.read_incremental(job.adapter, job.source, job.cursor, limit=job.limit)
+        return job.adapter.read(job.source, job.cursor)
+    except OSError as exc:
+        return exc
+
+
+def _read_all(jobs: list[Job]) -> Iterator[Read]:
+    """Each job's read, in order: in this process, or for a big read (PARALLEL_BYTES of pure
+    JSONL sources, two cores or more: a first ingest) in worker processes (see ingest_pool)."""
+    if _wants_workers(jobs):
+        # (imported here: concurrent.futures and multiprocessing cost every report ~30 ms, and
+        # only a big read uses them)
+        from . import ingest_pool
+        for job, (result, values) in zip(jobs, ingest_pool.read_all(jobs, read_one)):
+            yield Read(job, result, values)
+        return
+    for job in jobs:
+        yield Read(job, read_one(job))
+
+
+def _wants_workers(jobs: list[Job]) -> bool:
+    """Whether a read is big enough for worker processes (and there are two cores for them)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    parallel = [job for job in jobs if job.parallel]
+    return cores >= 2 and len(parallel) >= 2 and _at_least(parallel, PARALLEL_BYTES)

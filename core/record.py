@@ -27,7 +27,7 @@ class Record:
             return self._values() == other._values()
         return NotImplemented
 
-    __hash__ = None     # mutable and compared by value, as @dataclass(eq=True) left it
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as @dataclass(eq=True) left it
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)

@@ -28,6 +28,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAIN_MODELS = (  # (model, weight) for a session's main model
     ("claude-sonnet-4-6", 40),
@@ -87,7 +88,7 @@ class Totals:
         else:
             self.cache_write_5m += u["cache_creation_input_tokens"]
 
-    def merge(self, other: "Totals") -> None:
+    def merge(self, other: Totals) -> None:
         for name in ("calls",) + COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -187,7 +188,7 @@ def _lognormal_int(rng: random.Random, median: float, sigma: float, lo: int, hi:
 # -- ids and times ------------------------------------------------------------------------------
 
 def _uuid(rng: random.Random) -> str:
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
@@ -206,7 +207,7 @@ def _iso(ms: int) -> str:
 class _Session:
     """Writes one session file (plus its subagent files) of about `target` bytes."""
 
-    def __init__(self, gen: "_Generator", project_cwd: str, session_id: str, target: int, t0: int,
+    def __init__(self, gen: _Generator, project_cwd: str, session_id: str, target: int, t0: int,
                  *, subagent: tuple[str, str] | None = None, parent_lines: list[str] | None = None,
                  force: frozenset[str] = frozenset()):
         self.gen = gen
@@ -297,7 +298,7 @@ class _Session:
             inp, write, read = self.context + new_tokens, 0, 0
         else:
             inp, write, read = rng.randrange(1, 12), new_tokens, self.context
-        u = {"input_tokens": inp, "cache_creation_input_tokens": write,
+        u: dict[str, Any] = {"input_tokens": inp, "cache_creation_input_tokens": write,
              "cache_read_input_tokens": read, "output_tokens": out_tokens}
         if rng.random() < 0.1:
             u["server_tool_use"] = {"web_search_requests": 0, "web_fetch_requests": 0}
@@ -337,7 +338,7 @@ class _Session:
     def assistant_response(self, want_tool: bool) -> dict | None:
         """One API call written as one line per content block; returns the tool_use block."""
         rng, gen = self.rng, self.gen
-        blocks = []
+        blocks: list[dict[str, Any]] = []
         if rng.random() < 0.55:
             blocks.append({"type": "thinking", "thinking": _text(rng, _lognormal_int(rng, 700, 1.0, 20, 20_000)),
                            "signature": _b62(rng, rng.randrange(200, 900))})
@@ -467,7 +468,8 @@ class _Session:
         uuid = _uuid(rng)
         zero = {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0, "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
-                "service_tier": None, "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}}
+                "service_tier": None,
+                "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}}
         d = {"parentUuid": self.prev_uuid, "isSidechain": self.sidechain, "userType": "external", "cwd": self.cwd,
              "sessionId": self.session_id, "version": self.version, "gitBranch": self.branch,
              "message": {"id": _uuid(rng), "container": None, "model": "<synthetic>", "role": "assistant",
@@ -533,8 +535,9 @@ class _Session:
 
     def run_subagent(self, task: dict) -> None:
         gen = self.gen
-        agent_id = "%08x" % self.rng.getrandbits(32)
-        models, weights = zip(*SUBAGENT_MODELS)
+        agent_id = f"{self.rng.getrandbits(32):08x}"
+        models = [model for model, _ in SUBAGENT_MODELS]
+        weights = [weight for _, weight in SUBAGENT_MODELS]
         sub = _Session(gen, self.cwd, self.session_id, _lognormal_int(self.rng, 60_000, 1.0, 5_000, 2 * MB),
                        self.t, subagent=(agent_id, self.rng.choices(models, weights)[0]))
         sub.body()
@@ -657,7 +660,7 @@ class _Generator:
         return self.start_ms + day * 86_400_000 + hour * 3600_000 + rng.randrange(3600_000)
 
     def session(self, target: int, *, cwd: str | None = None, t0: int | None = None,
-                parent: "_Written | None" = None, force: frozenset[str] = frozenset()) -> "_Written":
+                parent: _Written | None = None, force: frozenset[str] = frozenset()) -> _Written:
         rng = self.rng
         if cwd is None:    # every project gets a session first, then by weight
             unused = [p for p in self.projects if p not in self.tree.projects]
@@ -674,7 +677,8 @@ class _Generator:
                      parent_lines=parent.tail if parent else None, force=force)
         s.body()
         half = None
-        if (rng.random() < 0.01 or "half" in force) and s.out:   # the agent was killed mid-write: a last line with no newline
+        # the agent was killed mid-write: a last line with no newline
+        if (rng.random() < 0.01 or "half" in force) and s.out:
             half = s.out[-1][: len(s.out[-1]) // 2]
             self.tree.half_lines += 1
         path = self.project_dir(cwd) / f"{sid}.jsonl"

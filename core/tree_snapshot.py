@@ -21,13 +21,15 @@ import marshal
 import os
 import sys
 from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from . import __version__
-
-try:
-    from . import _tree_stat   # the stat loop in C (see _tree_stat.c); optional, like the Claude reader's
-except ImportError:
-    _tree_stat = None
+from .adapters.base import Adapter
+from .safe_io import private
+from .store import Store
 
 NAME = "tree-snapshot"
 FORMAT = (2, __version__)
@@ -36,23 +38,22 @@ FORMAT = (2, __version__)
 # inode or -1) per file). Flat, because unmarshalling 10,000 small tuples cost more than the stats.
 
 
-def _path(store) -> str:
-    return os.path.join(os.path.dirname(store.path_str), NAME)
+def _path(store: Store) -> Path:
+    return store.path.parent / NAME
 
 
-def _code_stamp(adapter) -> int:
+def _code_stamp(adapter: Adapter) -> int:
     """The adapter module's mtime: an edited walk must not trust a listing made by the old one."""
     try:
-        return os.stat(sys.modules[type(adapter).__module__].__file__).st_mtime_ns
+        return os.stat(sys.modules[type(adapter).__module__].__file__ or "").st_mtime_ns
     except (KeyError, AttributeError, TypeError, OSError):
         return -1
 
 
-def load(store) -> dict:
+def load(store: Store) -> dict[str, Any]:
     """agent -> entry; {} when there is none or it cannot be read."""
     try:
-        with open(_path(store), "rb") as f:
-            snap = marshal.loads(f.read())
+        snap = marshal.loads(_path(store).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     if type(snap) is not dict or snap.get("format") != FORMAT:
@@ -60,19 +61,21 @@ def load(store) -> dict:
     return snap
 
 
+@dataclass
 class Seen:
     """What a snapshot entry proves about the tree now: its sources (every one), those to read
     ((path, whether it has a cursor): their stat differs from their cursor's), and the listing
     to write the next entry from when one is due (None when the entry still holds as it is)."""
-    __slots__ = ("sources", "changed", "listing")
-
-    def __init__(self, sources: list[str], changed: list[tuple[str, bool]], listing: tuple | None):
-        self.sources = sources
-        self.changed = changed
-        self.listing = listing
+    sources: list[str]
+    changed: list[tuple[str, bool]]
+    listing: tuple[Any, dict[str, tuple[int, int]]] | None
 
 
-def check(entry, adapter, marks: dict, cursor_index) -> Seen | None:
+CursorStats = dict[tuple[str, str], tuple[int, int, "int | None"]]
+
+
+def check(entry: Any, adapter: Adapter, marks: dict[str, bytes],
+          cursor_index: Callable[[], CursorStats]) -> Seen | None:
     """The adapter's sources as `entry` saw them, when every folder is as it was (then so are
     the files in each), with those to read: the files whose stat moved since the entry, when the
     agent's cursors are still those it was taken with (its mark); else, when another process
@@ -92,46 +95,36 @@ def check(entry, adapter, marks: dict, cursor_index) -> Seen | None:
         return None              # another walk, or a root came or went (CLAUDE_CONFIG_DIR changed)
     changed: list[tuple[str, bool]] = []
     current = mark is not None and marks.get(adapter.name) == mark   # (the cursors the entry saw)
-    stale = not current
-    if current and _tree_stat is not None:
-        # (the loop below, its first branch, in C: the stats are most of a warm report)
-        moved = _tree_stat.moved(os.fsencode(joined), n_folders, packed)
-        if moved is None:
-            return None          # a folder changed, or a file is gone
-        files = paths[n_folders:]
-        changed = [(files[i], True) for i in moved]
-    else:
-        stat = os.stat
-        value = iter(numbers).__next__
-        try:
-            for path in paths[:n_folders]:
-                st = stat(path)
-                if st.st_mtime_ns != value() or st.st_ino != value():
-                    return None      # a file added, removed or renamed in it
-            if current:
-                for path in paths[n_folders:]:
-                    st = stat(path)
-                    size, mtime_ns, inode = value(), value(), value()
-                    if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
-                        changed.append((path, True))     # appended to, rewritten or replaced
-            else:
-                known, name = cursor_index(), adapter.name
-                for path in paths[n_folders:]:
-                    st = stat(path)
-                    c = known.get((name, path))
-                    if c is None:
-                        changed.append((path, False))    # its cursor was removed: read it anew
-                    elif not (c[0] == st.st_size and c[1] == st.st_mtime_ns and (c[2] is None or c[2] == st.st_ino)):
-                        changed.append((path, True))
-        except OSError:
-            return None              # (a file gone: its folder changed too)
+    value = iter(numbers).__next__
+    try:
+        for path in paths[:n_folders]:
+            st = os.stat(path)
+            if st.st_mtime_ns != value() or st.st_ino != value():
+                return None      # a file added, removed or renamed in it
+        if current:
+            for path in paths[n_folders:]:
+                st = os.stat(path)
+                size, mtime_ns, inode = value(), value(), value()
+                if st.st_size != size or st.st_mtime_ns != mtime_ns or (inode != -1 and st.st_ino != inode):
+                    changed.append((path, True))     # appended to, rewritten or replaced
+        else:
+            known, name = cursor_index(), adapter.name
+            for path in paths[n_folders:]:
+                st = os.stat(path)
+                c = known.get((name, path))
+                if c is None:
+                    changed.append((path, False))    # its cursor was removed: read it anew
+                elif not (c[0] == st.st_size and c[1] == st.st_mtime_ns and (c[2] is None or c[2] == st.st_ino)):
+                    changed.append((path, True))
+    except OSError:
+        return None              # (a file gone: its folder changed too)
     listing = None
-    if changed or stale:
+    if changed or not current:
         listing = (roots, {f: (numbers[2 * i], numbers[2 * i + 1]) for i, f in enumerate(paths[:n_folders])})
     return Seen(paths[n_folders:], changed, listing)
 
 
-def save(store, walked: list) -> None:
+def save(store: Store, walked: list[tuple[Adapter, list[tuple[str, str]], Any]]) -> None:
     """Entries for the adapters whose every source this run knew, `walked` holding (adapter,
     [(cursor key, path), ...], listing: see Adapter.listing, None when it proves nothing); called
     once the run's rows and cursors are committed. The cursors are read again, all of them, with
@@ -144,7 +137,7 @@ def save(store, walked: list) -> None:
     snap["format"] = FORMAT
     for adapter, sources, (roots, folders) in eligible:
         name = adapter.name
-        paths = list(folders)
+        paths: list[str] = list(folders)
         numbers = [n for mtime_ns, inode in folders.values() for n in (mtime_ns, inode)]
         for key, path in sources:
             st = stats.get((name, key))
@@ -162,15 +155,11 @@ def save(store, walked: list) -> None:
                               "\0".join(paths), packed)
                 continue
         snap.pop(name, None)
-    path = _path(store)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    target = _path(store)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
-        from .safe_io import private
         with open(tmp, "wb", opener=private) as f:
             f.write(marshal.dumps(snap))
-        os.replace(tmp, path)
+        tmp.replace(target)
     except OSError:              # (read-only data dir): the next run walks
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        tmp.unlink(missing_ok=True)

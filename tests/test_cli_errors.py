@@ -38,9 +38,8 @@ def test_corrupt_ledger_file_is_one_line(isolated_home):
     assert "ledger.sqlite3" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_the_command_prints_everything_before_its_quick_exit(isolated_home, monkeypatch, tmp_path):
-    # The command leaves without the interpreter's teardown (cli.entry): whatever it printed must
-    # still arrive whole, and say the same as main() run in this process.
+def test_the_command_prints_everything_before_it_exits(isolated_home, monkeypatch, tmp_path):
+    # Whatever the command printed arrives whole, and says the same as main() run in this process.
     import json
     import os
     import shutil
@@ -63,8 +62,7 @@ def test_the_command_prints_everything_before_its_quick_exit(isolated_home, monk
 
 
 def test_a_reader_gone_before_the_output_is_a_quiet_exit_0(isolated_home):
-    # `token-roi demo --json | head -0`: stdout is a pipe nobody reads; under the quick exit
-    # (cli.entry flushes the streams itself) that stays a quiet exit 0, no traceback.
+    # `token-roi demo --json | head -0`: stdout is a pipe nobody reads: a quiet exit 0, no traceback.
     import os
     r, w = os.pipe()
     os.close(r)
@@ -77,9 +75,8 @@ def test_a_reader_gone_before_the_output_is_a_quiet_exit_0(isolated_home):
     assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr, proc.stderr
 
 
-def test_the_quick_exit_waits_for_threads_that_are_not_daemons(tmp_path):
-    # A bulk load's checkpoint runs on in a thread until the store settles; a command that did not
-    # close its store still exits only once that thread is done, as the interpreter's exit would.
+def test_the_exit_waits_for_threads_that_are_not_daemons(tmp_path):
+    # A command that left a thread running exits only once that thread is done.
     marker = tmp_path / "done"
     code = (
         "import sys, threading, time\n"

@@ -82,11 +82,11 @@ def test_a_first_ingest_loads_in_bulk_and_lands_what_a_batched_one_does(tree, tm
     seen_inside = []
     real_reprice = __import__("token_roi.pricing", fromlist=["reprice"]).reprice
 
-    def reprice(store, pricer=None):
-        seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}, pricer))
-        return real_reprice(store, pricer)
+    def reprice(store):
+        seen_inside.append((store.db.in_transaction, {n for n, _ in _indexes(store)}))
+        return real_reprice(store)
 
-    monkeypatch.setattr("token_roi.pricing.reprice", reprice)
+    monkeypatch.setattr("token_roi.pricing.apply.reprice", reprice)
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)      # as if these 3 MB were gigabytes
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
     # priced inside the one transaction, before the dropped indexes came back (but the index of
@@ -130,13 +130,14 @@ def test_a_crash_inside_a_bulk_load_leaves_the_ledger_as_it_was(tree, tmp_path, 
 
 def test_a_bad_price_file_does_not_throw_away_a_bulk_load(tree, tmp_path, monkeypatch):
     from token_roi import pricing
+    from token_roi.pricing import apply  # noqa: F401  (pricing.apply below)
     store = Store(tmp_path / "l.sqlite3")
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
 
-    def bad(store, pricer=None):
+    def bad(store):
         raise pricing.PricingError("prices.yaml: line 3: rates must be numbers")
 
-    monkeypatch.setattr(pricing, "reprice", bad)
+    monkeypatch.setattr(pricing.apply, "reprice", bad)
     with pytest.raises(pricing.PricingError):
         ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert _totals(store) == _truth(tree) and len(store.cursors("claude")) == tree.files
@@ -165,10 +166,11 @@ def _line(mid: str, session: str, out: int, model: str = "claude-sonnet-4-6", mi
         separators=(",", ":")) + "\n"
 
 
-def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_path, monkeypatch):
-    # Each file its own batch: msg_a's better copy (a later file) replaces a row an earlier batch
-    # priced, and a model no price table knows stays for reprice(): both must end as a serial read.
+def test_a_bulk_load_prices_what_a_serial_read_prices(tmp_path, monkeypatch):
+    # Each file its own batch: msg_a's better copy (a later file) replaces a row of an earlier
+    # batch, and a model no price table knows stays unpriced: both must end as a serial read.
     from token_roi import pricing
+    from token_roi.pricing import apply  # noqa: F401  (pricing.apply below)
     root = tmp_path / "cfg"
     proj = root / "projects" / "-home-u-p"
     proj.mkdir(parents=True)
@@ -178,16 +180,9 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
     monkeypatch.setattr(ingest_mod, "BATCH_SOURCES", 1)
     serial = Store(tmp_path / "serial.sqlite3")
-    ingest_mod.refresh(serial, ["claude"], show_progress=False)           # small: no bulk load, no pricer
-    cache_after_serial = pricing.quick_cache.cached_models()
-    pricers, counts = [], []
-    real = pricing.reprice
-    monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or
-                        counts.append(real(store, pricer)) or counts[-1])
+    ingest_mod.refresh(serial, ["claude"], show_progress=False)           # small: no bulk load
+    cache_after_serial = pricing.apply.cached_models()
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1000)                # as if it were gigabytes: a bulk load
-    # (schedules looked up here, not in a lookup process whose answers come back when they do:
-    # test_price_lookups.py has those)
-    monkeypatch.setattr(pricing.NewRowPricer, "start_lookups", lambda self: None)
     bulk = Store(tmp_path / "bulk.sqlite3")
     ingest_mod.refresh(bulk, ["claude"], show_progress=False)
     strip = lambda rows: [r[:21] + r[22:] for r in rows]                   # all but ingested_at
@@ -195,12 +190,8 @@ def test_new_rows_priced_batch_by_batch_land_what_pricing_them_after_does(tmp_pa
     rows = {r[2]: r for r in _calls(bulk)}                                  # (id, agent, dedupe_key, ...)
     assert rows["msg_a"][8] == 900 and rows["msg_a"][18] is not None       # the better copy, priced
     assert rows["msg_c"][19] == "unpriced" and rows["msg_c"][18] is None
-    # the pricer did price the batches, and reprice() was left only what they could not price
-    assert pricers[0] is not None and list(pricers[0].schedules) == [
-        "claude-sonnet-4-6", "claude-nimbus-5-20261001", "claude-opus-4-6"]
-    assert counts == [2]                                                   # msg_a's new copy, msg_c
     assert bulk.get_meta("pricing.version") == serial.get_meta("pricing.version") is not None
-    assert pricing.quick_cache.cached_models() == cache_after_serial
+    assert pricing.apply.cached_models() == cache_after_serial
 
 
 def _source_triggers(store: Store) -> list:
@@ -270,8 +261,7 @@ def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree,
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
     ingest_mod.refresh(store, ["claude"], show_progress=False)
     assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
-    store.settle()                                           # (the checkpoint runs on after refresh)
-    assert store._checkpoint is None and threading.active_count() == threads
+    assert threading.active_count() == threads                # (done within refresh: no thread left)
     written, copied = _log_frames(tmp_path / "l.sqlite3")
     assert written == copied > 0                              # every page of both transactions was copied
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (256,)      # (put back: 4 MB of 16 KB pages)
@@ -302,7 +292,7 @@ def test_the_bulk_decision_stats_only_as_many_files_as_it_needs(monkeypatch):
     for _ in range(500):
         sizes = [rng.choice((0, 1, 50, 200, 700)) for _ in range(rng.randrange(0, 30))]
         ledger, adapter = Ledger(rng.choice((0, 10, 50, 100, 150, 400, 1000))), Sized()
-        todo = [(adapter, size, None, True) for size in sizes]
+        todo = [ingest_mod.Job(adapter, size, None, True) for size in sizes]
         total = sum(sizes)
         want = total >= 1000 and ledger.calls * 10 <= total            # what it decides: as before
         assert ingest_mod._doubles_the_ledger(ledger, todo) is want
@@ -323,19 +313,14 @@ def test_a_bulk_load_into_a_ledger_priced_under_another_table_prices_the_old_row
     with store.transaction():                                     # as if priced under another table
         store.db.execute("UPDATE calls SET cost = 123.0, price_version = 'older'")
         store.set_meta("pricing.version", "older")
-    pricers = []
-    real = pricing.reprice
-    monkeypatch.setattr(pricing, "reprice", lambda store, pricer=None: pricers.append(pricer) or real(store, pricer))
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
     ingest_mod.refresh(store, ["claude"], show_progress=False)
-    assert pricers[0] is not None and pricers[0].only_new_rows is False       # (a bulk load, onto old rows)
     version = pricing.current_version()
     assert store.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
     cost = store.db.execute("SELECT cost FROM calls WHERE dedupe_key = 'old-1'").fetchone()[0]
     assert cost == pytest.approx((1000 * 3 + 100 * 15) / 1e6)
     fresh = Store(tmp_path / "fresh.sqlite3")
     ingest_mod.refresh(fresh, ["claude"], show_progress=False)
-    assert pricers[1].only_new_rows is True
     assert fresh.db.execute("SELECT DISTINCT price_version FROM calls").fetchall() == [(version,)]
 
 
@@ -351,24 +336,6 @@ def test_a_new_ledger_has_16_kb_pages_and_an_old_one_keeps_its_own(tmp_path):
     assert kept.db.execute("PRAGMA page_size").fetchone() == (4096,)
     assert kept.db.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     assert kept.count_calls() == 0 and kept.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-
-
-def test_without_a_thread_to_checkpoint_in_a_bulk_load_checkpoints_after_its_sums(tree, tmp_path, monkeypatch):
-    import sqlite3
-    import threading
-
-    def no_thread(self):
-        raise RuntimeError("can't start new thread")
-
-    monkeypatch.setattr(threading.Thread, "start", no_thread)
-    store = Store(tmp_path / "l.sqlite3")
-    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
-    ingest_mod.refresh(store, ["claude"], show_progress=False)
-    assert _totals(store) == _truth(tree) and store._checkpoint is None
-    assert store.db.execute("SELECT count(*) FROM call_buckets_dirty").fetchone() == (0,)
-    assert store.db.execute("SELECT sum(calls) FROM call_buckets").fetchone() == (tree.expected.calls,)
-    written, copied = _log_frames(tmp_path / "l.sqlite3")
-    assert written == copied > 0
 
 
 def _log_frames(path) -> tuple[int, int]:

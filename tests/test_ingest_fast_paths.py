@@ -145,8 +145,9 @@ def test_parallel_read_lands_the_same_rows_and_cursors_as_a_serial_one(tree, tmp
         import threading
         monkeypatch.setattr(threading, "active_count", lambda: 1)
         pools = []
-        real_pool = ingest_mod._pool_for
-        monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real_pool(todo, pricer)) or pools[-1])
+        from token_roi import ingest_pool
+        real_pool = ingest_pool._pool
+        monkeypatch.setattr(ingest_pool, "_pool", lambda: pools.append(real_pool()) or pools[-1])
         b = ingest(parallel, ["claude"], show_progress=False)
         assert len(pools) == 1 and pools[0] is not None            # the workers did read
         assert (a.sources, a.sources_read, a.rows, a.bytes_read, a.bad_lines) == \
@@ -174,27 +175,14 @@ def test_parallel_read_skips_a_file_that_vanished(tree, store, monkeypatch):
     assert totals(store) == (12, 24, 240)
 
 
-def test_a_warm_ingest_does_not_import_multiprocessing(tree, tmp_path):
-    import subprocess
-    import sys
-    code = ("import sys; from token_roi.ingest import ingest; from token_roi.store import Store; "
-            "s = Store(sys.argv[1]); ingest(s, ['claude'], show_progress=False); "
-            "sys.modules.pop('multiprocessing', None); "
-            "st = ingest(s, ['claude'], show_progress=False); "
-            "print(st.sources, st.sources_read, 'multiprocessing' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "l.sqlite3")], capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["5", "0", "False"]
-
-
 def test_no_workers_are_forked_beside_other_threads(tree, store, monkeypatch):
     import threading
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(ingest_mod.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     pools = []
-    real_pool = ingest_mod._pool_for
-    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real_pool(todo, pricer)) or pools[-1])
+    from token_roi import ingest_pool
+    real_pool = ingest_pool._pool
+    monkeypatch.setattr(ingest_pool, "_pool", lambda: pools.append(real_pool()) or pools[-1])
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

@@ -1,15 +1,17 @@
-"""The forked readers of a big first ingest (ingest._Workers): results come back in the order of
-the plan whatever order the workers finish in, a worker's error reaches the writing process, and
-a worker that dies leaves nothing unread."""
+"""The worker processes of a big first ingest (ingest._read_all): results come back in the order
+of the plan whatever order the workers finish in, a worker's error reaches the writing process, a
+worker that dies leaves nothing unread, and none outlives the read."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 
 from token_roi import ingest as ingest_mod
+from token_roi import ingest_pool
 from token_roi.adapters.base import ReadResult
 from token_roi.cursor import Cursor
 from token_roi.rows import UsageRow
@@ -48,12 +50,14 @@ def parallel(monkeypatch):
 def read_all(sources: list[str]) -> list:
     reader = Reader()
     out = []
-    for _, source, _, got in ingest_mod._read_all([(reader, s, None, True) for s in sources]):
+    for read in ingest_mod._read_all([ingest_mod.Job(reader, s, None, True) for s in sources]):
+        got = read.result
         if isinstance(got, ReadResult):
             # (a worker sends the upsert's tuples; what this process read itself is UsageRows)
-            rows = [r[:-1] if type(r) is tuple else ingest_mod.row_values(r, 0)[:-1] for r in got.rows]
+            rows = [r[:-1] for r in read.values] if read.values is not None else \
+                [ingest_mod.row_values(r, 0)[:-1] for r in got.rows]
             got = (rows, got.cursor._values(), got.bytes_read, got.bad_lines)
-        out.append((source, got))
+        out.append((read.job.source, got))
     return out
 
 
@@ -66,10 +70,9 @@ def serial(sources: list[str]) -> list:
     return out
 
 
-def test_more_items_than_the_task_pipe_holds_come_back_complete_and_in_order(parallel):
-    sources = [str(i) for i in range(20_000)]               # 80 KB of item numbers: a 64 KB pipe takes them in goes
+def test_many_items_come_back_complete_and_in_order(parallel):
+    sources = [str(i) for i in range(5_000)]
     got = read_all(sources)
-    assert not ingest_mod._JOBS
     assert got == serial(sources)
 
 
@@ -78,7 +81,6 @@ def test_a_read_error_is_the_item_s_result_and_a_bug_is_raised(parallel):
     assert [s for s, _ in got] == ["1", "gone", "2"] and isinstance(got[1][1], FileNotFoundError)
     with pytest.raises(ValueError, match="a bug in a reader"):
         read_all(["1", "boom", "2"])
-    assert not ingest_mod._JOBS
 
 
 def test_what_a_killed_worker_took_is_read_by_the_writing_process(parallel):
@@ -88,44 +90,15 @@ def test_what_a_killed_worker_took_is_read_by_the_writing_process(parallel):
     assert got == expected and len(got) == 102
 
 
-def test_no_worker_outlives_the_read(parallel, monkeypatch):
-    pools = []
-    real = ingest_mod._pool_for
-    monkeypatch.setattr(ingest_mod, "_pool_for", lambda todo, pricer=None: pools.append(real(todo, pricer)) or pools[-1])
+def test_no_worker_outlives_the_read(parallel):
+    import multiprocessing
     reader = Reader()
-    results = ingest_mod._read_all([(reader, str(i), None, True) for i in range(40)])
+    results = ingest_mod._read_all([ingest_mod.Job(reader, str(i), None, True) for i in range(200)])
     next(results)
-    pids = list(pools[0].pids)
-    assert len(pids) == 2 and all(_alive(p) for p in pids)     # workers are there (running or done) ...
+    workers = multiprocessing.active_children()
+    assert workers and "concurrent.futures" in sys.modules                                            # workers are there ...
     results.close()                                            # ... the caller stops early (an error, Ctrl-C)
-    assert not [p for p in pids if _alive(p)]                  # stopped and reaped
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def test_result_pipes_hold_a_megabyte_where_the_system_allows():
-    # With the default 64 KB a worker waited for the writing process more than it parsed.
-    fcntl = pytest.importorskip("fcntl")
-    if not hasattr(fcntl, "F_GETPIPE_SZ"):
-        pytest.skip("pipe sizes are fixed here")
-    try:
-        with open("/proc/sys/fs/pipe-max-size") as f:
-            limit = int(f.read())
-    except OSError:
-        pytest.skip("no pipe size limit to read")
-    r, w = os.pipe()
-    try:
-        ingest_mod._widen(w)
-        assert fcntl.fcntl(w, fcntl.F_GETPIPE_SZ) == (1 << 20 if limit >= 1 << 20 else 65536)
-    finally:
-        os.close(r)
-        os.close(w)
+    assert not [p for p in workers if p.is_alive()]            # stopped and reaped
 
 
 class NiceReader(Reader):
@@ -139,6 +112,7 @@ def test_readers_run_behind_the_writing_process(parallel):
     # The writing process is what a first ingest waits on: the forked readers yield to it.
     reader = NiceReader()
     mine = os.nice(0)
-    got = [r.bytes_read for _, _, _, r in ingest_mod._read_all([(reader, str(i), None, True) for i in range(8)])]
-    assert got == [min(mine + ingest_mod.WORKER_NICE, 19)] * 8
+    jobs = [ingest_mod.Job(reader, str(i), None, True) for i in range(8)]
+    got = [read.result.bytes_read for read in ingest_mod._read_all(jobs)]
+    assert got == [min(mine + ingest_pool.WORKER_NICE, 19)] * 8
     assert os.nice(0) == mine                     # (this process keeps its own)

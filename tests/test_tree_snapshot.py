@@ -19,7 +19,6 @@ from token_roi import adapters
 from token_roi.ingest import IngestStats, _plan, ingest, refresh
 from token_roi.store import Store
 
-from c_loops import one_loop
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
@@ -53,12 +52,6 @@ def _append_call(path: Path, key: str, output: int) -> None:
 
 def _output(store: Store) -> tuple[int, int]:
     return store.db.execute("SELECT COUNT(*), COALESCE(SUM(output_tokens), 0) FROM calls").fetchone()
-
-
-@pytest.fixture(autouse=True, params=["c", "python"])
-def stat_loop(request, monkeypatch):
-    """Every rule here holds with the stat loop in C (_tree_stat) and with the Python loop."""
-    return one_loop(request.param, monkeypatch, tree_snapshot, "_tree_stat")
 
 
 @pytest.fixture
@@ -328,44 +321,3 @@ def test_source_marks_change_with_every_cursor_write(store):
     assert store.source_marks()["claude"] == second != first
     store.db.execute("DELETE FROM sources WHERE agent = 'claude'")
     assert store.source_marks()["claude"] not in (first, second)
-
-
-def test_c_stat_loop_answers_as_the_python_loop(tmp_path):
-    # folders then files, as an entry packs them: unchanged, then one file grown, one touched,
-    # one replaced by another inode, then a folder changed and a file gone
-    c_loop = pytest.importorskip("token_roi._tree_stat")
-    from array import array
-    folders = [tmp_path / "a", tmp_path / "b"]
-    files = [folders[0] / "1.jsonl", folders[0] / "2.jsonl", folders[1] / "3.jsonl", folders[1] / "4.jsonl"]
-    for d in folders:
-        d.mkdir()
-    for f in files:
-        f.write_bytes(b'{"x":1}\n')
-    numbers = []
-    for d in folders:
-        st = os.stat(d)
-        numbers += (st.st_mtime_ns, st.st_ino)
-    for f in files:
-        st = os.stat(f)
-        numbers += (st.st_size, st.st_mtime_ns, st.st_ino)
-    numbers[-1] = -1                          # an entry without the inode (an old cursor)
-    joined = "\0".join(str(p) for p in folders + files)
-    packed = array("q", numbers).tobytes()
-    moved = c_loop.moved
-    assert moved(os.fsencode(joined), 2, packed) == []
-    with open(files[0], "ab") as f:
-        f.write(b'{"y":2}\n')
-    os.utime(files[2], ns=(1, 1))
-    replacement = tmp_path / "r.jsonl"
-    replacement.write_bytes(b'{"x":1}\n')
-    st = os.stat(files[1])
-    os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))
-    os.rename(replacement, files[1])          # same size and mtime, another inode
-    folder_numbers = array("q", packed)
-    for i, d in enumerate(folders):           # (the rename moved folder a's mtime: take it anew)
-        st = os.stat(d)
-        folder_numbers[2 * i], folder_numbers[2 * i + 1] = st.st_mtime_ns, st.st_ino
-    assert moved(os.fsencode(joined), 2, folder_numbers.tobytes()) == [0, 1, 2]
-    files[3].unlink()                         # gone (and its folder moved)
-    assert moved(os.fsencode(joined), 2, folder_numbers.tobytes()) is None
-    assert moved(os.fsencode(joined), 2, packed[:-8]) is None     # numbers that do not fit the paths

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .. import config as config_mod
-from .spend import Line, total
+from .spend import Line, plural, total
 from .subscriptions import Subscription, fixed_total, month_bounds
 
 EXIT_HEALTHY, EXIT_ALERT, EXIT_OVER = 0, 10, 11
@@ -70,7 +70,8 @@ class Budget:
             return "unset"
         if self.spent > self.budget:
             return "over"
-        if self.percent >= self.threshold_percent:
+        percent = self.percent
+        if percent is not None and percent >= self.threshold_percent:
             return "alert"
         return "healthy"
 
@@ -123,7 +124,6 @@ def evaluate(lines: list[Line], cfg: dict, subs: list[Subscription], as_of: dt.d
         stage=stage, suggested=None if budget else config_mod.suggested_budget(stage))
     _recommend(b)
     if b.unpriced_calls:
-        from .spend import plural
         b.notes.append(f"{plural(b.unpriced_calls, 'call')} without a price ({', '.join(b.unpriced_models)}): "
                        "spend may be higher than shown")
     return b

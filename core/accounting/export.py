@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import io
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..reports.query import Filters, where_clause
 from .features import Resolver

@@ -36,7 +36,7 @@ def matches(feature: str | None, wanted: str) -> bool:
 def feature_cost(lines: list[Line], feature: str) -> FeatureCost:
     mine = [l for l in lines if matches(l.feature, feature)]
     timeline = group(mine, lambda l: l.day)
-    name = mine[0].feature if mine else feature      # as it was booked, whatever case was typed
+    name = (mine[0].feature or feature) if mine else feature      # as it was booked, whatever case was typed
     return FeatureCost(name, total(mine), group(mine, lambda l: l.agent), group(mine, lambda l: l.category),
                        dict(sorted(timeline.items())))
 

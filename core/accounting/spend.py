@@ -6,12 +6,12 @@ days are exact in any zone); Python resolves features and coverage."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from ..reports.query import BUCKET_MS, UNKNOWN_MODEL, Filters, where_clause
 from .features import Resolver
-from .subscriptions import Subscription, covering
+from .subscriptions import BreakEven, Subscription, break_even, covering, month_bounds
 
 # A cost a person typed on a ledger entry is that entry's cost (ledger.pin_given_costs also
 # writes it to `cost` for every other report; this keeps accounting right even before that).
@@ -129,7 +129,8 @@ def group(lines: Iterable[Line], key: Callable[[Line], object]) -> dict:
 
 
 def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc,
-                branch_pattern: str | None = None, subscriptions: list[Subscription] = ()) -> list[Line]:
+                branch_pattern: str | None = None,
+                subscriptions: Sequence[Subscription] = ()) -> list[Line]:
     where, params = where_clause(filters, tz)
     sql = (
         f"SELECT ts / {BUCKET_MS}, agent, model, origin, category, feature, session_id, git_branch, "
@@ -155,11 +156,11 @@ def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timez
         feature, category = fc
         plan = None
         if origin == "auto":
-            k = (agent, day)
-            if k in plan_of:
-                plan = plan_of[k]
+            plan_key = (agent, day)
+            if plan_key in plan_of:
+                plan = plan_of[plan_key]
             else:
-                plan = plan_of[k] = covering(subscriptions, agent, day)
+                plan = plan_of[plan_key] = covering(subscriptions, agent, day)
         key = (day, agent, model, origin, category, feature, r[6], plan)
         line = merged.get(key)
         if line is None:
@@ -174,3 +175,22 @@ def spend_lines(store, *, filters: Filters = Filters(), tz: dt.tzinfo = dt.timez
             line.cost += r[13]
             line.unpriced_calls += r[14]
     return sorted(merged.values(), key=lambda l: (l.day, l.agent, l.model))
+
+
+def judge(lines: Iterable[Line], subs: list[Subscription], as_of: dt.date) -> list[BreakEven]:
+    """BreakEven for each plan active in the month of `as_of` (what `token-roi subscriptions`
+    and the dashboard show)."""
+    lines = list(lines)
+    m_first, m_last = month_bounds(as_of)
+    out = []
+    for sub in subs:
+        if not sub.active_in(m_first, m_last):
+            continue
+        daily: dict[dt.date, float] = {}
+        unpriced = 0
+        for line in lines:
+            if line.covered_by == sub.plan and line.agent == sub.agent and m_first <= line.day <= as_of:
+                daily[line.day] = daily.get(line.day, 0.0) + line.cost
+                unpriced += line.unpriced_calls
+        out.append(break_even(sub, daily, as_of, unpriced))
+    return out

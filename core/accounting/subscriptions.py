@@ -103,7 +103,8 @@ class BreakEven:
         }
 
 
-def break_even(sub: Subscription, daily_value: dict[dt.date, float], as_of: dt.date, unpriced_calls: int = 0) -> BreakEven:
+def break_even(sub: Subscription, daily_value: dict[dt.date, float], as_of: dt.date,
+               unpriced_calls: int = 0) -> BreakEven:
     """Judge one plan for the month containing `as_of`, from the menu-price value of the usage it
     covered per day (days after as_of are ignored)."""
     m_first, m_last = month_bounds(as_of)

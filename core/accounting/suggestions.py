@@ -101,7 +101,8 @@ def _research_over_shipping(lines: list[Line]) -> list[Suggestion]:
     shipping = by.get("ship-flow", total([])).value
     if research >= MIN_DOLLARS and research > shipping:
         return [Suggestion("research-over-shipping",
-                           f"research cost ${research:,.2f} this month, more than shipping (ship-flow ${shipping:,.2f}) — "
+                           f"research cost ${research:,.2f} this month, more than shipping "
+                           f"(ship-flow ${shipping:,.2f}) — "
                            "check the research is turning into shipped work", research - shipping)]
     return []
 

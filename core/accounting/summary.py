@@ -5,6 +5,7 @@ human-readable `summary.md` written next to the ledger file."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .budget import Budget
@@ -75,7 +76,7 @@ def _share(t: Totals, whole: Totals) -> float:
 
 
 def summarise(lines: list[Line], period: str, first: dt.date, last: dt.date, subs,
-              budget: Budget | None = None, suggestions: list[Suggestion] = ()) -> Summary:
+              budget: Budget | None = None, suggestions: Sequence[Suggestion] = ()) -> Summary:
     mine = [l for l in lines if first <= l.day <= last]
     return Summary(
         period, first, last, total(mine),
@@ -97,7 +98,8 @@ def _m(x: float) -> str:
 def markdown(s: Summary, generated: dt.datetime, command: str) -> str:
     t = s.totals
     out = [f"# AI cost summary — {label(s.period, s.first)}", "",
-           f"{s.first.isoformat()} to {s.last.isoformat()} · generated {generated.strftime('%Y-%m-%d %H:%M %Z').strip()} "
+           f"{s.first.isoformat()} to {s.last.isoformat()} · "
+           f"generated {generated.strftime('%Y-%m-%d %H:%M %Z').strip()} "
            f"by `{command}` (regenerated on every run: edit the ledger, not this file)", ""]
     b = s.budget
     if b is not None and b.budget:

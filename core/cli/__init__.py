@@ -1,19 +1,22 @@
 """The `token-roi` command: thin argument parsing over the library.
 
 Each command lives in a module of this package exposing `add_arguments(parser, name)` and
-`run(args) -> int`; only the module of the command being run is imported, so commands stay
-quick to start.
+`run(args) -> int`; only the module of the command being run is imported. This module is also
+the entry of `token-roi statusline` (Claude Code's status line, on the live path: see
+core/guard/): it imports only what the status line can afford, and the width of the help text
+and the crash log are loaded where they are used.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
 from ..errors import TokenRoiError
-from .common import UserError, fail, log_exception
+from .usererror import UserError, fail
 
 # command name -> (module in this package, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,14 +39,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tag": ("tag_cmd", "book a session to a feature (and category) for feature-cost"),
     "cost-report": ("cost_report", "one Claude Code session: tokens, cost, loops, fast tier, ROI score"),
     "outcome": ("outcome", "record a session's bugs fixed / tests passed (for cost per fix and ROI)"),
-    "setup": ("setup_cmd", "setup claude: install /cost-report as a Claude Code user command (--remove undoes it)"),
     "roi": ("roi", "value and ROI: value streams, overlap, agents, weeks, sessions to review, variance"),
     "value": ("value_cmd", "record a session's human-equivalent value as the model judged it (value set ...)"),
     "categorize": ("categorize", "set a session's category VA / NVA / BVA by hand, with the reason"),
     "dashboard": ("dashboard", "local web dashboard over the ledger (127.0.0.1, opens the browser)"),
     "statusline": ("statusline_cmd", "Claude Code's status line: reads its status JSON on stdin, prints one line"),
     "limits": ("limits_cmd", "official plan limits (5-hour, 7-day): use, pace, history, what used them"),
-    "setup": ("setup_cmd", "Claude Code settings a plugin cannot make (setup claude --statusline)"),
+    "setup": ("setup_cmd", "Claude Code settings a plugin cannot make: /cost-report as a user command, the status "
+                           "line (setup claude [--statusline] [--remove])"),
     "watch": ("watch_cmd", "live view: active block, burn rate, plan limits with pace, current session"),
     "doctor": ("doctor_cmd", "check the ledger's integrity and privacy, say what was lost, write a backup"),
     "team": ("team_cmd", "team store on PostgreSQL: init the server, sync this ledger, status"),
@@ -57,7 +60,7 @@ class HelpFormatter(argparse.HelpFormatter):
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None):
         if width is None:
-            from ..reports.table import terminal_width
+            from ..reports.table import terminal_width  # (not at import: see the module's docstring)
             width = terminal_width(default=80) - 2
         super().__init__(prog, indent_increment, max_help_position, width)
 
@@ -105,41 +108,26 @@ def main(argv: list[str] | None = None) -> int:
         if sqlite3 is not None and type(exc) is sqlite3.DatabaseError:     # (malformed, not a database)
             from ..paths import db_path_str
             return fail(f"{db_path_str()}: the ledger is damaged ({exc}): run `token-roi doctor`", 1)
+        from ..errorlog import log_exception  # (only on a crash)
         where = log_exception(exc)
         return fail(f"internal error: {type(exc).__name__}: {exc} (details in {where})", 1)
 
 
 def entry() -> None:
-    """The `token-roi` command: main(), then the exit without the interpreter's teardown (freeing
-    every module and object one by one: ~5 ms, 7% of a warm report). Nothing here waits for it:
-    the ledger is closed and committed inside main(), no atexit handler is registered, files are
-    written under `with`; only the standard streams need their flush, and threads that are not
-    daemons their join, both done here."""
+    """The `token-roi` command: main(), and its exit status. `token-roi statusline` (Claude
+    Code's status line, after every message: the live path) is dispatched before any parser."""
     if sys.argv[1:] == ["statusline"]:
-        # Claude Code's status line, after every message: no parser, nothing beyond the guard.
+        # (nothing beyond the guard: this module imports only what the status line can afford)
         from ..guard.statusline import main as statusline
         raise SystemExit(statusline())
-    import os
     code = main()
-    threading = sys.modules.get("threading")
-    if threading is not None:
-        # What the interpreter's exit would do: wait for threads that are not daemons (a bulk
-        # load's checkpoint left running by a store that was not closed, say).
-        for thread in threading.enumerate():
-            if thread is not threading.main_thread() and not thread.daemon:
-                thread.join()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass                  # (the reader went away, e.g. `| head`: what main() treats as done)
-    except OSError:
-        code = code or 1
-    try:
-        sys.stderr.flush()
-    except OSError:
-        pass
-    os._exit(code)
-
+        # The reader went away (`| head`), which main() treats as done: as Python's documentation
+        # advises, stdout goes to devnull so that the exit's own flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
 
 if __name__ == "__main__":
     entry()

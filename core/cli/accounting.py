@@ -6,10 +6,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import UserError, parse_date
+from .. import ingest, pricing
+from ..accounting import ledger
+from ..accounting.spend import spend_lines
+from ..accounting.subscriptions import from_config
+from ..config import get
+from ..reports.query import Filters
+from ..reports.table import fmt_money, terminal_width, use_color
+from ..store import Store
+from .common import UserError, parse_date, resolve_timezone
 from .config_cmd import add_config_argument, load_or_fail
 
 COLOURS = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m", "bold": "\x1b[1m", "dim": "\x1b[2m"}
@@ -21,8 +30,6 @@ def paint(text: str, colour: str, on: bool) -> str:
 
 def wrap(text: str, indent: int, width: int | None = None, first: str = "") -> str:
     """`first` + text folded to the terminal width (100 by default), later lines indented."""
-    import textwrap
-    from ..reports.table import terminal_width
     return textwrap.fill(text, width=width or terminal_width(), initial_indent=first,
                          subsequent_indent=" " * indent, break_on_hyphens=False)
 
@@ -36,7 +43,6 @@ def print_suggestions(hints) -> None:
 
 
 def money(x: float | None) -> str:
-    from ..reports.table import fmt_money
     return fmt_money(x)
 
 
@@ -55,7 +61,7 @@ def add_as_of(p: argparse.ArgumentParser) -> None:
 @dataclass
 class Context:
     cfg: dict
-    store: object
+    store: Store
     tz: dt.tzinfo
     today: dt.date
     ledger_file: Path
@@ -64,9 +70,6 @@ class Context:
 def open_context(args, *, refresh: bool = True, check_ledgers: bool = True) -> Context:
     """Settings, the store brought up to date (agent logs, ledger files, prices) and today's date.
     A malformed ledger line stops the command with its file and line number."""
-    from ..accounting import ledger
-    from ..store import Store
-    from .common import resolve_timezone
 
     cfg = load_or_fail(getattr(args, "config", None))
     tz = resolve_timezone(getattr(args, "timezone", None))
@@ -85,35 +88,21 @@ def open_context(args, *, refresh: bool = True, check_ledgers: bool = True) -> C
 
 
 def update(store, here: Path | None, *, show_progress: bool) -> None:
-    """New agent usage, the ledger files, then prices (given costs pinned after pricing)."""
-    from .. import ingest
-    from ..accounting import ledger
-    stats = ingest.ingest(store, show_progress=show_progress and sys.stderr.isatty())
-    for w in stats.warnings:
-        print(f"token-roi: warning: {w}", file=sys.stderr)
-    result = ledger.sync_all(store, [here] if here is not None and here.exists() else [])
-    for w in result.warnings:
-        print(f"token-roi: warning: {w}", file=sys.stderr)
+    """The ledger brought up to date: agent logs and ledger files (this project's by the
+    settings given, too), then prices (ingest's last stage)."""
     try:
-        from .. import pricing
-        reprice = getattr(pricing, "reprice", None)
-    except ImportError:
-        reprice = None
-    if reprice is not None:
-        try:
-            reprice(store)
-        except Exception as exc:  # noqa: BLE001 - a bad prices.yaml is the user's to fix: one line
-            if type(exc).__name__ != "PricingError":
-                raise
-            raise UserError(str(exc)) from None
-    ledger.pin_given_costs(store)
+        stats = ingest.refresh(store, show_progress=show_progress and sys.stderr.isatty())
+        if here is not None and here.exists():
+            ledger.sync_file(store, here)
+            ingest.ingest_sources(store, [])          # (pricing what that file brought)
+    except pricing.PricingError as exc:     # a bad prices.yaml is the user's to fix: one line
+        raise UserError(str(exc)) from None
+    for w in stats.warnings:
+        if w not in stats.errors:       # (malformed entries: open_context stops on them)
+            print(f"token-roi: warning: {w}", file=sys.stderr)
 
 
 def lines_for(ctx: Context, filters=None):
-    from ..accounting.spend import spend_lines
-    from ..accounting.subscriptions import from_config
-    from ..config import get
-    from ..reports.query import Filters
     if hasattr(ctx.store, "team_lines"):          # budget/subscriptions --team (cli/team_cmd.py)
         return ctx.store.team_lines(filters or Filters(), from_config(ctx.cfg))
     return spend_lines(ctx.store, filters=filters or Filters(), tz=ctx.tz,
@@ -122,5 +111,4 @@ def lines_for(ctx: Context, filters=None):
 
 
 def use_colour() -> bool:
-    from ..reports.table import use_color
     return use_color()

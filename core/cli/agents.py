@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import textwrap
 from pathlib import Path
 
+from .. import adapters
+from ..ingest import ingest
+from ..reports.table import Column, Row, int_column, terminal_width, use_color
+from ..reports.table import render as render_table
+from ..store import Store
 from .common import print_json, resolve_timezone
 
 NOT_SUPPORTED = "not yet supported by this version of token-roi"
@@ -20,13 +26,12 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 def agent_status(store) -> list[dict]:
     """One dict per agent name in adapters.AGENT_NAMES, in report order."""
-    from ..adapters import AGENT_NAMES, get_adapter
 
     counts = {r[0]: r[1:] for r in store.db.execute(
         "SELECT agent, COUNT(DISTINCT session_id), COUNT(*), MIN(ts), MAX(ts) FROM calls GROUP BY agent")}
     out = []
-    for name in AGENT_NAMES:
-        adapter = get_adapter(name)
+    for name in adapters.AGENT_NAMES:
+        adapter = adapters.get_adapter(name)
         sessions, calls, first, last = counts.get(name, (0, 0, None, None))
         item = {"agent": name, "title": getattr(adapter, "title", "") or name, "supported": adapter is not None,
                 "detected": False, "roots": [], "sessions": sessions, "calls": calls,
@@ -65,7 +70,6 @@ def _where(roots: list[str]) -> str:
 
 
 def render(items: list[dict], tz: dt.tzinfo, width: int, color: bool) -> str:
-    from ..reports.table import Column, Row, int_column, render as render_table
 
     columns = [
         Column("Agent", "left"),
@@ -95,20 +99,16 @@ def render(items: list[dict], tz: dt.tzinfo, width: int, color: bool) -> str:
 
 
 def _wrap(prefix: str, text: str, width: int) -> list[str]:
-    import textwrap
     body = textwrap.wrap(text, max(20, width - len(prefix))) or [""]
     return [prefix + body[0]] + [" " * len(prefix) + b for b in body[1:]]
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reports.table import terminal_width, use_color
-    from ..store import Store
 
     tz = resolve_timezone(args.timezone)
     store = Store()
     try:
         if not args.no_ingest:
-            from ..ingest import ingest
             stats = ingest(store, show_progress=not args.json)
             for w in stats.warnings:
                 print(f"token-roi: warning: {w}", file=sys.stderr)

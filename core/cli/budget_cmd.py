@@ -6,7 +6,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .accounting import add_as_of, add_common_arguments, money, paint, print_suggestions, use_colour, wrap
+from ..accounting import budget as budget_mod
+from ..accounting import suggestions
+from ..accounting.subscriptions import from_config
+from ..config import get
+from ..reports.query import Filters
+from .accounting import (
+    add_as_of,
+    add_common_arguments,
+    lines_for,
+    money,
+    open_context,
+    paint,
+    print_suggestions,
+    use_colour,
+    wrap,
+)
+from .common import print_json
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -16,12 +32,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod, suggestions
-    from ..accounting.subscriptions import from_config
-    from ..config import get
-    from ..reports.query import Filters
-    from .accounting import lines_for, open_context
-    from .common import print_json
 
     if getattr(args, "team", False):
         from .team_cmd import open_team_context

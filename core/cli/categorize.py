@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from .common import UserError, print_json, resolve_session
+from ..store import Store
+from ..value import records
+from ..value.categorize import CATEGORIES
+from .common import UserError, print_json
+from .session_arg import resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -19,9 +23,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store import Store
-    from ..value import records
-    from ..value.categorize import CATEGORIES
 
     category = (args.category or "").upper()
     if not args.clear:

@@ -4,90 +4,32 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import math
 import sys
 
+from .. import adapters, dates
+from ..dates import system_timezone
+from ..reports.query import Filters
+from .usererror import UserError, fail
 
-class UserError(Exception):
-    """A problem with what the user asked for: one line to stderr, non-zero exit."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
-
-
-def fail(message: str, code: int) -> int:
-    print(f"token-roi: {message}", file=sys.stderr)
-    return code
-
-
-def log_exception(exc: BaseException) -> str:
-    from ..paths import log_path
-    path = log_path()
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        from ..safe_io import private, tighten
-        tighten(path)
-        with open(path, "a", encoding="utf-8", opener=private) as f:
-            f.write(f"--- {dt.datetime.now().isoformat()} cli\n")
-            import traceback    # (only here: it costs every command ~3 ms of imports)
-            f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    except OSError:
-        return "(log unavailable)"
-    return str(path)
-
-
-FIRST_DAY, LAST_DAY = dt.date(1969, 1, 1), dt.date(9998, 12, 31)
+__all__ = ["UserError", "fail", "parse_date", "print_json", "resolve_timezone", "system_timezone"]
 
 
 def parse_date(value: str, flag: str) -> dt.date:
-    """YYYY-MM-DD or YYYYMMDD."""
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            day = dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-        # Days beyond these hold no call (times are after 1970) and leave no room for a day after
-        # or a zone's offset: the nearest one gives the same answer.
-        return min(max(day, FIRST_DAY), LAST_DAY)
-    raise UserError(f"{flag} {value!r}: expected a date as YYYY-MM-DD or YYYYMMDD")
-
-
-# UTC has one offset and no rules: no zone database needed (zoneinfo's import, which asks
-# sysconfig for TZPATH, costs a report ~3 ms).
-_UTC_NAMES = ("UTC", "Etc/UTC")
-
-
-def system_timezone() -> dt.tzinfo:
-    """The machine's zone with its DST rules ($TZ, else /etc/localtime), not just today's offset:
-    a fixed offset would put summer days of a winter-run report an hour off."""
-    import os
-    name = os.environ.get("TZ", "").lstrip(":")
-    if name in _UTC_NAMES:
-        return dt.timezone.utc
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    """YYYY-MM-DD or YYYYMMDD (a UserError naming the flag otherwise)."""
     try:
-        with open("/etc/localtime", "rb") as f:
-            return ZoneInfo.from_file(f, key="localtime")
-    except (OSError, ValueError):
-        return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+        return dates.parse_date(value, flag)
+    except dates.DateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def resolve_timezone(name: str | None) -> dt.tzinfo:
     """An IANA zone by name, or the system's zone when none is given."""
-    if not name:
-        return system_timezone()
-    if name in _UTC_NAMES:
-        return dt.timezone.utc
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"--timezone {name!r}: not a known IANA time zone (e.g. Europe/Berlin, UTC)") from None
+        return dates.resolve_timezone(name)
+    except dates.DateError as exc:
+        raise UserError(str(exc)) from None
 
 
 def add_filter_arguments(p: argparse.ArgumentParser) -> None:
@@ -100,30 +42,33 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def print_json(obj) -> None:
-    from ..fastjson import dump_indented      # json.dump(indent=2)'s text, about twice as fast
-    dump_indented(obj, sys.stdout.write, allow_nan=False)   # strict JSON: never NaN or Infinity
+def print_json(obj: object) -> None:
+    """`obj` as indented JSON on stdout, strict: a NaN or infinite number is written as null."""
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:       # (a NaN or an infinity somewhere: rare, so looked for only then)
+        text = json.dumps(_finite(obj), indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def parse_agents(values: list[str] | None) -> tuple[str, ...] | None:
     """--agent values (repeatable, or comma-separated) checked against the known agents."""
-    from ..adapters import AGENT_NAMES
     names = [n.strip().lower() for v in values or [] for n in v.split(",") if n.strip()]
     for n in names:
-        if n not in AGENT_NAMES:
-            raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(AGENT_NAMES)})")
+        if n not in adapters.AGENT_NAMES:
+            raise UserError(f"--agent {n!r}: unknown agent (valid: {', '.join(adapters.AGENT_NAMES)})")
     return tuple(dict.fromkeys(names)) or None
-
-
-def resolve_session(store, session: str, agent: str | None) -> tuple[str, str]:
-    """(agent, session id) of the SESSION argument (an id or a unique prefix) and its --agent
-    value, reading new agent logs when the session is not in the ledger yet."""
-    from ..value import records
-    try:
-        return records.resolve_or_ingest(store, session, parse_agents([agent])[0] if agent else None)
-    except records.RecordError as exc:
-        raise UserError(str(exc)) from None
 
 
 def date_range(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None]:
@@ -137,7 +82,6 @@ def date_range(args: argparse.Namespace) -> tuple[dt.date | None, dt.date | None
 
 def filters_from_args(args: argparse.Namespace):
     """(reports.query.Filters, tzinfo) from the options add_filter_arguments added."""
-    from ..reports.query import Filters
     tz = resolve_timezone(getattr(args, "timezone", None))
     since, until = date_range(args)
     return Filters(since, until, getattr(args, "project", None) or None,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
-from ..config import ConfigError, TEMPLATE, config_path, check, get, load, suggested_budget
+from ..config import TEMPLATE, ConfigError, check, config_path, get, load, suggested_budget
+from ..pricing import load_overrides, overrides_path
+from ..record import Record
 from .common import UserError, print_json
 
 
@@ -35,22 +38,11 @@ def run(args) -> int:
     return {"show": _show, "check": _check, "init": _init}[args.action](args)
 
 
-def _price_overrides():
-    """(path, entries) of the pricing engineer's prices.yaml, when token_roi.pricing offers it."""
+def _price_overrides() -> tuple[str, object]:
+    """(path, entries) of prices.yaml; entries is one line of error when it cannot be read."""
+    path = str(overrides_path())
     try:
-        from .. import pricing
-    except ImportError:
-        return None, None
-    loader = getattr(pricing, "load_overrides", None)
-    path_fn = getattr(pricing, "overrides_path", None)
-    path = str(path_fn()) if callable(path_fn) else None
-    if path is None:
-        from ..paths import config_dir
-        path = str(config_dir() / "prices.yaml")
-    if not callable(loader):
-        return path, None
-    try:
-        entries = loader()
+        entries: object = load_overrides()
     except Exception as exc:  # noqa: BLE001 - shown, not fatal: `config show` must still work
         return path, f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     return path, entries
@@ -89,12 +81,13 @@ def _show(args) -> int:
 
 
 def _jsonable(value):
-    """Rates objects (slotted records, see token_roi.record) as plain JSON values."""
-    from ..record import Record
+    """Rates objects (records, see token_roi.record) as plain JSON values."""
 
-    def plain(o):
+    def plain(o: object) -> object:
         if isinstance(o, Record):
             return {name: getattr(o, name) for name in o._fields}
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return dataclasses.asdict(o)
         return getattr(o, "__dict__", str(o))
     try:
         return json.loads(json.dumps(value, default=plain))

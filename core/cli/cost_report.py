@@ -7,6 +7,12 @@ import argparse
 import datetime as dt
 import sys
 
+from ..guard import hook, ledger, settings
+from ..guard import state as st
+from ..ingest import refresh
+from ..reports import query
+from ..store import Store
+from ..value import cost_report as rp
 from .common import print_json, resolve_timezone
 
 
@@ -20,7 +26,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 def _catch_up(session_id: str) -> dict | None:
     """Bring a live session's state up to date with its transcript (the last turn's usage is
     written after the last hook ran)."""
-    from ..guard import hook, state as st
     existing = st.peek(session_id)
     if not existing or not existing.get("transcript_path"):
         return existing
@@ -35,10 +40,6 @@ def _catch_up(session_id: str) -> dict | None:
 
 def _ledger_figures(session_id: str | None, want_session: bool, tz: dt.tzinfo):
     """(today's and this month's spend, the session's ledger group, its saved outcomes)."""
-    from ..guard import ledger
-    from ..ingest import refresh
-    from ..reports import query
-    from ..store import Store
 
     store = Store()
     try:
@@ -65,13 +66,10 @@ def _ledger_figures(session_id: str | None, want_session: bool, tz: dt.tzinfo):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..guard import settings
-    from ..guard import state as st
-    from ..value import cost_report as rp
 
     tz = resolve_timezone(args.timezone)
     session_id, state = st.find_session(args.session)
-    if state is not None:
+    if state is not None and session_id is not None:
         state = _catch_up(session_id) or state
     try:
         spend, group, outcomes = _ledger_figures(session_id, state is None, tz)
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         spend, group, outcomes = None, None, None
     if state is not None:
         report = rp.from_state(state)
-    elif group is not None:
+    elif group is not None and session_id is not None:
         report = rp.from_ledger(session_id, group, outcomes)
     else:
         message = (f"no data for session {session_id} yet" if session_id else "no session data yet")

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+import webbrowser
+
+from ..accounting import ledger
+from ..config import load
+from ..dashboard.server import Settings, make_server, serving_process, url_of
+from ..store import Store
+from .accounting import update
+from .common import UserError, resolve_timezone
+from .config_cmd import add_config_argument, load_or_fail
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .config_cmd import add_config_argument
     p.add_argument("--host", action="append", metavar="HOST",
                    help="address to listen on (default 127.0.0.1: this machine only); repeat it to name "
                         "the host names browsers may use besides localhost, e.g. --host 0.0.0.0 --host mybox.lan")
@@ -25,10 +33,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dashboard.server import Settings, make_server, serving_process, url_of
-    from ..store import Store
-    from .common import UserError, resolve_timezone
-    from .config_cmd import load_or_fail
 
     hosts = args.host or ["127.0.0.1"]
     args.host = hosts[0]
@@ -42,11 +46,8 @@ def run(args: argparse.Namespace) -> int:
         from ..team.dashboard import install
         install(api, team_config.from_settings(settings) or team_config.load(args.config))
     if not args.no_ingest:
-        from .accounting import update
         store = Store()
         try:
-            from ..accounting import ledger
-            from ..config import load
             update(store, ledger.ledger_path(load(args.config)), show_progress=True)
         finally:
             store.close()
@@ -62,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"token-roi: warning: listening on {args.host}: other machines can read your ledger",
               file=sys.stderr)
     if not args.no_open:
-        import webbrowser
         webbrowser.open(url)
     serving_process()
     try:

@@ -18,6 +18,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import paths
+from ..sample import SampleTree, append_session, generate_claude_tree
+from . import reports
 from .common import UserError
 
 REPORTS = ("daily", "weekly", "monthly", "session", "blocks")
@@ -33,11 +36,10 @@ class Demo:
     base: Path           # <data dir>/demo
     config_dir: Path     # what CLAUDE_CONFIG_DIR points at (holds projects/)
     home: Path           # the demo ledger's TOKEN_ROI_HOME
-    tree: object         # sample.SampleTree of everything written (history + today's session)
+    tree: SampleTree     # sample.SampleTree of everything written (history + today's session)
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from . import reports
     p.add_argument("report", nargs="?", default="daily", choices=REPORTS,
                    help="which report to show (default daily)")
     reports.add_arguments(p, "daily")        # --json, --since, -z, --breakdown ... before the report name
@@ -48,7 +50,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 def build(base: Path, *, now: dt.datetime | None = None) -> Demo:
     """(Re)write the demo data under `base`: DEMO_DAYS of history ending yesterday, plus a
     session that started two hours ago (so `blocks` has an active window)."""
-    from ..sample import append_session, generate_claude_tree
 
     now = now or dt.datetime.now(dt.timezone.utc)
     if base.exists():
@@ -88,8 +89,6 @@ def _pointed_at(demo: Demo):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import paths
-    from . import reports
 
     report_parser = argparse.ArgumentParser(prog=f"token-roi demo {args.report}")
     reports.add_arguments(report_parser, args.report)

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 
-from .accounting import add_common_arguments
+from ..accounting import export
+from ..accounting.subscriptions import from_config
+from ..config import get
+from ..reports.query import Filters
+from .accounting import add_common_arguments, open_context
+from .common import UserError, date_range
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -20,12 +26,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args) -> int:
-    from ..accounting import export
-    from ..accounting.subscriptions import from_config
-    from ..config import get
-    from ..reports.query import Filters
-    from .accounting import open_context
-    from .common import UserError, date_range
 
     args.json = args.format == "json"
     ctx = open_context(args)
@@ -40,7 +40,6 @@ def run(args) -> int:
     if args.format == "csv":
         text = export.to_csv(rows)
     else:
-        import json
         text = json.dumps({"since": first.isoformat() if first else None, "until": last.isoformat(),
                            "totals": export.totals(rows), "rows": rows}, indent=2, ensure_ascii=False) + "\n"
     if args.output:

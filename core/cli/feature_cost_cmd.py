@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from .accounting import add_common_arguments, money, paint, use_colour
+from ..accounting.feature_cost import feature_cost, features_seen
+from ..accounting.spend import cost_text, plural
+from ..reports.query import Filters
+from ..reports.table import Column, int_column, money_column, render, terminal_width
+from .accounting import add_common_arguments, lines_for, money, open_context, paint, use_colour
+from .common import date_range, print_json
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -16,12 +21,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args) -> int:
-    from ..accounting.feature_cost import feature_cost, features_seen
-    from ..accounting.spend import cost_text, plural
-    from ..reports.query import Filters
-    from ..reports.table import Column, int_column, money_column, render, terminal_width
-    from .accounting import lines_for, open_context
-    from .common import date_range, print_json
 
     ctx = open_context(args)
     since, until = date_range(args)
@@ -32,7 +31,7 @@ def run(args) -> int:
         return 0
     t = fc.totals
     colour, width = use_colour(), terminal_width()
-    if not t.calls:
+    if not t.calls or t.first_day is None or t.last_day is None:
         known = features_seen(lines)
         print(f"No usage booked to feature {args.feature}." +
               (f" Features seen: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}." if known else

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..adapters.cursor.reader import CsvFormatError, import_usage_csv
+from ..store import Store
+from .agents import _iso
 from .common import UserError, print_json
 
 KINDS = {"cursor-csv": "Cursor's usage CSV (cursor.com > Dashboard > Usage > Export CSV)"}
@@ -17,9 +20,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adapters.cursor.reader import CsvFormatError, import_usage_csv
-    from ..store import Store
-    from .agents import _iso
 
     store = Store()
     try:

@@ -1,8 +1,8 @@
 """token-roi ingest: read what is new in the agents' logs into the ledger, and say what was read.
 
 Reports ingest by themselves; this command is for scripts, cron, and seeing what a scan found
-(files, new calls, unreadable lines, folders that could not be read). Pricing is left to the
-reports, so an ingest never depends on the price table.
+(files, new calls, unreadable lines, folders that could not be read). It runs the same pipeline
+as every report (core/ingest.py): the agents' logs, the manual ledger files, then pricing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..adapters import get_adapter
+from ..ingest import ingest
+from ..store import Store
 from .common import UserError, parse_agents, print_json
 
 
@@ -20,9 +23,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..adapters import get_adapter
-    from ..ingest import ingest
-    from ..store import Store
 
     agents = parse_agents(args.agent)
     for name in agents or ():
@@ -48,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
     return f"{n} B"

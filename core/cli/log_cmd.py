@@ -6,9 +6,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from ..accounting import budget as budget_mod
+from ..accounting import entries, features
+from ..accounting.subscriptions import from_config
+from ..config import get
+from ..pricing.apply import price_usage
+from ..reports.query import Filters
 from ..rows import MAX_TOKENS
-from .accounting import add_common_arguments, money
-from .common import UserError
+from .accounting import add_common_arguments, lines_for, money, open_context, update
+from .common import UserError, print_json
 
 MAX_COST = 1_000_000_000    # USD an entry (the ledger entry schema's maximum)
 # The earliest and latest --at: a time whose day and month every zone can name.
@@ -72,12 +78,6 @@ def _when(value: str | None, tz: dt.tzinfo) -> dt.datetime:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod
-    from ..accounting import entries, features
-    from ..accounting.subscriptions import from_config
-    from ..config import get
-    from ..reports.query import Filters
-    from .accounting import lines_for, open_context, update
 
     ctx = open_context(args, refresh=False, check_ledgers=False)
     cfg = ctx.cfg
@@ -118,7 +118,6 @@ def run(args) -> int:
     month = lines_for(ctx, Filters(since=day.replace(day=1), until=day))
     b = budget_mod.evaluate(month, cfg, from_config(cfg), day)
     if args.json:
-        from .common import print_json
         print_json({"entry": entry, "ledgerFile": str(ctx.ledger_file), "budget": b.as_json()})
         return 0
     cost_text = money(cost) if cost is not None else f"unpriced (no price for {args.model}; pass --cost)"
@@ -134,11 +133,6 @@ def run(args) -> int:
 
 
 def _price(model: str, tokens: dict, when: dt.datetime) -> tuple[float | None, str]:
-    try:
-        from .. import pricing
-        price_usage = pricing.price_usage
-    except (ImportError, AttributeError):
-        return None, "unpriced"
     cost, _source = price_usage(model, input_tokens=tokens["input_tokens"], output_tokens=tokens["output_tokens"],
                                 cache_read_tokens=tokens["cache_read_tokens"],
                                 cache_write_5m_tokens=tokens["cache_write_tokens"],

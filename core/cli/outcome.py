@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..guard import hook, outcomes
+from ..guard import state as st
 from .common import UserError, print_json
 
 
@@ -19,15 +21,14 @@ def _count(value: str) -> int:
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--bugs-fixed", type=_count, default=0, metavar="N", help="bugs fixed in this session")
-    p.add_argument("--tests-passed", type=_count, default=0, metavar="N", help="tests passed, beyond those seen in test output")
+    p.add_argument("--tests-passed", type=_count, default=0, metavar="N",
+                   help="tests passed, beyond those seen in test output")
     p.add_argument("--session", metavar="ID",
                    help="session id (default: Claude Code's current session, else the most recent one)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..guard import hook, outcomes
-    from ..guard import state as st
 
     if not args.bugs_fixed and not args.tests_passed:
         raise UserError("nothing to record: give --bugs-fixed N and/or --tests-passed N")
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
             outcomes.record_manual(state, tests_passed=args.tests_passed, bugs_fixed=args.bugs_fixed)
             totals = {k: state["outcomes"][k] for k in ("tests_passed", "bugs_fixed", "test_runs")}
     except OSError as exc:
-        raise UserError(f"{st.session_path(session_id)}: cannot write the session state: {exc.strerror or exc}", 1) from None
+        raise UserError(f"{st.session_path(session_id)}: cannot write the session state: "
+                        f"{exc.strerror or exc}", 1) from None
     if args.json:
         print_json({"session_id": session_id, "recorded": {"bugs_fixed": args.bugs_fixed,
                     "tests_passed": args.tests_passed}, "outcomes": totals})

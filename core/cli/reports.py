@@ -6,7 +6,16 @@ import argparse
 import sys
 import time
 
-from .common import add_filter_arguments, filters_from_args, print_json
+from .. import adapters
+from ..ingest import refresh
+from ..reports import query
+from ..reports.blocks import usage_blocks
+from ..reports.query import WEEKDAYS, Filters, has_calls
+from ..reports.shapes import blocks_json, period_json, session_json
+from ..reports.table import terminal_width, use_color
+from ..reports.text import blocks_table, period_table, session_table
+from ..store import Store
+from .common import UserError, add_filter_arguments, filters_from_args, print_json
 
 PERIODS = ("daily", "weekly", "monthly")
 
@@ -18,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--member", metavar="NAME", help="only this member's rows on the team server (implies --team)")
     p.add_argument("--config", metavar="PATH", help="settings file, for --team (default: $TOKEN_ROI_CONFIG)")
     p.add_argument("-b", "--breakdown", action="store_true", help="per-model rows under each line")
-    p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc", help="oldest (asc, default) or newest first")
+    p.add_argument("-o", "--order", choices=("asc", "desc"), default="asc",
+                   help="oldest (asc, default) or newest first")
     if name == "weekly":
-        from ..reports.query import WEEKDAYS
         p.add_argument("-w", "--start-of-week", choices=WEEKDAYS, default="monday",
                        help="first day of a week (default monday, ISO; ccusage's default is sunday)")
     if name == "blocks":
@@ -32,11 +41,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
     if getattr(args, "team", False) or getattr(args, "member", None):
         return _team_report(args, now_ms)         # the same report over the team server
-    from ..ingest import refresh
-    from ..reports import query
-    from ..reports.table import terminal_width, use_color
-    from ..store import Store
-    from .common import UserError
 
     filters, tz = filters_from_args(args)
     if args.command == "blocks" and not (0 < args.session_length <= 24 * 7
@@ -59,12 +63,10 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
             if desc:
                 groups.reverse()
             if args.json:
-                from ..reports.shapes import period_json
                 print_json(period_json(args.command, groups, total))
             if not groups:
                 return _nothing(store, filters, args.json)
             if not args.json:
-                from ..reports.text import period_table
                 print(period_table(args.command, groups, total, breakdown=args.breakdown, width=width,
                                    color=color, show_agents=len(total.agents) > 1))
             return 0
@@ -75,24 +77,20 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
             if desc:
                 sessions.reverse()
             if args.json:
-                from ..reports.shapes import session_json
                 print_json(session_json(sessions, total))
             if not sessions:
                 return _nothing(store, filters, args.json)
             if not args.json:
-                from ..reports.text import session_table
                 print(session_table(sessions, total, tz, breakdown=args.breakdown, width=width, color=color,
                                     show_agents=len(total.agents) > 1))
             return 0
 
-        from ..reports.blocks import usage_blocks
         blocks = usage_blocks(store, filters, tz, now_ms=now_ms, hours=args.session_length)
         if args.active:
             blocks = [b for b in blocks if b.is_active]
         if desc:
             blocks.reverse()
         if args.json:
-            from ..reports.shapes import blocks_json
             print_json(blocks_json(blocks, now_ms))
         if not blocks:
             if args.active and query.has_calls(store, filters, tz):
@@ -101,7 +99,6 @@ def run(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
                 return 0
             return _nothing(store, filters, args.json)
         if not args.json:
-            from ..reports.text import blocks_table
             print(blocks_table(blocks, tz, now_ms, breakdown=args.breakdown, width=width, color=color))
         return 0
     finally:
@@ -115,7 +112,6 @@ def _team_report(args: argparse.Namespace, now_ms: int | None) -> int:
 
 def _nothing(store, filters, as_json: bool) -> int:
     """One plain line saying why the report is empty (stderr under --json, keeping stdout JSON)."""
-    from ..reports.query import Filters, has_calls
     if has_calls(store, Filters(agents=filters.agents)):
         msg = "No usage matches these filters."
     else:
@@ -125,8 +121,8 @@ def _nothing(store, filters, as_json: bool) -> int:
 
 
 def no_data_message(agents: tuple[str, ...] | None = None) -> str:
-    from .. import adapters
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for adapter in adapters.available(list(agents) if agents else None):
         try:
             roots = adapter.roots()

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
-from .common import UserError, add_filter_arguments, filters_from_args, print_json
+from ..ingest import refresh
+from ..reports.query import Filters
+from ..reports.table import terminal_width, use_color
+from ..store import Store
+from ..value import roi
+from ..value.markdown import report_markdown
+from ..value.rates import RatesError
+from ..value.views import all_views, render_terminal
+from .common import UserError, add_filter_arguments, filters_from_args, parse_date, print_json
+from .config_cmd import add_config_argument, load_or_fail
 
 VIEWS = ("all", "projects", "overlap", "agents", "weeks", "sessions", "human", "variance")
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .config_cmd import add_config_argument
     p.add_argument("view", nargs="?", choices=VIEWS, default="all",
                    help="one view (default all); --json always gives the whole object")
     add_filter_arguments(p)
@@ -27,21 +36,14 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import datetime as dt
 
-    from ..store import Store
-    from ..value import roi
-    from ..value.rates import RatesError
-    from .config_cmd import load_or_fail
 
-    from .common import parse_date
     filters, tz = filters_from_args(args)
     week = parse_date(args.week, "--week") if args.week else None
     cfg = load_or_fail(getattr(args, "config", None))
     store = Store()
     try:
         if not args.no_ingest:
-            from ..ingest import refresh
             stats = refresh(store, list(filters.agents) if filters.agents else None,
                             show_progress=not args.json and sys.stderr.isatty())
             for w in stats.warnings:
@@ -56,13 +58,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
     if not report.sessions:
-        from ..reports.query import Filters
         print("No sessions match these filters." if filters != Filters() else
               "No sessions in the ledger yet: run an agent (or `token-roi demo`) and try again.",
               file=sys.stderr if args.json else sys.stdout)
     which = None if args.view == "all" else args.view
     if args.markdown:
-        from ..value.markdown import report_markdown
         text = report_markdown(data, dt.datetime.now(tz), which)
         if args.markdown == "-":
             sys.stdout.write(text)
@@ -76,8 +76,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.json or not report.sessions:
         return 0
-    from ..reports.table import terminal_width, use_color
-    from ..value.views import all_views, render_terminal
     width, color = terminal_width(), use_color()
     print("\n\n".join(render_terminal(v, width, color) for v in all_views(data, which)))
     return 0

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import argparse
 
-from .accounting import add_as_of, add_common_arguments, money, paint, use_colour, wrap
+from ..accounting.spend import group, judge, plural, total
+from ..accounting.subscriptions import fixed_total, from_config, month_bounds
+from ..config import config_path
+from ..reports.query import Filters
+from ..reports.table import Column, money_column, render, terminal_width
+from .accounting import add_as_of, add_common_arguments, lines_for, money, open_context, paint, use_colour, wrap
+from .common import print_json
 
 HINT_COLOUR = {"keep": "green", "cancel": "red", "upgrade": "yellow"}
 
@@ -17,32 +23,7 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--team", action="store_true", help="over the team server: every member's usage and plans")
 
 
-def judge(lines, subs, as_of):
-    """BreakEven for each plan active in the month of `as_of`."""
-    from ..accounting.subscriptions import break_even, month_bounds
-    m_first, m_last = month_bounds(as_of)
-    out = []
-    for s in subs:
-        if not s.active_in(m_first, m_last):
-            continue
-        daily: dict = {}
-        unpriced = 0
-        for l in lines:
-            if l.covered_by == s.plan and l.agent == s.agent and m_first <= l.day <= as_of:
-                daily[l.day] = daily.get(l.day, 0.0) + l.cost
-                unpriced += l.unpriced_calls
-        out.append(break_even(s, daily, as_of, unpriced))
-    return out
-
-
 def run(args) -> int:
-    from ..accounting.spend import group, plural, total
-    from ..accounting.subscriptions import fixed_total, from_config, month_bounds
-    from ..config import config_path
-    from ..reports.query import Filters
-    from ..reports.table import Column, money_column, render, terminal_width
-    from .accounting import lines_for, open_context
-    from .common import print_json
 
     if getattr(args, "team", False):
         from .team_cmd import open_team_context

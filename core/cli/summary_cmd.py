@@ -8,7 +8,14 @@ import datetime as dt
 import os
 import sys
 
-from .accounting import add_common_arguments, money, paint, print_suggestions, use_colour, wrap
+from ..accounting import budget as budget_mod
+from ..accounting import suggestions, summary
+from ..accounting.spend import cost_text
+from ..accounting.subscriptions import from_config, month_bounds
+from ..reports.query import Filters
+from ..reports.table import Column, int_column, money_column, render, terminal_width
+from .accounting import add_common_arguments, lines_for, money, open_context, paint, print_suggestions, use_colour, wrap
+from .common import parse_date, print_json
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -21,13 +28,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args) -> int:
-    from ..accounting import budget as budget_mod, suggestions, summary
-    from ..accounting.subscriptions import from_config, month_bounds
-    from ..reports.query import Filters
-    from ..reports.table import Column, int_column, money_column, render, terminal_width
-    from ..accounting.spend import cost_text
-    from .accounting import lines_for, open_context
-    from .common import parse_date, print_json
 
     args.as_of = None
     ctx = open_context(args)

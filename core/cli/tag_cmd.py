@@ -7,7 +7,10 @@ import argparse
 import datetime as dt
 import os
 
-from .accounting import add_common_arguments
+from ..accounting import features
+from ..accounting.ledger import project_root
+from .accounting import add_common_arguments, open_context
+from .common import UserError, print_json
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -21,8 +24,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def _find_session(store, session: str | None, agent: str | None):
-    from ..accounting.ledger import project_root
-    from .common import UserError
     if session:
         sql, params = "SELECT agent, session_id, MAX(ts), project FROM calls WHERE session_id = ?", [session]
         if agent:
@@ -51,9 +52,6 @@ def _find_session(store, session: str | None, agent: str | None):
 
 
 def run(args) -> int:
-    from ..accounting import features
-    from .accounting import open_context
-    from .common import UserError, print_json
 
     ctx = open_context(args, check_ledgers=False)
     store = ctx.store

@@ -212,9 +212,7 @@ def _status(cfg, conn) -> int:
         pending = None
         if same and store.get_meta(sync.LOG_ON):
             pos = {k: int(store.get_meta(k) or 0) for k in (sync.FULL_UPTO, sync.FULL_POS, sync.SEQ)}
-            pending = store.db.execute("SELECT COUNT(*) FROM calls WHERE id > ? AND id <= ?",
-                                       (pos[sync.FULL_POS], pos[sync.FULL_UPTO])).fetchone()[0] + \
-                store.db.execute("SELECT COUNT(*) FROM team_log WHERE seq > ?", (pos[sync.SEQ],)).fetchone()[0]
+            pending = sync.pending_changes(store, pos)
     finally:
         store.close()
     print(f"server:   {redact(cfg.url)} (schema version {info.get('schema_version')}, login {conn.info.user!r})")

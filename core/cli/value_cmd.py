@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from .common import UserError, print_json, resolve_session
+from ..config import get
+from ..reports.query import Filters
+from ..store import Store
+from ..value import records, roi
+from ..value.estimate import Estimate, parse_triple
+from ..value.rates import QUALITY, RatesError, hourly_rate, load_table
+from ..value.views import money_range, plain_range, roi_text
+from .common import UserError, print_json
+from .config_cmd import add_config_argument, load_or_fail
+from .session_arg import resolve_session
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
@@ -20,15 +29,11 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
                    help="hourly rate low,mid,high in USD (default: the role's rate for benchmark.region/seniority)")
     p.add_argument("--quality", metavar="Q",
                    help="full-replacement (1.0), with-edits (0.7), draft-only (0.4) or failed (0.0)")
-    from .config_cmd import add_config_argument
     add_config_argument(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _estimate(args, cfg):
-    from ..config import get
-    from ..value.estimate import Estimate, parse_triple
-    from ..value.rates import QUALITY, RatesError, hourly_rate, load_table
+def _estimate(args: argparse.Namespace, cfg: dict) -> Estimate:
 
     missing = [f for f in ("role", "hours", "quality") if not getattr(args, f)]
     if missing:
@@ -59,17 +64,13 @@ def _estimate(args, cfg):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reports.query import Filters
-    from ..store import Store
-    from ..value import records, roi
-    from .config_cmd import load_or_fail
 
     cfg = load_or_fail(getattr(args, "config", None))
     estimate = _estimate(args, cfg) if args.action == "set" else None
     store = Store()
     try:
         agent, session_id = resolve_session(store, args.session, args.agent)
-        if args.action == "set":
+        if estimate is not None:
             records.set_value(store, agent, session_id, estimate)
         elif args.action == "clear":
             records.clear_value(store, agent, session_id)
@@ -84,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(row)
         return 0
-    from ..value.views import money_range, plain_range, roi_text
     verb = {"set": "recorded", "clear": "cleared; back to the heuristic", "show": "value"}[args.action]
     print(f"token-roi: {agent} session {session_id}: {verb}\n"
           f"  via {row['via']}, {row['category']} ({row['category_by']}), role {row['role']}, "

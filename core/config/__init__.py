@@ -8,26 +8,26 @@ Where the file is: an explicit path, else $TOKEN_ROI_CONFIG, else `paths.config_
 The default location may be missing (defaults apply); an explicit or $TOKEN_ROI_CONFIG path must
 exist. Unknown top-level sections are allowed, so a founder's company.config.yaml works as is.
 
-Importing this module costs nothing beyond the standard library (hooks import it). PyYAML and
-jsonschema are imported inside load(), and only when the file changed since it was last
-validated: a validated copy is cached in the state dir, keyed by the file's size and mtime.
+Importing this module needs only the standard library. PyYAML (optional: a JSON config still
+reads without it) and jsonschema are imported when a file is parsed and validated, and only
+when it changed since it was last validated: a validated copy is cached in the state dir, keyed
+by the file's size and mtime.
 """
 
 from __future__ import annotations
 
-from ..errors import TokenRoiError
+import copy
 import datetime as dt
+import json
 import os
+from pathlib import Path
+from typing import Any
 
 from .. import __version__, paths
+from ..errors import TokenRoiError
 from .defaults import BUILTIN_CATEGORIES, DEFAULTS, KNOWN_KEYS, STAGE_BUDGETS, TEMPLATE  # noqa: F401
-from .. import fastjson as json   # (json's codec without its import: every report reads the config)
-
-# Every report reads the settings: paths here are strings (pathlib costs a report ~4 ms of
-# imports); config_path() gives the Path to the commands that want one.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from pathlib import Path
+from .validation import errors as schema_errors
+from .validation import one_line
 
 ENV_VAR = "TOKEN_ROI_CONFIG"
 SCHEMA = "config.schema.json"
@@ -39,7 +39,6 @@ class ConfigError(TokenRoiError):
 
 def config_path(path: str | os.PathLike | None = None) -> tuple[Path, bool]:
     """(the file to read, whether the user named it explicitly)."""
-    from pathlib import Path
     file, explicit = _config_file(path)
     return Path(file), explicit
 
@@ -92,7 +91,6 @@ def load(path: str | os.PathLike | None = None) -> dict:
     except ImportError:
         raise ConfigError(f"{file}: cannot validate it: jsonschema is not installed (pip install jsonschema)") from None
     if problems:
-        from .validation import one_line
         more = f" (and {len(problems) - 1} more; run `token-roi config check`)" if len(problems) > 1 else ""
         raise ConfigError(one_line(str(file), problems[0]) + more)
     _write_cache(stamp, raw)
@@ -110,7 +108,6 @@ def check(path: str | os.PathLike | None = None) -> tuple[Path, bool, list[str],
         raw = _parse(file)
     except ConfigError as exc:
         return file, True, [str(exc)], []
-    from .validation import one_line
     errs = [one_line(str(file), p) for p in validation_errors(raw)]
     warnings = []
     for section, keys in KNOWN_KEYS.items():
@@ -123,8 +120,7 @@ def check(path: str | os.PathLike | None = None) -> tuple[Path, bool, list[str],
 
 
 def validation_errors(raw: dict) -> list[tuple[str, str, str]]:
-    from .validation import errors
-    return errors(raw, SCHEMA)
+    return schema_errors(raw, SCHEMA)
 
 
 # -- internals ----------------------------------------------------------------------------------
@@ -163,7 +159,7 @@ def _parse(file: Path | str) -> dict:
     return _normalise(data)
 
 
-def _loader(yaml):
+def _loader(yaml: Any) -> Any:
     """SafeLoader that leaves dates as text: `start: 2026-13-01` must reach the schema, not crash."""
     class Loader(yaml.SafeLoader):
         pass
@@ -173,7 +169,7 @@ def _loader(yaml):
     return Loader
 
 
-def _normalise(value):
+def _normalise(value: Any) -> Any:
     """YAML turns 2026-01-01 into a date: keep dates as ISO text so the schema and JSON see text."""
     if isinstance(value, dict):
         out = {str(k): _normalise(v) for k, v in value.items()}
@@ -188,18 +184,8 @@ def _normalise(value):
     return value
 
 
-def _copied(value):
-    """A deep copy of the defaults (dicts, lists and plain values): copy.deepcopy's import
-    (copy, weakref) cost every report ~0.7 ms for this."""
-    if type(value) is dict:
-        return {k: _copied(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copied(v) for v in value]
-    return value
-
-
 def _merge(raw: dict) -> dict:
-    cfg = _copied(DEFAULTS)
+    cfg = copy.deepcopy(DEFAULTS)
     for key, value in raw.items():
         if isinstance(cfg.get(key), dict) and isinstance(value, dict):
             for sub, subval in value.items():
@@ -228,7 +214,7 @@ def _cache_file() -> str:
     return os.path.join(paths.state_dir_str(), "config-cache.json")
 
 
-def _read_cache(stamp: list):
+def _read_cache(stamp: list) -> dict | None:
     try:
         with open(_cache_file(), encoding="utf-8") as f:
             entries = json.loads(f.read())

@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from .. import __version__, paths, pricing
+from ..accounting import budget as budget_mod
+from ..accounting import suggestions
+from ..accounting.spend import group, judge, spend_lines, total
+from ..accounting.subscriptions import fixed_total, from_config, month_bounds
+from ..adapters import AGENT_NAMES
+from ..config import config_path, get
+from ..dates import DateError, parse_date
+from ..pricing import apply as pricing_apply
 from ..reports import query
 from ..reports.query import Filters, Usage
+from ..store import Store
+from ..value import roi
+from ..value.rates import Range, RatesError, roi_range
 
 PERIODS = ("today", "7d", "30d", "month", "all", "custom")
 DEFAULT_PERIOD = "30d"
@@ -30,7 +42,7 @@ class BadRequest(Exception):
 
 @dataclass
 class Context:
-    store: object
+    store: Store
     tz: dt.tzinfo
     cfg: dict
     today: dt.date
@@ -40,10 +52,9 @@ class Context:
 # -- parameters -----------------------------------------------------------------------------------
 
 def _date(value: str, name: str) -> dt.date:
-    from ..cli.common import UserError, parse_date
     try:
         return parse_date(value, name)
-    except UserError as exc:
+    except DateError as exc:
         raise BadRequest(str(exc)) from None
 
 
@@ -70,7 +81,6 @@ def period_filters(ctx: Context, q: dict) -> tuple[Filters, dict]:
             raise BadRequest(f"since {since} is after until {until}")
     agents = None
     if q.get("agent"):
-        from ..adapters import AGENT_NAMES
         names = tuple(a for a in q["agent"].split(",") if a)
         for a in names:
             if a not in AGENT_NAMES:
@@ -190,7 +200,8 @@ def newest_sessions(store, f: Filters, tz: dt.tzinfo, offset: int, limit: int) -
     count = store.db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM calls{where} GROUP BY agent, session_id)",
                              params).fetchone()[0]
     found: dict[tuple, int] = {}        # (agent, session) -> its last call's ts, newest first
-    cur = store.db.execute(f"SELECT ts, agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC", params)
+    cur = store.db.execute(f"SELECT ts, agent, session_id FROM calls INDEXED BY calls_ts{where} ORDER BY ts DESC",
+                           params)
     oldest = None                       # the last call of the last session found (walking back)
     for ts, agent, sid in cur:
         if (agent, sid) in found:
@@ -271,9 +282,10 @@ def overview(ctx: Context, q: dict) -> dict:
         if row is None:
             row = stacks[name] = [Usage() for _ in labels]
         row[index[day]].add(u)
-    series = [{"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
-               "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
-              for name, row in stacks.items()]
+    series: list[dict[str, Any]] = [
+        {"name": name, "cost": [round(u.cost, 6) for u in row], "tokens": [u.total_tokens for u in row],
+         "unpricedCalls": [u.unpriced_calls for u in row], "total": round(sum(u.cost for u in row), 6)}
+        for name, row in stacks.items()]
     series.sort(key=lambda s: (-s["total"], s["name"]))
     recent = [session_row(s, ctx.tz) for s in recent_sessions(ctx.store, f, ctx.tz)]
     return {**period, "today": ctx.today.isoformat(), "totals": usage_json(total),
@@ -283,12 +295,7 @@ def overview(ctx: Context, q: dict) -> dict:
 
 
 def _value_module():
-    """core/value's report builder, or None when it cannot be loaded here."""
-    try:
-        from ..value import roi
-        from ..value.rates import Range, RatesError, roi_range
-    except ImportError:
-        return None
+    """core/value's report builder and its rates."""
     return roi, Range, RatesError, roi_range
 
 
@@ -378,7 +385,7 @@ def session_detail(ctx: Context, q: dict) -> dict:
            "first": _iso(group.first_ts, ctx.tz), "last": _iso(group.last_ts, ctx.tz),
            **usage_json(group), "cacheHitRate": cache_hit_rate(group), "models": models, "value": None}
     mod = _value_module()
-    if mod is not None:
+    if mod is not None and group.first_ts is not None and group.last_ts is not None:
         roi = mod[0]
         first = dt.datetime.fromtimestamp(group.first_ts / 1000, ctx.tz).date()
         last = dt.datetime.fromtimestamp(group.last_ts / 1000, ctx.tz).date()
@@ -407,9 +414,6 @@ def models(ctx: Context, q: dict) -> dict:
 
 
 def _accounting_lines(ctx: Context, since: dt.date, until: dt.date):
-    from ..accounting.spend import spend_lines
-    from ..accounting.subscriptions import from_config
-    from ..config import get
     subs = from_config(ctx.cfg)
     lines = spend_lines(ctx.store, filters=Filters(since=since, until=until), tz=ctx.tz,
                         branch_pattern=get(ctx.cfg, "feature.branch_pattern"), subscriptions=subs)
@@ -418,9 +422,6 @@ def _accounting_lines(ctx: Context, since: dt.date, until: dt.date):
 
 def subscriptions(ctx: Context, q: dict) -> dict:
     """Each flat-fee plan's break-even this month (what `token-roi subscriptions` shows)."""
-    from ..accounting.subscriptions import fixed_total, month_bounds
-    from ..accounting.spend import total
-    from ..cli.subscriptions_cmd import judge
     m_first, m_last = month_bounds(ctx.today)
     lines, subs = _accounting_lines(ctx, m_first, ctx.today)
     judged = judge(lines, subs, ctx.today)
@@ -434,9 +435,6 @@ def subscriptions(ctx: Context, q: dict) -> dict:
 def budget(ctx: Context, q: dict) -> dict:
     """Month to date against the budget, the projection, health and the daily spend behind it
     (what `token-roi budget` shows)."""
-    from ..accounting import budget as budget_mod, suggestions
-    from ..accounting.spend import group
-    from ..accounting.subscriptions import from_config, month_bounds
     first = (ctx.today.replace(day=1) - dt.timedelta(days=92)).replace(day=1)
     lines, subs = _accounting_lines(ctx, first, ctx.today)
     b = budget_mod.evaluate(lines, ctx.cfg, subs, ctx.today)
@@ -453,7 +451,6 @@ def budget(ctx: Context, q: dict) -> dict:
 def prices(ctx: Context, q: dict) -> dict:
     """The effective price of every model in the ledger (prices.yaml first, then genai-prices),
     the overrides themselves, and each model's cost so far."""
-    from .. import pricing
     try:
         overrides = pricing.load_overrides()
         override_error = None
@@ -464,7 +461,7 @@ def prices(ctx: Context, q: dict) -> dict:
     for m in sorted(total.models, key=lambda m: (-total.models[m].cost, m)):
         u = total.models[m]
         try:
-            rates = pricing.rates_for(m) if m != query.UNKNOWN_MODEL else None
+            rates = pricing_apply.rates_for(m) if m != query.UNKNOWN_MODEL else None
         except pricing.PricingError as exc:
             rates, override_error = None, override_error or str(exc)
         rows.append({"model": m, "rates": rates.to_dict() if rates else None,
@@ -478,7 +475,6 @@ def prices(ctx: Context, q: dict) -> dict:
 def save_price(ctx: Context, body: dict) -> dict:
     """Write one override through pricing.save_override (validated against the schema), then
     re-price the ledger. A bad value raises BadRequest with pricing's own message."""
-    from .. import pricing
     model = body.get("model") if isinstance(body, dict) else None
     rates = body.get("rates") if isinstance(body, dict) else None
     if not isinstance(model, str) or not model.strip():
@@ -486,21 +482,20 @@ def save_price(ctx: Context, body: dict) -> dict:
     if not isinstance(rates, dict) or not rates:
         raise BadRequest(f"{model}: enter at least the input rate (USD per million tokens)")
     try:
-        saved = pricing.save_override(model.strip(), rates)
-        repriced = pricing.reprice(ctx.store)
+        saved = pricing_apply.save_override(model.strip(), rates)
+        repriced = pricing_apply.reprice(ctx.store)
     except pricing.PricingError as exc:
         raise BadRequest(str(exc)) from None
     return {"saved": {"model": model.strip(), **saved.to_dict()}, "repriced": repriced}
 
 
 def remove_price(ctx: Context, body: dict) -> dict:
-    from .. import pricing
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, str) or not model.strip():
         raise BadRequest("model: which override to remove")
     try:
-        removed = pricing.remove_override(model.strip())
-        repriced = pricing.reprice(ctx.store) if removed else 0
+        removed = pricing_apply.remove_override(model.strip())
+        repriced = pricing_apply.reprice(ctx.store) if removed else 0
     except pricing.PricingError as exc:
         raise BadRequest(str(exc)) from None
     if not removed:
@@ -510,16 +505,14 @@ def remove_price(ctx: Context, body: dict) -> dict:
 
 def meta(ctx: Context, q: dict) -> dict:
     """What the About page and the filters need: where the files are, what the ledger holds."""
-    from .. import __version__, paths, pricing
-    from ..adapters import AGENT_NAMES
-    from ..config import config_path
     store = ctx.store
     first = query.first_call_ts(store, Filters(), ctx.tz)
     last = query.first_call_ts(store, Filters(), ctx.tz, last=True)
     return {"version": __version__, "ledger": str(store.path), "pricesFile": str(pricing.overrides_path()),
             "configFile": str(config_path()[0]), "log": str(paths.log_path()),
             "timezone": str(getattr(ctx.tz, "key", None) or ctx.tz), "today": ctx.today.isoformat(),
-            "agentsSupported": list(AGENT_NAMES), "agentsInLedger": sorted({a for a, _ in query.agent_models(store, None)}),   # known_agents, by seeks
+            "agentsSupported": list(AGENT_NAMES),
+            "agentsInLedger": sorted({a for a, _ in query.agent_models(store, None)}),   # (known_agents, by seeks)
             "firstCall": _iso(first, ctx.tz), "lastCall": _iso(last, ctx.tz),
             "periods": list(PERIODS), "defaultPeriod": DEFAULT_PERIOD}
 

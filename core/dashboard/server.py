@@ -32,6 +32,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from .. import paths
+from ..config import ConfigError, load
+from ..dates import system_timezone
+from ..errorlog import log_exception
+from ..store import Store, StoreError
 from . import api
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -91,7 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             pass        # the page moved on before the answer came: nothing to tell anyone
 
     def _json(self, status: int, obj) -> None:
-        self._send(status, json.dumps(obj, ensure_ascii=False, allow_nan=False).encode(), "application/json; charset=utf-8")
+        body = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode()
+        self._send(status, body, "application/json; charset=utf-8")
 
     def _host_ok(self) -> bool:
         """The Host header names loopback or a name given with --host, whatever the address bound
@@ -110,9 +116,6 @@ class Handler(BaseHTTPRequestHandler):
         return bool(host) and origin == f"http://{host}"
 
     def _context(self):
-        from ..cli.common import system_timezone
-        from ..config import load
-        from ..store import Store
         s = self.settings
         tz = s.tz or system_timezone()
         store = Store(s.store_path)
@@ -121,8 +124,6 @@ class Handler(BaseHTTPRequestHandler):
         return api.Context(store, tz, cfg, today, s.git)
 
     def _api(self, name: str, table: dict, arg) -> None:
-        from ..config import ConfigError
-        from ..store import StoreError
         handler = table.get(name)
         if handler is None:
             self._json(404, {"error": f"no such endpoint: /api/{name}"})
@@ -144,8 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         except (StoreError, ConfigError) as exc:
             self._json(500, {"error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - one line for the page, the details in our log
-            from ..cli.common import log_exception
-            where = log_exception(exc)
+            where = log_exception(exc, "dashboard")
             self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc} (details in {where})"})
         else:
             self._json(200, result)
@@ -172,13 +172,19 @@ class Handler(BaseHTTPRequestHandler):
                 if ctx is not None:
                     ctx.store.close()
 
-        with self.server.early_lock:
-            self.server.early = (time.monotonic(), future)
+        server = self._dashboard_server()
+        with server.early_lock:
+            server.early = (time.monotonic(), future)
         threading.Thread(target=run, name="token-roi-dashboard-early", daemon=True).start()
 
+    def _dashboard_server(self) -> DashboardServer:
+        assert isinstance(self.server, DashboardServer)
+        return self.server
+
     def _take_early(self) -> Future | None:
-        with self.server.early_lock:
-            early, self.server.early = self.server.early, None
+        server = self._dashboard_server()
+        with server.early_lock:
+            early, server.early = server.early, None
         if early is None or time.monotonic() - early[0] > EARLY_WAIT_S:
             return None
         return early[1]
@@ -293,13 +299,23 @@ def page_csp(html: bytes) -> str:
 def preferred_port(store_path: Path | None = None) -> int:
     """The port this ledger's dashboard asks for first: the same at every launch (the browser's
     cache is per address), different for another ledger (another user, another TOKEN_ROI_HOME)."""
-    from .. import paths
     where = str(Path(store_path or paths.db_path()).resolve())
     n = int.from_bytes(hashlib.sha256(where.encode("utf-8")).digest()[:4], "big")
     return PREFERRED_PORTS.start + n % len(PREFERRED_PORTS)
 
 
-def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Settings | None = None) -> ThreadingHTTPServer:
+class DashboardServer(ThreadingHTTPServer):
+    """The standard library's server, with the overview a page load computes early (see
+    Handler._start_early)."""
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        super().__init__(address, handler)
+        self.early: tuple[float, Future] | None = None
+        self.early_lock = threading.Lock()
+
+
+def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Settings | None = None) -> DashboardServer:
     """A server bound to host:port, not yet serving: call serve_forever(). Port 0: a free one;
     None: this ledger's preferred_port if it is free, else a free one."""
     mimetypes.add_type("application/javascript", ".js")
@@ -308,13 +324,11 @@ def make_server(host: str = "127.0.0.1", port: int | None = 0, settings: Setting
     handler = type("DashboardHandler", (Handler,), {"settings": settings})
     if port is None:
         try:
-            server = ThreadingHTTPServer((host, preferred_port(settings.store_path)), handler)
+            server = DashboardServer((host, preferred_port(settings.store_path)), handler)
         except OSError:             # taken (another dashboard, another program): any free one
-            server = ThreadingHTTPServer((host, 0), handler)
+            server = DashboardServer((host, 0), handler)
     else:
-        server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    server.early, server.early_lock = None, threading.Lock()     # see Handler._start_early
+        server = DashboardServer((host, port), handler)
     return server
 
 
@@ -327,7 +341,7 @@ def serving_process() -> None:
 
 
 def url_of(server: ThreadingHTTPServer) -> str:
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 

@@ -18,38 +18,30 @@ OUTCOMES_KEY = "guard.outcomes."    # + session id: the session's outcome counts
 
 
 def record_session(transcript_path: str, log=None, state: dict | None = None) -> int:
-    """Ingest the session transcript and its subagents' into the ledger (and the session's
-    outcome counts, which outlive its guard state); returns rows written."""
-    from ..adapters.claude.reader import ADAPTER
-    from ..adapters.jsonl import read_incremental
-    from ..store import Store
+    """Ingest the session transcript and its subagents' into the ledger through ingest's one
+    pipeline, at most safe_io.TRANSCRIPT_LIMIT bytes a file (the next Stop goes on from there),
+    pricing left to the next report (and the session's outcome counts, which outlive its guard
+    state); returns rows written."""
     from .. import safe_io
+    from ..adapters.claude.reader import ADAPTER
+    from ..ingest import ingest_sources
+    from ..store import Store
     from .usage import transcript_files
 
-    written = 0
     store = Store()
     try:
-        for path in transcript_files(transcript_path):
-            source = _source(path)
-            cursor = store.get_cursor(source.agent, source.key)
-            try:
-                result = read_incremental(ADAPTER, source, cursor, limit=safe_io.TRANSCRIPT_LIMIT)
-            except OSError as exc:
-                if log:
-                    log(f"ledger: {path}: {exc.strerror or exc}")
-                continue
-            if result.unchanged:
-                continue
-            with store.transaction():
-                written += store.upsert_calls(result.rows)
-                store.put_cursor(result.cursor)
+        stats = ingest_sources(store, [(ADAPTER, _source(path)) for path in transcript_files(transcript_path)],
+                               price=False, limit=safe_io.TRANSCRIPT_LIMIT)
+        if log:
+            for warning in stats.warnings:
+                log(f"ledger: {warning}")
         if state is not None:
             save_outcomes(store, state)
             save_signals(store, state, log)
     finally:
         store.close()
     start_team_sync(log)
-    return written
+    return stats.rows
 
 
 TEAM_SYNC_FLAG = "team-auto-sync"   # in the state dir while team.url and team.auto_sync are set (team_cmd.py)

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import sys
+from copy import copy
 from datetime import datetime, timezone
+from importlib.util import find_spec
+from typing import Any
 
 from .rates import Rates, fill_missing, is_claude
 
@@ -45,34 +50,6 @@ def _genai():
     return data_snapshot, types
 
 
-def import_lean() -> None:
-    """For a process that only looks prices up (pricing._Lookups): genai-prices' data and types
-    without the package's __init__, which imports its price-updating client (httpx, asyncio)
-    and importlib.metadata, ~80 ms of the ~200 ms a full import costs. Nothing else differs:
-    the same modules give the same snapshot. Whatever goes wrong leaves the full import to _genai."""
-    import sys
-    if "genai_prices" in sys.modules:
-        return
-    try:
-        from importlib.util import find_spec, module_from_spec
-        spec = find_spec("genai_prices")
-        if spec is None or not spec.submodule_search_locations:
-            return
-        sys.modules["genai_prices"] = module_from_spec(spec)    # (its __path__, not its code)
-        import genai_prices.data_snapshot  # noqa: F401
-        import genai_prices.types  # noqa: F401
-    except Exception:   # noqa: BLE001 - another layout, a broken copy: the normal import decides
-        for name in [n for n in sys.modules if n == "genai_prices" or n.startswith("genai_prices.")]:
-            del sys.modules[name]
-
-
-def import_failed() -> None:
-    """genai-prices failed to import in a process that looked prices up for this one (see
-    pricing._Lookups): this one prices from the snapshot too, and says so in the version."""
-    global _import_failed
-    _import_failed = True
-
-
 def prepare() -> None:
     """Import genai-prices and load its snapshot now (~0.2 s), e.g. while other processes parse,
     so that pricing later does not wait for it. Nothing happens where it cannot be imported."""
@@ -88,12 +65,10 @@ def genai_present() -> bool:
     report with nothing to price should not pay). An import that already failed in this process
     says no; an installed copy that would fail to import says yes until something imports it
     (reprice() then takes the version again)."""
-    import sys
     if "genai_prices" in sys.modules:
         return sys.modules["genai_prices"] is not None
     if _import_failed:
         return False
-    from importlib.util import find_spec
     try:
         return find_spec("genai_prices") is not None
     except (ImportError, ValueError):
@@ -104,13 +79,11 @@ def genai_version() -> str | None:
     """The installed genai-prices' version. Read from the METADATA beside the package when there is
     exactly one (importing importlib.metadata and scanning sys.path costs ~20 ms per report), else
     from importlib.metadata."""
-    from importlib.util import find_spec
     try:
         spec = find_spec("genai_prices")
     except (ImportError, ValueError):
         spec = None
     if spec is not None and spec.origin:
-        import os
         site = os.path.dirname(os.path.dirname(spec.origin))
         try:
             found = [n for n in os.listdir(site) if n.startswith("genai_prices-") and n.endswith(".dist-info")]
@@ -123,6 +96,7 @@ def genai_version() -> str | None:
                             break                   # end of the headers
         except OSError:
             pass
+    # (importlib.metadata scans sys.path: imported only where the METADATA above was not found)
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("genai-prices")
@@ -258,15 +232,14 @@ def _with_fast(rates: Rates, model_price, variants: list, model_id: str, claude:
         for key, price in vars(prices).items():
             if price is not None:
                 overrides.setdefault(key, price)
-    from copy import copy        # (not at import: ~1 ms of every report, which asks only genai_present)
     merged = copy(model_price)
     merged.__dict__.update(overrides)
     return rates.replace(fast=rates_from_model_price(merged, model_id, claude))
 
 
-def _all(*conds) -> tuple | None:
-    conds = [c for c in conds if c is not None]
-    return None if not conds else conds[0] if len(conds) == 1 else ("all", *conds)
+def _all(*conds: tuple | None) -> tuple | None:
+    present = [c for c in conds if c is not None]
+    return None if not present else present[0] if len(present) == 1 else ("all", *present)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -283,6 +256,7 @@ def genai_schedule(model: str) -> tuple | None:
         return None
     provider, info = found
     claude = is_claude(info.id) or provider.id == "anthropic"
+    conditional: list[tuple[tuple | None, Any]]
     if isinstance(info.prices, types.ModelPrice):
         conditional = [(None, info.prices)]
     else:
@@ -323,40 +297,25 @@ def model_id(model: str) -> str | None:
     return schedule[0][1].model_id if schedule else None
 
 
-def current_rates_dicts(info_filter) -> list[dict]:
-    """For scripts/update-rates: every model of the providers `info_filter` accepts, with its
-    match logic and its rates today, as plain JSON-able dicts (provider order kept)."""
+def known_names(provider_ids: tuple[str, ...]) -> list[str]:
+    """Every name genai-prices states for the models of these providers: each model's id, then
+    the literal names of its match rules (`equals` and `starts_with` clauses), in its order."""
     data_snapshot, types = _genai()
-    now = datetime.now(timezone.utc)
-    out = []
+    names: list[str] = []
     for provider in data_snapshot.get_snapshot().providers:
-        if not info_filter(provider.id):
+        if provider.id not in provider_ids:
             continue
-        models = []
         for info in provider.models:
-            claude = is_claude(info.id) or provider.id == "anthropic"
-            model_price = info.get_prices(now)
-            rates = rates_from_model_price(model_price, info.id, claude)
-            if rates is None:
-                continue
-            variants = [p for c, p in _fast_variants(info, types) if c is None or holds(c, int(now.timestamp() * 1000))]
-            rates = _with_fast(rates, model_price, variants, info.id, claude)
-            models.append({"id": info.id, "match": clause_to_json(info.match, types), "rates": rates.to_dict()})
-        out.append({"id": provider.id, "match": clause_to_json(provider.model_match, types), "models": models})
-    return out
+            names.append(info.id)
+            names += _literals(info.match, types)
+    return list(dict.fromkeys(name.lower() for name in names))
 
 
-def clause_to_json(clause, types):
-    if clause is None:
-        return None
-    for cls, key in ((types.ClauseStartsWith, "starts_with"), (types.ClauseEndsWith, "ends_with"),
-                     (types.ClauseContains, "contains"), (types.ClauseRegex, "regex"),
-                     (types.ClauseEquals, "equals")):
-        if isinstance(clause, cls):
-            return {key: getattr(clause, key)}
+def _literals(clause: Any, types: Any) -> list[str]:
+    if isinstance(clause, types.ClauseEquals):
+        return [clause.equals]
+    if isinstance(clause, types.ClauseStartsWith):
+        return [clause.starts_with]
     if isinstance(clause, types.ClauseOr):
-        return {"or": [clause_to_json(c, types) for c in clause.or_]}
-    if isinstance(clause, types.ClauseAnd):
-        return {"and": [clause_to_json(c, types) for c in clause.and_]}
-    raise TypeError(f"unknown match clause {type(clause).__name__}")
-
+        return [name for c in clause.or_ for name in _literals(c, types)]
+    return []

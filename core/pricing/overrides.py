@@ -185,7 +185,7 @@ def load_overrides() -> dict[str, Rates]:
     return parse_overrides(raw)
 
 
-def match(model: str, overrides: dict[str, Rates], genai_id: "callable | None" = None) -> Rates | None:
+def match(model: str, overrides: dict[str, Rates], genai_id=None) -> Rates | None:   # genai_id(model) -> id
     """The override that applies to `model`: exact name, name without its date suffix, the part
     after a 'provider/' prefix, then genai-prices' id for the model."""
     if not overrides or not model:

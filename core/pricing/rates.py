@@ -52,6 +52,16 @@ class Rates(Record):
     the @dataclass(frozen=True) it replaces (see record.py); `replace` gives a changed copy."""
     __slots__ = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h",
                  "long_threshold", "long", "source", "model_id", "fast")
+    input: float
+    output: float
+    cache_read: float
+    cache_write_5m: float
+    cache_write_1h: float
+    long_threshold: int | None
+    long: Rates | None
+    source: str
+    model_id: str | None
+    fast: Rates | None
 
     def __init__(self, input: float, output: float, cache_read: float, cache_write_5m: float,
                  cache_write_1h: float,
@@ -78,7 +88,7 @@ class Rates(Record):
     def __delattr__(self, name):
         raise AttributeError(f"cannot delete field {name!r}: Rates are immutable")
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # (Record's are unhashable; Rates are frozen)
         return hash(self._values())
 
     def __reduce__(self):       # copy and pickle without the refused __setattr__
@@ -93,13 +103,13 @@ class Rates(Record):
         values.update(changes)
         return Rates(**values)
 
-    def for_speed(self, speed: str | None) -> "Rates | None":
+    def for_speed(self, speed: str | None) -> Rates | None:
         """The card a call at `speed` bills at; None when no price is known for that speed."""
         if speed is None or speed == "standard":
             return self
         return self.fast if speed == "fast" else None
 
-    def at(self, prompt_tokens: int) -> "Rates":
+    def at(self, prompt_tokens: int) -> Rates:
         """The rates a call with this many prompt tokens bills at (the highest cliff it passes)."""
         rates = self
         while rates.long is not None and rates.long_threshold is not None and prompt_tokens > rates.long_threshold:
@@ -119,15 +129,16 @@ class Rates(Record):
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Rates":
+    def from_dict(cls, d: dict) -> Rates:
         long, fast = d.get("long"), d.get("fast")
-        return cls(*(float(d[f]) for f in RATE_FIELDS),
+        input, output, cache_read, cache_write_5m, cache_write_1h = (float(d[f]) for f in RATE_FIELDS)
+        return cls(input, output, cache_read, cache_write_5m, cache_write_1h,
                    long_threshold=d.get("long_threshold") if long else None,
                    long=cls.from_dict(long) if long else None,
                    source=d.get("source", "genai-prices"), model_id=d.get("model_id"),
                    fast=cls.from_dict(fast) if fast else None)
 
-    def with_source(self, source: str, model_id: str | None = None) -> "Rates":
+    def with_source(self, source: str, model_id: str | None = None) -> Rates:
         long = self.long.with_source(source, model_id) if self.long else None
         fast = self.fast.with_source(source, model_id) if self.fast else None
         return self.replace(source=source, model_id=model_id, long=long, fast=fast)
@@ -169,7 +180,7 @@ def sql_cost(rates: Rates) -> tuple[str, list]:
     sql = "CASE"
     for lower, higher in reversed(list(zip(levels, levels[1:]))):
         sql += f" WHEN {prompt} > ? THEN "
-        params.append(int(lower.long_threshold))
+        params.append(int(lower.long_threshold or 0))
         sql += _sql_linear(higher, params)
     sql += " ELSE " + _sql_linear(rates, params) + " END"
     return sql, params
@@ -193,7 +204,7 @@ def sql_speed_source(rates: Rates) -> tuple[str, list]:
 
 
 def is_claude(model: str | None) -> bool:
-    return bool(model) and "claude" in model.lower()
+    return model is not None and "claude" in model.lower()
 
 
 def fill_missing(values: dict, claude: bool) -> dict:

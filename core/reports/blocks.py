@@ -15,10 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from bisect import bisect_right
+from dataclasses import dataclass
 
-from ..record import Record
-from .query import (BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums,
-                    usage_from_sums)
+from .query import BUCKET_MS, UNKNOWN_MODEL, Filters, Group, bucket_rows, first_call_ts, merge_sums, usage_from_sums
 
 HOUR_MS = 3_600_000
 
@@ -35,25 +34,18 @@ class Block(Group):
         self.is_active = is_active
 
 
-class BurnRate(Record):
-    __slots__ = ("tokens_per_minute", "tokens_per_minute_indicator", "cost_per_hour")
-
-    def __init__(self, tokens_per_minute: float,            # all tokens, cache included
-                 tokens_per_minute_indicator: float,        # input + output only (ccusage's indicator figure)
-                 cost_per_hour: float):
-        self.tokens_per_minute = tokens_per_minute
-        self.tokens_per_minute_indicator = tokens_per_minute_indicator
-        self.cost_per_hour = cost_per_hour
+@dataclass
+class BurnRate:
+    tokens_per_minute: float               # all tokens, cache included
+    tokens_per_minute_indicator: float     # input + output only (ccusage's indicator figure)
+    cost_per_hour: float
 
 
-class Projection(Record):
-    __slots__ = ("total_tokens", "total_cost", "remaining_minutes")
-
-    def __init__(self, total_tokens: int,                   # at the block's end if the burn rate holds
-                 total_cost: float, remaining_minutes: int):
-        self.total_tokens = total_tokens
-        self.total_cost = total_cost
-        self.remaining_minutes = remaining_minutes
+@dataclass
+class Projection:
+    total_tokens: int                      # at the block's end if the burn rate holds
+    total_cost: float
+    remaining_minutes: int
 
 
 def burn_rate(block: Block) -> BurnRate | None:
@@ -87,13 +79,13 @@ def block_spans(store, filters: Filters, tz: dt.tzinfo, length_ms: int) -> list[
     block. A pause longer than the block length cannot fall inside one window (no two calls in a
     window are further apart than its length), so a block is exactly the calls from its first
     call to its end, and the next block starts at the first call after that end."""
-    spans = []
+    spans: list[tuple[int, int, int, int]] = []
     first = first_call_ts(store, filters, tz)
     while first is not None:
         start = first - first % HOUR_MS
         end = start + length_ms
         last = first_call_ts(store, filters, tz, after=first - 1, before=end, last=True)
-        spans.append((start, end, first, last))
+        spans.append((start, end, first, first if last is None else last))
         first = first_call_ts(store, filters, tz, after=end)
     return spans
 
@@ -120,10 +112,11 @@ def usage_blocks(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezon
         blocks[i].add_part(model, agent, usage_from_sums(v, 0))
     out: list[Block] = []
     for i, b in enumerate(blocks):
-        if i and firsts[i] - blocks[i - 1].last_ts > length:
-            out.append(Block(key="gap-" + iso_ms(blocks[i - 1].last_ts + length),
-                             start_ms=blocks[i - 1].last_ts + length, end_ms=firsts[i], is_gap=True))
-        b.is_active = now_ms - b.last_ts < length and now_ms < b.end_ms
+        previous = blocks[i - 1].last_ts if i else None      # (the last call of the block before)
+        if previous is not None and firsts[i] - previous > length:
+            out.append(Block(key="gap-" + iso_ms(previous + length),
+                             start_ms=previous + length, end_ms=firsts[i], is_gap=True))
+        b.is_active = b.last_ts is not None and now_ms - b.last_ts < length and now_ms < b.end_ms
         out.append(b)
     return out
 

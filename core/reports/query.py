@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-
-from ..record import Record
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 BUCKET_MS = 15 * 60 * 1000        # a quarter hour: every offset in use today is a whole quarter
 DAY_MS = 86_400_000
@@ -30,28 +27,14 @@ PERIODS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-# The records below are written out by hand (see record.py): @dataclass costs a report ~20 ms
-# of imports (inspect, ast, dis), a fifth of a warm run.
-
-class Filters(Record):
+@dataclass(frozen=True)
+class Filters:
     """What to include. since/until are local calendar days (inclusive) in the report's zone;
-    project is a substring of the project path; agents an explicit list (None = all).
-    Immutable and hashable, as a frozen dataclass."""
-    __slots__ = ("since", "until", "project", "agents")
-
-    def __init__(self, since: dt.date | None = None, until: dt.date | None = None,
-                 project: str | None = None, agents: tuple[str, ...] | None = None):
-        set_ = object.__setattr__
-        set_(self, "since", since)
-        set_(self, "until", until)
-        set_(self, "project", project)
-        set_(self, "agents", agents)
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"Filters is immutable: cannot set {name!r}")
-
-    def __hash__(self) -> int:
-        return hash(self._values())
+    project is a substring of the project path; agents an explicit list (None = all)."""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    project: str | None = None
+    agents: tuple[str, ...] | None = None
 
 
 def day_start_ms(day: dt.date, tz: dt.tzinfo) -> int:
@@ -124,37 +107,21 @@ def local_day_sql(tz: dt.tzinfo, lo_ms: int, hi_ms: int, column: str = "ts", *,
     return f"(({column} + CASE {' '.join(whens)} ELSE ? END) / {DAY_MS})", params
 
 
-class Usage(Record):
+@dataclass
+class Usage:
     """Summed counters of some set of calls, each kept apart."""
-    __slots__ = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
-                 "cache_write_5m_tokens", "cache_write_1h_tokens", "cost", "calls", "unpriced_calls",
-                 "unpriced_tokens", "first_ts", "last_ts")
-
-    def __init__(self,
-                 input_tokens: int = 0,           # uncached input
-                 output_tokens: int = 0,          # excluding reasoning
-                 reasoning_tokens: int = 0,
-                 cache_read_tokens: int = 0,
-                 cache_write_5m_tokens: int = 0,
-                 cache_write_1h_tokens: int = 0,
-                 cost: float = 0.0,               # USD of the priced calls only
-                 calls: int = 0,
-                 unpriced_calls: int = 0,         # calls with no price (cost NULL): tokens counted, cost unknown
-                 unpriced_tokens: int = 0,
-                 first_ts: int | None = None,     # epoch ms of the first / last call
-                 last_ts: int | None = None):
-        self.input_tokens = input_tokens
-        self.output_tokens = output_tokens
-        self.reasoning_tokens = reasoning_tokens
-        self.cache_read_tokens = cache_read_tokens
-        self.cache_write_5m_tokens = cache_write_5m_tokens
-        self.cache_write_1h_tokens = cache_write_1h_tokens
-        self.cost = cost
-        self.calls = calls
-        self.unpriced_calls = unpriced_calls
-        self.unpriced_tokens = unpriced_tokens
-        self.first_ts = first_ts
-        self.last_ts = last_ts
+    input_tokens: int = 0           # uncached input
+    output_tokens: int = 0          # excluding reasoning
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cost: float = 0.0               # USD of the priced calls only
+    calls: int = 0
+    unpriced_calls: int = 0         # calls with no price (cost NULL): tokens counted, cost unknown
+    unpriced_tokens: int = 0
+    first_ts: int | None = None     # epoch ms of the first / last call
+    last_ts: int | None = None
 
     @property
     def cache_creation_tokens(self) -> int:
@@ -174,7 +141,7 @@ class Usage(Record):
     def fully_unpriced(self) -> bool:
         return self.calls > 0 and self.unpriced_calls == self.calls
 
-    def add(self, o: "Usage") -> None:
+    def add(self, o: Usage) -> None:
         self.input_tokens += o.input_tokens
         self.output_tokens += o.output_tokens
         self.reasoning_tokens += o.reasoning_tokens
@@ -218,7 +185,7 @@ class Group(Usage):
             self.agents.append(agent)
 
 
-def totals(groups: list[Group], key: str = "total") -> Group:
+def totals(groups: Sequence[Group], key: str = "total") -> Group:
     """One Group summing report rows (models and agents merged)."""
     out = Group(key=key)
     for g in groups:
@@ -242,7 +209,7 @@ _SUMS = (
 )
 
 
-def usage_from_sums(r: tuple | sqlite3.Row, start: int) -> Usage:
+def usage_from_sums(r: Sequence[Any], start: int) -> Usage:
     return Usage(int(r[start]), int(r[start + 1]), int(r[start + 2]), int(r[start + 3]), int(r[start + 4]),
                  int(r[start + 5]), float(r[start + 6]), int(r[start + 7]), int(r[start + 8]),
                  int(r[start + 9]), r[start + 10], r[start + 11])
@@ -286,6 +253,8 @@ def day_rows(store, filters: Filters, tz: dt.tzinfo) -> list[tuple] | sqlite3.Cu
     if lo is None:
         return []
     hi = first_call_ts(store, filters, tz, last=True)
+    if hi is None:
+        hi = lo
     if not filters.project:
         rows = _day_rows_from_buckets(store, filters, tz, lo, hi)
         if rows is not None:

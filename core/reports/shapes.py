@@ -8,11 +8,8 @@ breakdown's `cost` is null (unknown), not 0.
 
 from __future__ import annotations
 
+from .blocks import Block, burn_rate, iso_ms, projection
 from .query import Group, SessionGroup, Usage
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .blocks import Block
 
 PERIOD_KEY = {"daily": "date", "weekly": "week", "monthly": "month"}
 
@@ -77,7 +74,6 @@ def period_json(period: str, groups: list[Group], totals: Group) -> dict:
 
 
 def session_json(sessions: list[SessionGroup], totals: Group) -> dict:
-    from .blocks import iso_ms       # (not at import: a daily report has no use for blocks)
     rows = []
     for s in sessions:
         rows.append({
@@ -92,7 +88,6 @@ def session_json(sessions: list[SessionGroup], totals: Group) -> dict:
 
 
 def block_json(b: Block, now_ms: int) -> dict:
-    from .blocks import burn_rate, iso_ms, projection
     rate = burn_rate(b) if b.is_active else None
     proj = projection(b, now_ms)
     return {

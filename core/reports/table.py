@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-
-from ..record import Record
-
-TYPE_CHECKING = False   # (dataclasses and typing cost every report ~20 ms of imports)
-if TYPE_CHECKING:
-    from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 # -- number formats -------------------------------------------------------------------------------
 
@@ -51,23 +48,15 @@ def fmt_money(x: float | None) -> str:
 # -- the table ------------------------------------------------------------------------------------
 
 
-class Column(Record):
-    __slots__ = ("title", "align", "fmt", "drop", "shrink", "optional", "min_width")
-
-    def __init__(self, title: str,
-                 align: str = "right",                      # 'left' | 'right'
-                 fmt: Callable[[Any, bool], str] | None = None,  # (value, compact) -> text; None = str(value)
-                 drop: int = 0,                             # > 0: may be dropped when too wide (highest first)
-                 shrink: bool = False,                      # text column that may be cut with '…' when too wide
-                 optional: bool = False,                    # droppable even before numbers turn compact
-                 min_width: int = 6):
-        self.title = title
-        self.align = align
-        self.fmt = fmt
-        self.drop = drop
-        self.shrink = shrink
-        self.optional = optional
-        self.min_width = min_width
+@dataclass
+class Column:
+    title: str
+    align: str = "right"                                 # 'left' | 'right'
+    fmt: Callable[[Any, bool], str] | None = None        # (value, compact) -> text; None = str(value)
+    drop: int = 0                                        # > 0: may be dropped when too wide (highest first)
+    shrink: bool = False                                 # text column that may be cut with '…' when too wide
+    optional: bool = False                               # droppable even before numbers turn compact
+    min_width: int = 6
 
     def text(self, value: Any, compact: bool) -> str:
         if isinstance(value, str) or value is None:
@@ -75,12 +64,10 @@ class Column(Record):
         return self.fmt(value, compact) if self.fmt else str(value)
 
 
-class Row(Record):
-    __slots__ = ("values", "style")
-
-    def __init__(self, values: Sequence[Any], style: str = ""):   # style: '' | 'dim' | 'bold' | 'warn'
-        self.values = values
-        self.style = style
+@dataclass
+class Row:
+    values: Sequence[Any]
+    style: str = ""                                      # '' | 'dim' | 'bold' | 'warn'
 
 
 def int_column(title: str, drop: int = 0) -> Column:

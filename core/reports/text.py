@@ -104,7 +104,7 @@ def session_table(sessions: list[SessionGroup], totals: Group, tz: dt.tzinfo, *,
         rows.append(Row(head + _usage_values(s, _models_text(s)) + [local_time(s.last_ts, tz)],
                         "warn" if s.unpriced_calls else ""))
         if breakdown:
-            rows.extend(Row(r.values + [""], r.style) for r in _breakdown_rows(s, lead))
+            rows.extend(Row([*r.values, ""], r.style) for r in _breakdown_rows(s, lead))
     total = Row(["Total", ""] + ([""] if show_agents else []) + _usage_values(totals, "") + [""], "bold")
     return _finish(render(cols, rows, totals=total, width=width, color=color), totals)
 
@@ -133,7 +133,8 @@ def blocks_table(blocks: list[Block], tz: dt.tzinfo, now_ms: int, *, breakdown: 
     notes: list[str] = []
     for b in blocks:
         if b.is_gap:
-            rows.append(Row([local_time(b.start_ms, tz), f"gap {_duration(b.end_ms - b.start_ms)}", "", "", "", ""], "dim"))
+            gap = f"gap {_duration(b.end_ms - b.start_ms)}"
+            rows.append(Row([local_time(b.start_ms, tz), gap, "", "", "", ""], "dim"))
             continue
         if b.is_active:
             status = f"ACTIVE {_duration(now_ms - b.start_ms)} in, {_duration(b.end_ms - now_ms)} left"
@@ -153,10 +154,12 @@ def blocks_table(blocks: list[Block], tz: dt.tzinfo, now_ms: int, *, breakdown: 
                                  fmt_money(proj.total_cost) + ("*" if b.unpriced_calls else ""), ""], "warn"))
             if rate is not None:
                 notes.append(f"Active block burn rate: {fmt_int(round(rate.tokens_per_minute))} tokens/min "
-                             f"({fmt_compact(round(rate.tokens_per_minute * 60))}/h), {fmt_money(rate.cost_per_hour)}/h; "
+                             f"({fmt_compact(round(rate.tokens_per_minute * 60))}/h), "
+                             f"{fmt_money(rate.cost_per_hour)}/h; "
                              f"ends {local_time(b.end_ms, tz)}")
             else:
-                notes.append(f"Active block: one moment of activity so far, no burn rate yet; ends {local_time(b.end_ms, tz)}")
+                notes.append("Active block: one moment of activity so far, no burn rate yet; "
+                             f"ends {local_time(b.end_ms, tz)}")
     real = [b for b in blocks if not b.is_gap]
     t = totals(real)
     total = Row(["Total", f"{len(real)} blocks", "", t.total_tokens, cost_cell(t), t.calls], "bold")

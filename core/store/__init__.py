@@ -3,23 +3,30 @@ incremental-read cursors. Rows stay when an agent deletes its own logs."""
 
 from __future__ import annotations
 
-from ..errors import TokenRoiError
+import json
 import marshal
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
 
-from .. import fastjson as json   # (json's own codec, without json's ~1.5 ms import on every report)
 from .. import paths
-from ..cursor import Cursor   # defined apart (and re-exported here): hooks read without sqlite3
+from ..cursor import Cursor  # defined apart (and re-exported here): hooks read without sqlite3
+from ..errors import TokenRoiError
 from ..rows import UsageRow
+from ..safe_io import tighten
 from .migrations import BUCKET_TRIGGERS, MIGRATIONS, SOURCE_MARK_TRIGGER_NAMES
 
-TYPE_CHECKING = False   # typing costs ~3 ms of every report; the annotations are never evaluated
-if TYPE_CHECKING:
-    from pathlib import Path
-    from typing import Iterable, Iterator
+
+class ManualEntry(Protocol):
+    """A manual ledger entry as a row (adapters/entries.Entry): the columns only they have."""
+    row: UsageRow
+    category: str
+    feature: str | None
+    notes: str | None
 
 
 class StoreError(TokenRoiError):
@@ -47,21 +54,39 @@ _UPSERT = (
 
 def row_values(row: UsageRow, now: int) -> tuple:
     """A row as the upsert's parameters (CALL_COLUMNS, then ingested_at)."""
-    uncached, output, reasoning = row.input_tokens, row.output_tokens, row.reasoning_tokens
-    cache_read, w5m, w1h = row.cache_read_tokens, row.cache_write_5m_tokens, row.cache_write_1h_tokens
-    rank = row.rank             # (a subclass may rank its copies its own way: Gemini's last copy wins)
     return (
         row.agent, row.dedupe_key, row.ts, row.session_id, row.project, row.model,
-        uncached, output, reasoning, cache_read, w5m, w1h, int(row.is_sidechain),
-        int(row.is_subagent), row.git_branch, rank, row.recorded_cost, row.speed, now,
+        row.input_tokens, row.output_tokens, row.reasoning_tokens, row.cache_read_tokens,
+        row.cache_write_5m_tokens, row.cache_write_1h_tokens, int(row.is_sidechain),
+        int(row.is_subagent), row.git_branch, row.rank, row.recorded_cost, row.speed, now,
     )
+
+
+# A manual ledger entry's row (see adapters/entries): its priced facts unchanged, it keeps the
+# price the row already has.
+_SAME_PRICED_FACTS = " AND ".join(f"calls.{c} IS excluded.{c}" for c in (
+    "model", "ts", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "recorded_cost"))
+_UPSERT_MANUAL = (
+    "INSERT INTO calls (agent, dedupe_key, ts, session_id, project, model, input_tokens, output_tokens, "
+    "reasoning_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, is_sidechain, "
+    "is_subagent, rank, recorded_cost, ingested_at, origin, category, feature, ledger_file, notes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, 0, 0, 0, ?, ?, 'manual', ?, ?, ?, ?) "
+    "ON CONFLICT (agent, dedupe_key) DO UPDATE SET ts = excluded.ts, session_id = excluded.session_id, "
+    "project = excluded.project, model = excluded.model, input_tokens = excluded.input_tokens, "
+    "output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
+    "cache_write_5m_tokens = excluded.cache_write_5m_tokens, recorded_cost = excluded.recorded_cost, "
+    "origin = 'manual', category = excluded.category, feature = excluded.feature, "
+    "ledger_file = excluded.ledger_file, notes = excluded.notes, "
+    f"cost = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.cost END, "
+    f"price_source = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.price_source END, "
+    f"price_version = CASE WHEN {_SAME_PRICED_FACTS} THEN calls.price_version END"
+)
 
 
 def private_files(path: str) -> None:
     """The ledger and its write-ahead log private to the user: a new ledger is created 0600 (SQLite
     gives its -wal and -shm files the ledger's mode) in a folder created 0700; an existing one,
     its -wal and -shm, and our own folder (named token-roi) are tightened to that."""
-    from ..safe_io import tighten
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for ours in (folder, paths.state_dir_str()):
@@ -83,11 +108,11 @@ class Store:
         # (a str: pathlib costs every report ~4 ms of imports; `path` gives the Path when asked)
         self.path_str = os.fspath(path) if path else paths.db_path_str()
         self.readonly = readonly
-        self._checkpoint = None      # a thread checkpointing after a bulk load (see bulk_load)
         self._away: list = []        # what the bulk load under way dropped, to create again
         try:
             if readonly:
-                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_MS / 1000)
+                self.db = sqlite3.connect(f"file:{self.path_str}?mode=ro", uri=True,
+                                          timeout=self.BUSY_TIMEOUT_MS / 1000)
             else:
                 private_files(self.path_str)
                 self.db = sqlite3.connect(self.path_str, timeout=self.BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -114,7 +139,6 @@ class Store:
 
     @property
     def path(self) -> Path:
-        from pathlib import Path
         return Path(self.path_str)
 
     # -- schema ---------------------------------------------------------------------------------
@@ -170,66 +194,25 @@ class Store:
         commit); a crash rolls it all back, to be read again.
 
         It commits with every quarter hour of `calls` marked dirty (a state every reader knows
-        how to handle: see refresh_buckets); the sums are then taken in a second transaction
-        while a thread copies the first one's pages from the write-ahead log into the ledger,
-        mostly waiting for the disk (~0.1 s on 1 GB: its two fdatasyncs of ~20 MB each), then
-        the second's; the caller goes on meanwhile (see settle). A crash between the two
-        transactions leaves the rows and the dirty marks, summed by the next writer."""
+        how to handle: see refresh_buckets); the sums are then taken in a second transaction and
+        the log copied into the ledger, so the next writer finds nothing left to copy. A crash
+        between the two transactions leaves the rows and the dirty marks, summed by the next writer."""
         db = self.db
         names = self.BULK_INDEXES + self.BULK_SOURCE_TRIGGERS
         if db.in_transaction:                      # (inside another one: its commit, its sums)
             with self.transaction(), self._dropped(names):
                 yield db
             return
-        every = db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        db.execute("PRAGMA wal_autocheckpoint=0")  # (the commit would checkpoint, waiting on it)
-        try:
-            with self.transaction(), self._dropped(names, sum_after=False):
-                yield db
-        finally:
-            db.execute(f"PRAGMA wal_autocheckpoint={every}")
-        self._sum_while_checkpointing()
-
-    def _sum_while_checkpointing(self) -> None:
-        import threading
-        summed = threading.Event()
-
-        def checkpoint() -> None:
-            try:
-                other = sqlite3.connect(self.path_str, isolation_level=None)
-                try:
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    summed.wait()
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()   # (the sums' few pages)
-                finally:
-                    other.close()
-            except sqlite3.Error:
-                pass                 # (the next commit's own checkpoint does it)
-
-        # Not joined here: the report that follows runs while it waits for the disk; settle(),
-        # close() or the interpreter's exit (a thread that is not a daemon) waits for it.
-        self.settle()
-        thread = threading.Thread(target=checkpoint, name="token-roi checkpoint")
-        try:
-            thread.start()
-        except RuntimeError:         # (no thread to be had: checkpointed after the sums, here)
-            summed.set()
-            thread = None
-        self._checkpoint = thread
+        with self.transaction(), self._dropped(names, sum_after=False):
+            yield db
         try:
             self.refresh_buckets(everything=True)
         except StoreError:
             pass                     # (another writer holds the ledger: the marks stay for the next one)
-        finally:
-            summed.set()
-            if thread is None:
-                checkpoint()
-
-    def settle(self) -> None:
-        """Wait for the checkpoint a bulk load left running (see bulk_load), if any."""
-        thread, self._checkpoint = self._checkpoint, None
-        if thread is not None:
-            thread.join()
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass                     # (the next commit's own checkpoint does it)
 
     def restore_early(self, names: tuple[str, ...]) -> None:
         """Create again now those of `names` that the bulk load under way dropped (the unpriced
@@ -355,7 +338,6 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
     def close(self) -> None:
-        self.settle()
         self.db.close()
 
     # -- rows -----------------------------------------------------------------------------------
@@ -364,15 +346,30 @@ class Store:
         `rows` are UsageRows, or a list of row_values tuples (what ingest's workers send).
         Returns how many rows were inserted or replaced. Call inside transaction()."""
         # (rowcount, not total_changes: the rows the triggers touch are not calls)
-        if type(rows) is list and rows and type(rows[0]) is tuple:
-            return max(self.db.executemany(_UPSERT, rows).rowcount, 0)
         now = int(time.time() * 1000)
-        return max(self.db.executemany(_UPSERT, (row_values(r, now) for r in rows)).rowcount, 0)
+        values = (r if isinstance(r, tuple) else row_values(r, now) for r in rows)
+        return max(self.db.executemany(_UPSERT, values).rowcount, 0)
 
     def upsert_values(self, values: Iterable[tuple]) -> int:
         """upsert_calls for row_values tuples from any iterable (ingest chains a batch's sources
         into one executemany); returns how many rows were inserted or replaced."""
         return max(self.db.executemany(_UPSERT, values).rowcount, 0)
+
+    def mirror_entries(self, ledger_file: str, entries: Iterable[ManualEntry]) -> tuple[int, int]:
+        """Make the manual rows of `ledger_file` exactly `entries` (see adapters/entries): each
+        written, the rows of entries no longer in the file removed. (written, removed); call
+        inside transaction()."""
+        now = int(time.time() * 1000)
+        values = [(e.row.agent, e.row.dedupe_key, e.row.ts, e.row.session_id, e.row.project, e.row.model,
+                   e.row.input_tokens, e.row.output_tokens, e.row.cache_read_tokens, e.row.cache_write_5m_tokens,
+                   e.row.recorded_cost, now, e.category, e.feature, ledger_file, e.notes) for e in entries]
+        keep = {(v[0], v[1]) for v in values}
+        existing = self.db.execute("SELECT id, agent, dedupe_key FROM calls WHERE origin = 'manual' "
+                                   "AND ledger_file = ?", (ledger_file,)).fetchall()
+        gone = [(r[0],) for r in existing if (r[1], r[2]) not in keep]
+        self.db.executemany("DELETE FROM calls WHERE id = ?", gone)
+        self.db.executemany(_UPSERT_MANUAL, values)
+        return len(values), len(gone)
 
     # -- cursors --------------------------------------------------------------------------------
     def get_cursor(self, agent: str, path: str) -> Cursor | None:
@@ -391,7 +388,8 @@ class Store:
             args = (agent,)
         out = {}
         for r in self.db.execute(sql, args):
-            out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+            state = json.loads(r[7]) if r[7] else {}
+            out[(r[0], r[1])] = Cursor(r[0], r[1], r[2], r[3], r[4], r[5], r[6], state, r[8], r[9])
         return out
 
     def cursor_stats(self) -> dict[tuple[str, str], tuple[int, int, int | None]]:
@@ -415,7 +413,8 @@ class Store:
             self.db.execute("COMMIT")
 
     _PUT_CURSOR = (
-        "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, updated_at) "
+        "INSERT INTO sources (agent, path, offset, size, mtime_ns, inode, fingerprint, state, bad_lines, rows_seen, "
+        "updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, path) DO UPDATE SET "
         "offset = excluded.offset, size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
         "fingerprint = excluded.fingerprint, state = excluded.state, bad_lines = excluded.bad_lines, "
@@ -437,4 +436,5 @@ class Store:
         return r[0] if r else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self.db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value))

@@ -10,10 +10,10 @@ Backups: `token-roi doctor` writes `<ledger>.bak` (a consistent copy) after a cl
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
-from .. import fastjson as json  # (json's codec without its import: every report runs this)
 from .. import paths
 
 CHECK_EVERY_S = 24 * 3600

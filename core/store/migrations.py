@@ -348,7 +348,8 @@ def m012_rate_limits(db: sqlite3.Connection) -> None:
 def m013_hardening(db: sqlite3.Connection) -> None:
     """A random `ledger_id` in meta. Rows a reader now refuses (a counter above rows.MAX_TOKENS,
     10^10 tokens a call, or below 0: an absurd value in a log, stored by an older version) are
-    dropped: two of them could make every sum overflow. The bucket triggers mark their quarter hours to be summed again."""
+    dropped: two of them could make every sum overflow. The bucket triggers mark their quarter
+    hours to be summed again."""
     bound = 10_000_000_000
     counters = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
                 "cache_write_5m_tokens", "cache_write_1h_tokens")

@@ -11,11 +11,12 @@ window and reset is the same observation, so re-reading a spool or a rollout is 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterable
 
-from .. import fastjson, paths
+from .. import paths
 from ..record import Record
 
 SPOOL_NAME = "spool.jsonl"      # the status line's (core/guard/quota.py)
@@ -130,7 +131,7 @@ def _drain(store, path: str, draining: str, warnings: list[str] | None) -> int:
             if not line.strip():
                 continue
             try:
-                snap = from_dict(fastjson.loads(line))
+                snap = from_dict(json.loads(line))
             except ValueError:
                 snap = None
             if snap is None:

@@ -175,11 +175,7 @@ class Pusher:
         return start
 
     def pending(self, pos: dict[str, int]) -> int:
-        db = self.store.db
-        full = db.execute("SELECT COUNT(*) FROM calls WHERE id > ? AND id <= ?",
-                          (pos[FULL_POS], pos[FULL_UPTO])).fetchone()[0]
-        log = db.execute("SELECT COUNT(*) FROM team_log WHERE seq > ?", (pos[SEQ],)).fetchone()[0]
-        return full + log
+        return pending_changes(self.store, pos)
 
     def project_key(self, path: str | None) -> str | None:
         got = self._projects.get(path, "")
@@ -439,3 +435,14 @@ def dry_run(store: Store, conn: psycopg.Connection, cfg: TeamConfig, *, settings
                                   "snap_key": r[2], **dict(zip(SNAPSHOT_COLUMNS, r[3:]))}) + "\n")
         result.snapshots_sent += len(rows)
     return result
+
+
+def pending_changes(store: Store, pos: dict[str, int]) -> int:
+    """How many calls this device has still to push from positions `pos` (FULL_POS, FULL_UPTO,
+    SEQ): those of a first full push not yet sent, and those the change log names since SEQ. A
+    call inserted then priced (ingest prices last) is logged twice and counts once."""
+    db = store.db
+    full = db.execute("SELECT COUNT(*) FROM calls WHERE id > ? AND id <= ?",
+                      (pos[FULL_POS], pos[FULL_UPTO])).fetchone()[0]
+    log = db.execute("SELECT COUNT(DISTINCT call_id) FROM team_log WHERE seq > ?", (pos[SEQ],)).fetchone()[0]
+    return int(full + log)

@@ -6,11 +6,11 @@ config dir. Every figure is a range (low / mid / high); nothing pretends to be e
 
 from __future__ import annotations
 
-from ..errors import TokenRoiError
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..errors import TokenRoiError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "human-rates.yaml"
 QUALITY = {"full-replacement": 1.0, "with-edits": 0.7, "draft-only": 0.4, "failed": 0.0}
@@ -29,7 +29,7 @@ class Range:
     def as_dict(self) -> dict:
         return {"low": self.low, "mid": self.mid, "high": self.high}
 
-    def __mul__(self, k: float) -> "Range":
+    def __mul__(self, k: float) -> Range:
         return Range(self.low * k, self.mid * k, self.high * k)
 
 

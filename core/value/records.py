@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from ..ingest import ingest
 from .estimate import Estimate
 from .rates import Range
 
@@ -22,7 +23,6 @@ def resolve_or_ingest(store, session: str, agent: str | None = None) -> tuple[st
     except RecordError as exc:
         if "not in the ledger" not in str(exc):
             raise
-    from ..ingest import ingest
     ingest(store, [agent] if agent else None, show_progress=False)
     return resolve_session(store.db, session, agent)
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..config import get
 from ..reports import query
 from . import categorize as cat
 from . import gitstats, records
@@ -158,13 +159,13 @@ class Report:
         """Git figures over the sessions' windows, per project repository (None: no repository)."""
         windows: dict[str, list] = {}
         for s in sessions:
-            if self.git_projects.get(s.project) is not None:
+            if s.project is not None and self.git_projects.get(s.project) is not None:
                 windows.setdefault(s.project, []).append(s.window)
         if not windows:
             return None
         out = gitstats.GitFigures()
         seen_roots: set = set()
-        for project, wins in windows.items():
+        for project in windows:
             commits = self.git_projects[project]
             if id(commits) in seen_roots:   # two project paths in one repository: counted once
                 continue
@@ -359,7 +360,8 @@ def what_happened(s: SessionValue) -> str:
     g = s.signals
     parts = []
     if g.has_tool_signals:
-        parts.append(cat._n(g.total_tool_calls, "tool call") + (f", {g.tool_failures} failed" if g.tool_failures else ""))
+        failed = f", {g.tool_failures} failed" if g.tool_failures else ""
+        parts.append(cat._n(g.total_tool_calls, "tool call") + failed)
         if g.loop_attempts_max:
             parts.append(f"loop of {g.loop_attempts_max} attempts")
         if g.fast_tier_fired:
@@ -372,7 +374,8 @@ def what_happened(s: SessionValue) -> str:
         if g.abandoned:
             parts.append("abandoned after failures")
     else:
-        parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {max(0, s.last_ts - s.first_ts) / 60000:.0f} min, no tool signals")
+        minutes = max(0, s.last_ts - s.first_ts) / 60000
+        parts.append(f"{s.calls} API call{'' if s.calls == 1 else 's'} over {minutes:.0f} min, no tool signals")
     if s.git is not None and s.git.commits:
         parts.append(f"{s.git.commits} commit{'' if s.git.commits == 1 else 's'}")
     if s.reverted:
@@ -395,7 +398,6 @@ def session_json(s: SessionValue) -> dict:
 def build(store, filters: query.Filters = query.Filters(), tz: dt.tzinfo = dt.timezone.utc, cfg: dict | None = None,
           *, git: bool = True, week: dt.date | None = None) -> Report:
     """week: any day of the week the variance should judge (default: the last week with usage)."""
-    from ..config import get
     cfg = cfg or {}
     region = get(cfg, "benchmark.region", "us-west")
     seniority = get(cfg, "benchmark.seniority", "senior")
@@ -561,6 +563,8 @@ def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo, latest: str | Non
     # The calls of each (day, agent, project, model) are summed in the order the query over the
     # whole period meets them, which its plan decides: the narrow query is held to that plan.
     lo = query.first_call_ts(store, filters, tz)
+    if lo is None:
+        return {}
     sql, params = _weekly_sql(filters, tz, lo, hi)
     path = _access_path(store, sql, params)
     if path is not None:
@@ -568,6 +572,8 @@ def weekly_usage(store, filters: query.Filters, tz: dt.tzinfo, latest: str | Non
         if lo is None:
             return {}
         hi = query.first_call_ts(store, narrow, tz, last=True)
+        if hi is None:
+            hi = lo
         sql, params = _weekly_sql(narrow, tz, lo, hi, path)
     out: dict[str, dict] = {}
     key_of: dict[int, str] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from copy import deepcopy
 from dataclasses import dataclass, field
 
 from ..isotime import iso_ms
@@ -87,7 +88,6 @@ def _copy(d):
                 break
         else:
             return dict(d)
-    from copy import deepcopy
     return deepcopy(d)
 
 

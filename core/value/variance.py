@@ -18,7 +18,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ModelUsage:
     model: str
-    tokens: int
+    tokens: float          # (a baseline week averages several: not whole)
     cost: float
 
 

@@ -3,6 +3,7 @@ rendered for the terminal (core/reports/table.py) or as Markdown (markdown.py)."
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from ..reports.table import Column, Row, fmt_compact, fmt_money, render
@@ -200,7 +201,6 @@ def render_terminal(view: View, width: int = 100, color: bool = False) -> str:
         return f"{view.title}\n{view.empty}"
     rows = [Row(r, s) for r, s in zip(view.rows, view.styles or [""] * len(view.rows))]
     text = render(view.columns, rows, width=width, color=color, title=view.title)
-    import textwrap
     lines = [text]
     for n in view.notes:
         lines.extend(textwrap.wrap(n, width, subsequent_indent="    ", break_on_hyphens=False) or [""])
