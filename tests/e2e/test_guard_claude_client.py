@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from claude_stub import OUTPUT_TOKENS, REPO, USAGE, Step, StubAPI, bash, claude_binary, run_claude, say
-from test_hooks_support import log_lines
+from hook_support import log_lines
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_hooks_support import Transcript, prompt, run_hook
+from hook_support import Transcript, prompt, run_hook
 
 from token_roi.guard.questions import asks_about_cost
 

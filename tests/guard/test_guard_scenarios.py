@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from test_hooks_support import (
+from hook_support import (
     Transcript,
     base,
     hook_env,

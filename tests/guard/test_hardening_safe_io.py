@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from test_hooks_support import Transcript, hook_argv, hook_env, log_lines, post_tool, run_hook, session_start, state_of
+from hook_support import Transcript, hook_argv, hook_env, log_lines, post_tool, run_hook, session_start, state_of
 
 SID = "5b1e7f3c-2a91-4c8a-9d2f-0e6b8a4c1d35"
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hooks_support import Transcript, hook_env, post_tool, pre_tool, prompt, run_hook, session_start
+from hook_support import Transcript, hook_env, post_tool, pre_tool, prompt, run_hook, session_start
 
 from token_roi.guard import quota
 

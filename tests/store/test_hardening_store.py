@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_hooks_support import Transcript, hook_env, post_tool, run_hook
+from hook_support import Transcript, hook_env, post_tool, run_hook
 
 from token_roi.rows import UsageRow
 from token_roi.store import Store

@@ -23,7 +23,7 @@ from token_roi.pricing import PricingError, Rates, cost_of, price_usage, quick_r
 from token_roi.rows import UsageRow
 from token_roi.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def ms(*args) -> int:

@@ -12,7 +12,7 @@ from ledger_sums import summer
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 sums = summer("codex", "input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
 
 

@@ -12,7 +12,7 @@ import pytest
 from token_roi import config
 from token_roi.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "accounting"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "accounting"
 
 
 def write(path: Path, text: str) -> Path:

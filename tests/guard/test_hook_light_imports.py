@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from test_hooks_support import (Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of,
+from hook_support import (Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of,
                                 stop)
 
 SID = "8c2d1f0e-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
@@ -169,7 +169,7 @@ def test_a_foreign_fingerprint_costs_one_re_read_and_no_double_count(transcript)
 
 
 def test_the_guard_recounts_a_foreign_fingerprint_once_and_exactly(transcript):
-    from test_hooks_support import run_hook
+    from hook_support import run_hook
     assert run_hook(post_tool(SID, transcript.path, "Read", {"file_path": "/a"}, n=1)).returncode == 0
     assert state_of(SID)["total_tokens_used"] == 3 + 120 + 12342 + 576
     from token_roi.guard import state as st

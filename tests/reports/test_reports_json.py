@@ -16,7 +16,7 @@ from token_roi.reports.blocks import usage_blocks
 from token_roi.reports.query import Filters
 from token_roi.reports.shapes import blocks_json, period_json, session_json
 
-FIX = Path(__file__).parent / "fixtures" / "reports" / "ccusage"
+FIX = Path(__file__).parents[1] / "fixtures" / "reports" / "ccusage"
 UTC = dt.timezone.utc
 REPORT_KEY = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "session": "sessions", "blocks": "blocks"}
 

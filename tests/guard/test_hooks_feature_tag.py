@@ -4,7 +4,7 @@ overrides an explicit `token-roi tag`."""
 from token_roi.accounting.features import session_tags, tag_session
 from token_roi.store import Store
 
-from test_hooks_support import hook_env, run_hook, session_start
+from hook_support import hook_env, run_hook, session_start
 
 
 def test_session_start_books_the_session_to_the_env_feature(tmp_path):

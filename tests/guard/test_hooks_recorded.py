@@ -8,9 +8,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from test_hooks_support import log_lines, run_hook, state_of
+from hook_support import log_lines, run_hook, state_of
 
-FIXTURE = Path(__file__).parent / "fixtures" / "hooks" / "claude-code-2.1.197"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "hooks" / "claude-code-2.1.197"
 
 
 def test_recorded_session_replays_with_the_answers_claude_code_got(tmp_path):

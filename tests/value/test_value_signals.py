@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from test_hooks_support import (
+from hook_support import (
     Transcript, post_tool, post_tool_failure, run_hook, stop,
 )
 from token_roi.cli import main

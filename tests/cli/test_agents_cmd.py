@@ -12,7 +12,7 @@ import pytest
 import token_roi.adapters as adapters
 from token_roi.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def agents_json(capsys) -> dict:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_hooks_support import Transcript, post_tool, post_tool_failure, session_end, stop
+from hook_support import Transcript, post_tool, post_tool_failure, session_end, stop
 from token_roi.cli import main
 from token_roi.guard import hook, state
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from test_hooks_support import hook_argv, hook_env, post_tool, state_of
+from hook_support import hook_argv, hook_env, post_tool, state_of
 from token_roi.guard import hook
 from token_roi.sample import append_session
 

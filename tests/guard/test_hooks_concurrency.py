@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from test_hooks_support import Transcript, hook_argv, hook_env, post_tool, post_tool_failure, prompt, state_of
+from hook_support import Transcript, hook_argv, hook_env, post_tool, post_tool_failure, prompt, state_of
 
 SID = "9c0d5e2a-1111-4a2b-9c3d-000000000100"
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "e2e"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 import dashboard_fixture as fx  # noqa: E402
 
 from token_roi import pricing  # noqa: E402

@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "claude"
-CODEX_FIXTURE = Path(__file__).parent / "fixtures" / "codex"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
+CODEX_FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex"
 
 # Imported by nothing a warm daily report needs.
 AVOIDED = {"multiprocessing", "concurrent.futures", "csv", "genai_prices", "yaml", "jsonschema",
@@ -79,7 +79,7 @@ def test_a_bare_warm_report_asks_every_agent_without_the_heavy_modules(tmp_path)
     assert imported == set(), f"a bare warm report imported {sorted(imported)}"
 
     # Codex appears: the same bare command books its rollouts exactly as the Codex tests expect
-    # (tests/test_adapter_codex.py: 10 turns, counters apart), beside Claude's, and only once.
+    # (tests/adapters/test_adapter_codex.py: 10 turns, counters apart), beside Claude's, and only once.
     env["CODEX_HOME"] = str(_settled_copy(CODEX_FIXTURE, tmp_path / "codex"))
     first, _ = _report(env)
     again, _ = _report(env)

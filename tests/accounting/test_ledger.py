@@ -14,7 +14,7 @@ from token_roi.cli import main
 from token_roi.ingest import refresh
 from token_roi.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "accounting"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "accounting"
 
 
 @pytest.fixture

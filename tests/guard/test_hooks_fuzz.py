@@ -9,7 +9,7 @@ import random
 import subprocess
 import sys
 
-from test_hooks_support import HOOK_SCRIPT, hook_argv, hook_env, log_lines
+from hook_support import HOOK_SCRIPT, hook_argv, hook_env, log_lines
 
 EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure",
           "Stop", "SubagentStop", "SessionEnd"]

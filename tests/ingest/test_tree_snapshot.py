@@ -20,7 +20,7 @@ from token_roi.ingest import IngestStats, _plan, ingest, refresh
 from token_roi.store import Store
 
 
-FIXTURES = Path(__file__).parent / "fixtures" / "claude"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"
 
 _spec = importlib.util.spec_from_file_location("claude_fixture_build", FIXTURES / "build.py")

@@ -36,7 +36,7 @@ from token_roi.cli import main
 from token_roi.rows import UsageRow
 from token_roi.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "accounting"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "accounting"
 H = 3_600_000
 
 

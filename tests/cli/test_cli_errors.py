@@ -47,7 +47,7 @@ def test_the_command_prints_everything_before_it_exits(isolated_home, monkeypatc
 
     from token_roi.cli import main
     tree = tmp_path / "claude"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "claude" / "projects", tree / "projects")
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "claude" / "projects", tree / "projects")
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tree))
     out = run("session", "--json", "-z", "UTC", env=dict(os.environ))
     assert out.returncode == 0, out.stderr
