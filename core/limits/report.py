@@ -128,7 +128,8 @@ def text(report: LimitsReport, *, width: int, colour: bool, history: bool = Fals
                 for s in reversed(report.history)]
         parts.append(render(columns, rows, width=width, color=colour, title="History (latest first)"))
     else:
-        parts.append(f"{len(report.history)} changes of the official figures in the last {HISTORY_DAYS} days "
+        n = len(report.history)
+        parts.append(f"{n} change{'' if n == 1 else 's'} of the official figures in the last {HISTORY_DAYS} days "
                      f"(--history lists them).")
     parts.append(textwrap.fill(METHOD, width))
     return "\n\n".join(parts)
