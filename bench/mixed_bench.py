@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ledger_bench import base_env, find_ccusage, measure  # noqa: E402  (also imports token_roi)
+
 from token_roi.sample import generate_claude_tree, parse_size  # noqa: E402
 
 OURS = [sys.executable, "-c", "import sys; from token_roi.cli import main; sys.exit(main())",
