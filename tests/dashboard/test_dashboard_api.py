@@ -155,6 +155,7 @@ def test_daily_sums_are_the_grouped_query_over_the_calls(zone):
     across DST changes, a half-hour DST (Lord Howe), +05:45 (Kathmandu), a clock going back at
     midnight (Beirut), NULL models, an agent filter; counts exact, cost to the last bits."""
     from zoneinfo import ZoneInfo
+
     from token_roi.dashboard import api
     from token_roi.rows import UsageRow
     tz = ZoneInfo(zone)
@@ -534,6 +535,7 @@ def test_the_vendored_chart_library_asks_to_be_compiled_as_it_loads():
 
 def test_the_preferred_port_is_the_same_for_a_ledger_and_yields_when_taken(tmp_path):
     import socket
+
     from token_roi.dashboard.server import PREFERRED_PORTS, Settings, make_server, preferred_port
     a, b = tmp_path / "a" / "ledger.sqlite3", tmp_path / "b" / "ledger.sqlite3"
     assert preferred_port(a) == preferred_port(a) in PREFERRED_PORTS
@@ -599,6 +601,7 @@ def test_the_inline_head_script_is_the_one_the_csp_allows():
     import base64
     import hashlib
     import re
+
     from token_roi.dashboard.server import STATIC
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     inline = re.findall(r"<script>(.*?)</script>", html, re.S)
@@ -654,9 +657,10 @@ def test_cli_dashboard_command(capsys):
 def test_cli_serves_the_ledger_on_loopback_until_stopped(tmp_path):
     """`token-roi dashboard --no-open` as a person runs it: prints the URL, answers there."""
     import os
+    import socket
     import subprocess
     import urllib.request
-    import socket
+
     from token_roi.dashboard.server import preferred_port
     fx.build()
     with socket.socket() as probe:

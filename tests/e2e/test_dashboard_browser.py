@@ -57,7 +57,9 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
     and plan cards fill) the KPI cards and the chart must already hold the library's figures,
     from exactly one overview request, for the default view and for a linked one."""
     import datetime as dt
+
     import dashboard_fixture as fx
+
     from token_roi.reports import query
     from token_roi.store import Store
     dash = full_dashboard

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from hook_support import Transcript, post_tool, post_tool_failure, session_end, stop
+
 from token_roi.cli import main
 from token_roi.guard import hook, state
 

@@ -17,9 +17,7 @@ import pickle
 import subprocess
 
 import pytest
-
-from hook_support import (Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of,
-                                stop)
+from hook_support import Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of, stop
 
 SID = "8c2d1f0e-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
 HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing", "contextlib",

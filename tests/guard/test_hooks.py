@@ -7,10 +7,22 @@ import json
 import sqlite3
 
 import pytest
-
 from hook_support import (
-    MODEL, Transcript, base, expected_cost, hook_env, log_lines, post_tool, post_tool_failure,
-    pre_tool, prompt, run_hook, session_end, session_start, state_of, stop,
+    MODEL,
+    Transcript,
+    base,
+    expected_cost,
+    hook_env,
+    log_lines,
+    post_tool,
+    post_tool_failure,
+    pre_tool,
+    prompt,
+    run_hook,
+    session_end,
+    session_start,
+    state_of,
+    stop,
 )
 
 SID = "3f1e4c7a-9b2d-4e61-8a0f-5c2b7d9e1a44"
@@ -408,6 +420,7 @@ def test_hook_works_without_site_packages_and_outside_the_repo(transcript, tmp_p
     """The plugin as installed: copied elsewhere, its hooks.json command run by /bin/sh -c as
     Claude Code runs it, with -S (no pip-installed token_roi)."""
     import shutil
+
     from hook_support import REPO, hook_command
     plugin = tmp_path / "plugin-copy"
     shutil.copytree(REPO / "core", plugin / "core", ignore=shutil.ignore_patterns("__pycache__"))

@@ -11,8 +11,8 @@ import pytest
 
 from token_roi import ingest as ingest_mod
 from token_roi.adapters.base import Adapter
-from token_roi.adapters.jsonl import JsonlAdapter
 from token_roi.adapters.claude import ADAPTER, ClaudeAdapter
+from token_roi.adapters.jsonl import JsonlAdapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 

@@ -9,10 +9,9 @@ OpenAI's and Google's price pages: Sonnet 4.5/4.6 3/15, read 0.3, 5-minute write
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 

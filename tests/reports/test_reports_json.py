@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from reports_data import call, make_store, ms
+
 from token_roi.reports import query
 from token_roi.reports.blocks import usage_blocks
 from token_roi.reports.query import Filters

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from token_roi.sample import (SampleTree, Totals, append_session, encode_project_dir, generate_claude_tree,
-                              parse_size)
+from token_roi.sample import SampleTree, Totals, append_session, encode_project_dir, generate_claude_tree, parse_size
 
 SIZE = 6 * 1024 * 1024
 

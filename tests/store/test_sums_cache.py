@@ -8,6 +8,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from reports_data import call, make_store
+
 from token_roi.reports import query
 from token_roi.reports.query import Filters
 

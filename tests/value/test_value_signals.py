@@ -7,10 +7,14 @@ import json
 import sqlite3
 
 import pytest
-
 from hook_support import (
-    Transcript, post_tool, post_tool_failure, run_hook, stop,
+    Transcript,
+    post_tool,
+    post_tool_failure,
+    run_hook,
+    stop,
 )
+
 from token_roi.cli import main
 from token_roi.value import gitstats, signals
 from token_roi.value.categorize import categorize
