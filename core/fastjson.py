@@ -79,7 +79,8 @@ def dumps(obj, *, ensure_ascii: bool = True, separators: tuple[str, str] | None 
         item_sep, key_sep = separators or (", ", ": ")
         try:
             # A new encoder per call, as json makes one: its circular-reference markers start empty.
-            return "".join(make_encoder({}, default or _default, quote, None, key_sep, item_sep, sort_keys, False, True)(obj, 0))
+            encode = make_encoder({}, default or _default, quote, None, key_sep, item_sep, sort_keys, False, True)
+            return "".join(encode(obj, 0))
         except (TypeError, ValueError, RecursionError):
             pass      # json's own exception and message (unserialisable object, circular reference, ...)
     return _stdlib().dumps(obj, ensure_ascii=ensure_ascii, separators=separators, sort_keys=sort_keys,
