@@ -326,7 +326,8 @@ def edge_cases(ccusage: Path, work: Path) -> list[dict]:
         (tree / "projects" / "-home-u-p").mkdir(parents=True)
         (tree / "projects" / "-home-u-p" / "s1.jsonl").write_text("\n".join(lines) + "\n")
         env = base_env(work / "home", tree)
-        theirs = totals_of(measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)["report"])
+        theirs = totals_of(measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"],
+                                   env)["report"])
         ours = totals_of(measure(OURS, dict(env, TOKEN_ROI_HOME=str(tree / "ledger")))["report"])
         results.append({"case": name, "rule": list(rule), "ours": [ours["input"], ours["output"]],
                         "ccusage": [theirs["input"], theirs["output"]]})
@@ -424,7 +425,8 @@ def markdown(results: dict) -> str:
                      f"{info['files_over_10MB']} over 10 MB (largest {info['file_size_max'] / 1e6:.0f} MB), "
                      f"{info['lines']:,} lines, {info['usage_lines']:,} usage lines, "
                      f"{info['expected']['calls']:,} calls\n")
-        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS (all processes) | ccusage wall | ccusage CPU | ccusage peak RSS (all processes) |")
+        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS (all processes) "
+                     "| ccusage wall | ccusage CPU | ccusage peak RSS (all processes) |")
         lines.append("|---|---|---|---|---|---|---|")
         cc = s.get("ccusage")
         for scenario, label in (("cold", "cold ingest + report"), ("warm", "warm report, nothing new"),

@@ -297,8 +297,10 @@ def main() -> int:
                       "naive_last_sum": as_report(codex["naive_last_sum"]["sessions"]),
                       "naive_last_sum_with_archived": as_report(codex["naive_last_sum"]["with_archived"]),
                       "days": len(truth_days),
-                      "days_ours_differs": [d for d in sorted(set(truth_days) | set(ours_c)) if truth_days.get(d) != ours_c.get(d)],
-                      "days_ccusage_differs": [d for d in sorted(set(truth_days) | set(cc_c)) if truth_days.get(d) != cc_c.get(d)]},
+                      "days_ours_differs": [d for d in sorted(set(truth_days) | set(ours_c))
+                                            if truth_days.get(d) != ours_c.get(d)],
+                      "days_ccusage_differs": [d for d in sorted(set(truth_days) | set(cc_c))
+                                               if truth_days.get(d) != cc_c.get(d)]},
             "claude": {"truth_total": claude_truth["total"], "ccusage_total": cc_claude["total"]},
             "all_agents": {"ours_total": ours_all["total"],
                            "truth_total": claude_truth["total"] + summed(truth_days)["total"]},
