@@ -537,7 +537,7 @@ def test_the_preferred_port_is_the_same_for_a_ledger_and_yields_when_taken(tmp_p
     import socket
 
     from token_roi.dashboard.server import PREFERRED_PORTS, Settings, make_server, preferred_port
-    a, b = tmp_path / "a" / "ledger.sqlite3", tmp_path / "b" / "ledger.sqlite3"
+    a = tmp_path / "a" / "ledger.sqlite3"
     assert preferred_port(a) == preferred_port(a) in PREFERRED_PORTS
     assert preferred_port() == preferred_port() in PREFERRED_PORTS     # the default ledger
     assert len({preferred_port(tmp_path / str(i) / "ledger.sqlite3") for i in range(20)}) > 15

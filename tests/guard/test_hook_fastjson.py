@@ -89,7 +89,7 @@ def test_dumps_indented_is_json_dumps_indent_2():
                 for i in range(rng.randrange(4))}
 
     values = [STATE_LIKE, [], {}, "", 0, 1.5, None, True, [[]], {"a": {}}, {"daily": [{"date": "2026-10-01"}]},
-              [float("nan"), float("inf"), -float("inf")], {1: "int key", 2.5: "f", None: 0, True: 1},
+              [float("nan"), float("inf"), -float("inf")], {1: "int key", 2.5: "f", None: 0}, {True: 1},
               {"level": Level.HIGH}, [_Str("sub")], {"t": (1, (2, [3]))}]
     values += [random_value() for _ in range(300)]
     for value in values:
