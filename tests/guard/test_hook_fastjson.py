@@ -40,7 +40,8 @@ STATE_LIKE = {
     {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str},
 ])
 def test_dumps_is_json_dumps(kwargs):
-    for value in (STATE_LIKE, [], {}, "", "é", 0, 1.5, None, True, [float("inf"), float("-inf")], {1: "int key", 2.5: "f"}):
+    for value in (STATE_LIKE, [], {}, "", "é", 0, 1.5, None, True, [float("inf"), float("-inf")],
+                  {1: "int key", 2.5: "f"}):
         assert fastjson.dumps(value, **kwargs) == json.dumps(value, **kwargs)
 
 
