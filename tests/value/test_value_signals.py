@@ -99,7 +99,8 @@ def test_transcript_signals_for_a_session_the_guard_never_saw(transcript, monkey
     capsys.readouterr()
     assert main(["roi", "--json", "--no-git", "-z", "UTC"]) == 0
     got = {x["session"]: x for x in json.loads(capsys.readouterr().out)["sessions"]}[SID]
-    assert got["signals"]["source"] == "transcript" and got["signals"]["tool_calls"] == {"Bash": 1, "Read": 1, "Edit": 1}
+    assert got["signals"]["source"] == "transcript"
+    assert got["signals"]["tool_calls"] == {"Bash": 1, "Read": 1, "Edit": 1}
     assert got["category"] == "VA" and got["reasons"] == ["1 edit made"]
     assert saved_row(SID)["source"] == "transcript"
 
