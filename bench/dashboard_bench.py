@@ -202,7 +202,7 @@ def time_browser(base: str, runs: int, warm: bool = False) -> dict | None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         # Warm: a profile on disk, as a user's browser has (an in-memory context keeps no code cache).
         context = p.chromium.launch_persistent_context(profile, executable_path="/usr/bin/chromium", args=args,
-                                                       viewport={"width": 1280, "height": 900}) if warm else None
+                                                       viewport={"width": 1280, "height": 900}) if profile else None
         for i in range(runs + skip):
             ctx = context or browser.new_context(viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
@@ -268,6 +268,7 @@ def main() -> int:
         # one, Playwright's client would compete with the server for the interpreter lock.
         import subprocess
         proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
         try:
             url = proc.stdout.readline().strip()
             fetch(url + "api/meta")     # its warm-up, as above

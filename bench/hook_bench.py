@@ -122,8 +122,8 @@ def new_call(i: int) -> tuple[bytes, int]:
 
 
 def payload(session_id: str, path: Path, event: str, i: int) -> bytes:
-    p = {"session_id": session_id, "transcript_path": str(path), "cwd": "/home/dev/src/acme-api",
-         "permission_mode": "default", "hook_event_name": event}
+    p: dict[str, object] = {"session_id": session_id, "transcript_path": str(path), "cwd": "/home/dev/src/acme-api",
+                            "permission_mode": "default", "hook_event_name": event}
     if event == "PostToolUse":
         p.update(tool_name="Read", tool_input={"file_path": f"/src/m{i}.py"}, tool_use_id=f"toolu_b{i}",
                  tool_response={"type": "text", "file": {"filePath": f"/src/m{i}.py", "content": "x = 1\n" * 200,
@@ -243,15 +243,15 @@ def measure(python: str | None, root: Path, sizes: list[int], runs: int, seed: i
     floor = []
     for label, code in IMPORT_STEPS:
         code = code % str(root / "hooks") if code is _HOOK_IMPORTS else code   # the timed checkout's modules
-        wall, cpu = [], []
+        walls, cpus = [], []
         for _ in range(15):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run([executable, "-S", "-E", "-c", code], env=env)
-            wall.append((time.perf_counter() - t0) * 1000)
+            walls.append((time.perf_counter() - t0) * 1000)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-        floor.append((label, min(wall), min(cpu)))     # the least of 15: a floor, load aside
+            cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        floor.append((label, min(walls), min(cpus)))     # the least of 15: a floor, load aside
     return {"python3": on_path, "executable": executable, "version": version, "rows": rows, "floor": floor,
             "first": statistics.median(first), "cached": cached, "errors": errors,
             "ok": all(w["exact"] for _, w, *_ in rows)}

@@ -42,6 +42,7 @@ except ImportError:       # not installed: import the package from core/ under i
     import importlib.util
     spec = importlib.util.spec_from_file_location("token_roi", HERE.parent / "core" / "__init__.py",
                                                   submodule_search_locations=[str(HERE.parent / "core")])
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["token_roi"] = module
     spec.loader.exec_module(module)
@@ -184,17 +185,17 @@ def measure(cmd: list[str], env: dict) -> dict:
         wall = time.monotonic() - t0
         done.set()
         sampler.join()
-        proc = subprocess.CompletedProcess(full, proc.returncode, stdout, stderr)
+        result = subprocess.CompletedProcess(full, proc.returncode, stdout, stderr)
         timed = tf.read().strip().splitlines()[-1].split() if full is not cmd else []
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[-6:])} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[-6:])} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(result.stdout)
     except ValueError:
-        raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {proc.stdout[:300]!r}") from None
+        raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {result.stdout[:300]!r}") from None
     return {"wall": wall, "rss_mb": int(timed[0]) / 1024 if timed else None, "tree_rss_mb": peak[0] / 1024,
             "cpu": float(timed[1]) + float(timed[2]) if timed else None, "load1": load,
-            "report": report, "stderr": proc.stderr.strip()}
+            "report": report, "stderr": result.stderr.strip()}
 
 
 def totals_of(report: dict) -> dict:
@@ -221,7 +222,7 @@ def _largest(tree: Path) -> Path:
     return max((p for p in tree.glob("projects/*/*.jsonl")), key=lambda p: p.stat().st_size)
 
 
-def run_once(tree_info: dict, ccusage: Path, work: Path, run: int, *, with_ccusage: bool) -> dict:
+def run_once(tree_info: dict, ccusage: Path | None, work: Path, run: int, *, with_ccusage: bool) -> dict:
     tree = Path(tree_info["root"])
     fake_home = work / "home"
     fake_home.mkdir(exist_ok=True)
@@ -494,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   for k, v in r.items()), file=sys.stderr)
             problems += check(name, info, runs)
             first = runs[0]
-            tokens = {"truth": expected_of(info["expected"]), "ours": totals_of(first["cold"]["report"])}
+            tokens: dict[str, object] = {"truth": expected_of(info["expected"]),
+                                         "ours": totals_of(first["cold"]["report"])}
             if "ccusage" in first:
                 tokens["ccusage"] = totals_of(first["ccusage"]["report"])
                 tokens["daily_rows_differing"] = day_mismatches(first["cold"]["report"], first["ccusage"]["report"])
