@@ -6,5 +6,7 @@ from setuptools import Extension, find_packages, setup
 setup(
     packages=["token_roi"] + ["token_roi." + p for p in find_packages("core")],
     package_dir={"token_roi": "core"},
-    ext_modules=[Extension("token_roi.adapters.claude._claude_scan", ["core/adapters/claude/_claude_scan.c"], optional=True)],
+    ext_modules=[
+        Extension("token_roi.adapters.claude._claude_scan", ["core/adapters/claude/_claude_scan.c"], optional=True),
+    ],
 )

@@ -20,8 +20,9 @@ dashboard server starts in this process (not timed) and we measure, for the defa
   page's main thread, and polled during the load they landed inside the measured span.
   Cold: a new browser context per run (empty HTTP cache, no compiled code: a first visit). Warm:
   one browser profile on disk (a returning user: `token-roi dashboard` comes back on the same
-  port for the same ledger, and the page's scripts are cached for good by their hashed URLs). The medians come with the page's own timeline (when the
-  overview was asked for and answered, when Chart.js arrived and ran) and the load average;
+  port for the same ledger, and the page's scripts are cached for good by their hashed URLs).
+  The medians come with the page's own timeline (when the overview was asked for and answered,
+  when Chart.js arrived and ran) and the load average;
 - the other pages' API calls, for reference (--no-others skips them: value over a year is ~9 s).
 """
 
@@ -119,7 +120,8 @@ SERVER = f"""
 import datetime as dt, sys
 from zoneinfo import ZoneInfo
 from token_roi.dashboard.server import Settings, make_server, serving_process, url_of
-server = make_server(settings=Settings(tz=ZoneInfo("UTC"), today=dt.date.fromisoformat("{TODAY.isoformat()}"), git=False))
+server = make_server(settings=Settings(tz=ZoneInfo("UTC"), today=dt.date.fromisoformat("{TODAY.isoformat()}"),
+                                       git=False))
 print(url_of(server), flush=True)
 serving_process()       # as `token-roi dashboard` serves
 server.serve_forever()
@@ -200,12 +202,13 @@ def time_browser(base: str, runs: int, warm: bool = False) -> dict | None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         # Warm: a profile on disk, as a user's browser has (an in-memory context keeps no code cache).
         context = p.chromium.launch_persistent_context(profile, executable_path="/usr/bin/chromium", args=args,
-                                                       viewport={"width": 1280, "height": 900}) if warm else None
+                                                       viewport={"width": 1280, "height": 900}) if profile else None
         for i in range(runs + skip):
             ctx = context or browser.new_context(viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
             b, timeline = load_once(page, base)
-            print("    in the page (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in timeline.items() if v))
+            marks = ", ".join(f"{k} {v:.0f}" for k, v in timeline.items() if v)
+            print("    in the page (ms from navigation): " + marks)
             page.close()
             if not warm:
                 ctx.close()
@@ -227,8 +230,9 @@ def time_browser(base: str, runs: int, warm: bool = False) -> dict | None:
     print("  median timeline (ms from navigation): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()))
     p95 = statistics.quantiles(painted, n=20)[-1] if len(painted) > 1 else painted[0]
     print(f"  load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min; 2 cores)")
-    print(f"  {'warm' if warm else 'cold'}, median of {runs} runs: first render {ms(statistics.median(in_page)).strip()} "
-          f"from navigation (page timeline), painted {ms(statistics.median(painted)).strip()} (p95 {ms(p95).strip()}); "
+    print(f"  {'warm' if warm else 'cold'}, median of {runs} runs: "
+          f"first render {ms(statistics.median(in_page)).strip()} from navigation (page timeline), "
+          f"painted {ms(statistics.median(painted)).strip()} (p95 {ms(p95).strip()}); "
           f"all cards {ms(statistics.median(ready)).strip()}")
     return {"first_render_in_page_median_s": round(statistics.median(in_page), 4),
             "first_paint_in_page_median_s": round(statistics.median(painted), 4),
@@ -264,6 +268,7 @@ def main() -> int:
         # one, Playwright's client would compete with the server for the interpreter lock.
         import subprocess
         proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
         try:
             url = proc.stdout.readline().strip()
             fetch(url + "api/meta")     # its warm-up, as above

@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -50,8 +49,9 @@ from token_roi.sample import append_session  # noqa: E402
 MB = 1024 * 1024
 TARGET_MEDIAN_MS, TARGET_P95_MS, TARGET_RATIO = 40.0, 80.0, 1.2
 _HOOK_IMPORTS = ("import sys; sys.path.insert(0, %r); import _bootstrap; _bootstrap.load(); "
-                 "import token_roi.guard.hook, token_roi.guard.usage, token_roi.guard.loops, token_roi.guard.settings, "
-                 "token_roi.guard.budget, token_roi.guard.messages, token_roi.adapters.claude.reader, token_roi.pricing")
+                 "import token_roi.guard.hook, token_roi.guard.usage, token_roi.guard.loops, "
+                 "token_roi.guard.settings, token_roi.guard.budget, token_roi.guard.messages, "
+                 "token_roi.adapters.claude.reader, token_roi.pricing")
 IMPORT_STEPS = (
     ("`python3 -S -E -c pass`", "pass"),
     # (json, re, enum, pathlib, urllib.parse, datetime, dataclasses, sqlite3, hashlib and typing are
@@ -107,8 +107,9 @@ def new_call(i: int) -> tuple[bytes, int]:
         u = dict(usage, output_tokens=out)
         lines.append({"parentUuid": "p", "isSidechain": False, "userType": "external",
                       "message": {"model": "claude-sonnet-4-6", "id": f"msg_bench_{i:05d}", "type": "message",
-                                  "role": "assistant", "content": [{"type": "tool_use", "id": f"toolu_b{i}",
-                                                                    "name": "Read", "input": {"file_path": f"/src/m{i}.py"}}],
+                                  "role": "assistant",
+                                  "content": [{"type": "tool_use", "id": f"toolu_b{i}", "name": "Read",
+                                               "input": {"file_path": f"/src/m{i}.py"}}],
                                   "stop_reason": "tool_use", "usage": u},
                       "requestId": f"req_bench_{i:05d}", "type": "assistant", "uuid": f"u{i}a{out}",
                       "timestamp": stamp, "cwd": "/home/dev/src/acme-api", "sessionId": "bench", "version": "2.1.126"})
@@ -121,8 +122,8 @@ def new_call(i: int) -> tuple[bytes, int]:
 
 
 def payload(session_id: str, path: Path, event: str, i: int) -> bytes:
-    p = {"session_id": session_id, "transcript_path": str(path), "cwd": "/home/dev/src/acme-api",
-         "permission_mode": "default", "hook_event_name": event}
+    p: dict[str, object] = {"session_id": session_id, "transcript_path": str(path), "cwd": "/home/dev/src/acme-api",
+                            "permission_mode": "default", "hook_event_name": event}
     if event == "PostToolUse":
         p.update(tool_name="Read", tool_input={"file_path": f"/src/m{i}.py"}, tool_use_id=f"toolu_b{i}",
                  tool_response={"type": "text", "file": {"filePath": f"/src/m{i}.py", "content": "x = 1\n" * 200,
@@ -242,15 +243,15 @@ def measure(python: str | None, root: Path, sizes: list[int], runs: int, seed: i
     floor = []
     for label, code in IMPORT_STEPS:
         code = code % str(root / "hooks") if code is _HOOK_IMPORTS else code   # the timed checkout's modules
-        wall, cpu = [], []
+        walls, cpus = [], []
         for _ in range(15):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run([executable, "-S", "-E", "-c", code], env=env)
-            wall.append((time.perf_counter() - t0) * 1000)
+            walls.append((time.perf_counter() - t0) * 1000)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-        floor.append((label, min(wall), min(cpu)))     # the least of 15: a floor, load aside
+            cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        floor.append((label, min(walls), min(cpus)))     # the least of 15: a floor, load aside
     return {"python3": on_path, "executable": executable, "version": version, "rows": rows, "floor": floor,
             "first": statistics.median(first), "cached": cached, "errors": errors,
             "ok": all(w["exact"] for _, w, *_ in rows)}
@@ -261,7 +262,8 @@ def main() -> int:
     ap.add_argument("--sizes", default="1,200", help="session sizes in MB (default 1,200)")
     ap.add_argument("--runs", type=int, default=60, help="timed hook calls per size (default 60)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--write-docs", action="store_true", help="put the results under '## Guard hook' in docs/benchmarks.md")
+    ap.add_argument("--write-docs", action="store_true",
+                    help="put the results under '## Guard hook' in docs/benchmarks.md")
     ap.add_argument("--python", action="append", default=[],
                     help="also time with this interpreter first on PATH as python3; repeatable")
     ap.add_argument("--plugin-root", type=Path, default=REPO,
@@ -289,7 +291,7 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        for size, w, med, p95, ratio in r["rows"]:
+        for _size, w, med, p95, ratio in r["rows"]:
             lines.append(f"| `{r['python3']}` | {r['version']} `{r['cached'] or r['executable']}` | "
                          f"{w['bytes'] / MB:,.0f} MB | {len(w['times'])} | "
                          f"{med:.1f} ms | {p95:.1f} ms | {ratio:.2f}x | {statistics.median(w['cpu']):.1f} ms | "

@@ -42,6 +42,7 @@ except ImportError:       # not installed: import the package from core/ under i
     import importlib.util
     spec = importlib.util.spec_from_file_location("token_roi", HERE.parent / "core" / "__init__.py",
                                                   submodule_search_locations=[str(HERE.parent / "core")])
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["token_roi"] = module
     spec.loader.exec_module(module)
@@ -184,17 +185,17 @@ def measure(cmd: list[str], env: dict) -> dict:
         wall = time.monotonic() - t0
         done.set()
         sampler.join()
-        proc = subprocess.CompletedProcess(full, proc.returncode, stdout, stderr)
+        result = subprocess.CompletedProcess(full, proc.returncode, stdout, stderr)
         timed = tf.read().strip().splitlines()[-1].split() if full is not cmd else []
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[-6:])} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[-6:])} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(result.stdout)
     except ValueError:
-        raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {proc.stdout[:300]!r}") from None
+        raise SystemExit(f"{' '.join(cmd[-6:])}: output is not JSON: {result.stdout[:300]!r}") from None
     return {"wall": wall, "rss_mb": int(timed[0]) / 1024 if timed else None, "tree_rss_mb": peak[0] / 1024,
             "cpu": float(timed[1]) + float(timed[2]) if timed else None, "load1": load,
-            "report": report, "stderr": proc.stderr.strip()}
+            "report": report, "stderr": result.stderr.strip()}
 
 
 def totals_of(report: dict) -> dict:
@@ -221,7 +222,7 @@ def _largest(tree: Path) -> Path:
     return max((p for p in tree.glob("projects/*/*.jsonl")), key=lambda p: p.stat().st_size)
 
 
-def run_once(tree_info: dict, ccusage: Path, work: Path, run: int, *, with_ccusage: bool) -> dict:
+def run_once(tree_info: dict, ccusage: Path | None, work: Path, run: int, *, with_ccusage: bool) -> dict:
     tree = Path(tree_info["root"])
     fake_home = work / "home"
     fake_home.mkdir(exist_ok=True)
@@ -326,7 +327,8 @@ def edge_cases(ccusage: Path, work: Path) -> list[dict]:
         (tree / "projects" / "-home-u-p").mkdir(parents=True)
         (tree / "projects" / "-home-u-p" / "s1.jsonl").write_text("\n".join(lines) + "\n")
         env = base_env(work / "home", tree)
-        theirs = totals_of(measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)["report"])
+        theirs = totals_of(measure([str(ccusage), "claude", "daily", "--json", "--offline", "-z", "UTC"],
+                                   env)["report"])
         ours = totals_of(measure(OURS, dict(env, TOKEN_ROI_HOME=str(tree / "ledger")))["report"])
         results.append({"case": name, "rule": list(rule), "ours": [ours["input"], ours["output"]],
                         "ccusage": [theirs["input"], theirs["output"]]})
@@ -424,7 +426,8 @@ def markdown(results: dict) -> str:
                      f"{info['files_over_10MB']} over 10 MB (largest {info['file_size_max'] / 1e6:.0f} MB), "
                      f"{info['lines']:,} lines, {info['usage_lines']:,} usage lines, "
                      f"{info['expected']['calls']:,} calls\n")
-        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS (all processes) | ccusage wall | ccusage CPU | ccusage peak RSS (all processes) |")
+        lines.append("| scenario | token-roi wall | token-roi CPU | token-roi peak RSS (all processes) "
+                     "| ccusage wall | ccusage CPU | ccusage peak RSS (all processes) |")
         lines.append("|---|---|---|---|---|---|---|")
         cc = s.get("ccusage")
         for scenario, label in (("cold", "cold ingest + report"), ("warm", "warm report, nothing new"),
@@ -492,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   for k, v in r.items()), file=sys.stderr)
             problems += check(name, info, runs)
             first = runs[0]
-            tokens = {"truth": expected_of(info["expected"]), "ours": totals_of(first["cold"]["report"])}
+            tokens: dict[str, object] = {"truth": expected_of(info["expected"]),
+                                         "ours": totals_of(first["cold"]["report"])}
             if "ccusage" in first:
                 tokens["ccusage"] = totals_of(first["ccusage"]["report"])
                 tokens["daily_rows_differing"] = day_mismatches(first["cold"]["report"], first["ccusage"]["report"])

@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ledger_bench import base_env, find_ccusage, measure  # noqa: E402  (also imports token_roi)
+
 from token_roi.sample import generate_claude_tree, parse_size  # noqa: E402
 
 OURS = [sys.executable, "-c", "import sys; from token_roi.cli import main; sys.exit(main())",
@@ -297,8 +297,10 @@ def main() -> int:
                       "naive_last_sum": as_report(codex["naive_last_sum"]["sessions"]),
                       "naive_last_sum_with_archived": as_report(codex["naive_last_sum"]["with_archived"]),
                       "days": len(truth_days),
-                      "days_ours_differs": [d for d in sorted(set(truth_days) | set(ours_c)) if truth_days.get(d) != ours_c.get(d)],
-                      "days_ccusage_differs": [d for d in sorted(set(truth_days) | set(cc_c)) if truth_days.get(d) != cc_c.get(d)]},
+                      "days_ours_differs": [d for d in sorted(set(truth_days) | set(ours_c))
+                                            if truth_days.get(d) != ours_c.get(d)],
+                      "days_ccusage_differs": [d for d in sorted(set(truth_days) | set(cc_c))
+                                               if truth_days.get(d) != cc_c.get(d)]},
             "claude": {"truth_total": claude_truth["total"], "ccusage_total": cc_claude["total"]},
             "all_agents": {"ours_total": ours_all["total"],
                            "truth_total": claude_truth["total"] + summed(truth_days)["total"]},

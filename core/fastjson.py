@@ -13,7 +13,7 @@ from __future__ import annotations
 try:
     from _json import encode_basestring, encode_basestring_ascii, make_encoder, make_scanner
 except ImportError:          # an interpreter without the accelerator: the standard library, as is
-    make_scanner = make_encoder = None
+    make_scanner = make_encoder = None  # type: ignore[misc,assignment]  # (typeshed: always there)
 
 _WS = " \t\n\r"             # JSON's whitespace (json.decoder's WHITESPACE)
 
@@ -38,21 +38,23 @@ class _Context:
         self.memo = {}
 
 
-_scan = make_scanner(_Context()) if make_scanner is not None else None
+# The C scanner reads these attributes of its argument (typeshed asks for a JSONDecoder's scanner).
+_scan = make_scanner(_Context()) if make_scanner is not None else None  # type: ignore[arg-type]
 
 
 def loads(s: str | bytes | bytearray):
     """json.loads(s): the same value, or the same exception (raised by json itself)."""
     if _scan is None:
         return _stdlib().loads(s)
-    text = s
     if not isinstance(s, str):
         # json.loads sniffs UTF-16/32 and BOMs from the first bytes; plain UTF-8 is all we write.
         if not isinstance(s, (bytes, bytearray)) or s[:1] in (b"\xef", b"\xfe", b"\xff") or b"\x00" in s[:4]:
             return _stdlib().loads(s)
         text = s.decode("utf-8", "surrogatepass")
-    elif text.startswith("\ufeff"):
+    elif s.startswith("\ufeff"):
         return _stdlib().loads(s)
+    else:
+        text = s
     start = len(text) - len(text.lstrip(_WS))
     try:
         value, end = _scan(text, start)
@@ -79,7 +81,8 @@ def dumps(obj, *, ensure_ascii: bool = True, separators: tuple[str, str] | None 
         item_sep, key_sep = separators or (", ", ": ")
         try:
             # A new encoder per call, as json makes one: its circular-reference markers start empty.
-            return "".join(make_encoder({}, default or _default, quote, None, key_sep, item_sep, sort_keys, False, True)(obj, 0))
+            encode = make_encoder({}, default or _default, quote, None, key_sep, item_sep, sort_keys, False, True)
+            return "".join(encode(obj, 0))
         except (TypeError, ValueError, RecursionError):
             pass      # json's own exception and message (unserialisable object, circular reference, ...)
     return _stdlib().dumps(obj, ensure_ascii=ensure_ascii, separators=separators, sort_keys=sort_keys,

@@ -27,10 +27,14 @@ def _spec_and_module(core: str):
         import _frozen_importlib as bootstrap
         import _frozen_importlib_external as external
         spec = external.spec_from_file_location("token_roi", init, submodule_search_locations=[core])
+        if spec is None:        # (never for a .py file: its loader is known)
+            raise ImportError(f"no loader for {init}")
         return spec, bootstrap.module_from_spec(spec)
     except (ImportError, AttributeError):
         import importlib.util
         spec = importlib.util.spec_from_file_location("token_roi", init, submodule_search_locations=[core])
+        if spec is None:
+            raise ImportError(f"no loader for {init}") from None
         return spec, importlib.util.module_from_spec(spec)
 
 

@@ -10,7 +10,7 @@ import gc
 gc.disable()
 
 try:
-    from _hook_main import main, run_as_script
+    from _hook_main import main, run_as_script  # noqa: F401 -- main: run in-process by tests/guard/test_hooks_fuzz.py
 except BaseException:        # never break Claude Code, even on a Python too old to compile it
     import os
     os._exit(0)

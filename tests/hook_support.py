@@ -220,7 +220,7 @@ class Transcript:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(text)
 
-    def subagent(self, agent_id: str) -> "Transcript":
+    def subagent(self, agent_id: str) -> Transcript:
         sub = Transcript(self.path.with_suffix("") / "subagents" / f"agent-{agent_id}.jsonl", self.session_id,
                          "claude-haiku-4-5-20251001")
         sub.sidechain = True

@@ -32,6 +32,7 @@ def make_store(calls: list[tuple], path=None) -> Store:
         store.upsert_calls([r for r, _ in calls])
         for r, cost in calls:
             store.db.execute(
-                "UPDATE calls SET cost = ?, price_source = ?, price_version = 'test' WHERE agent = ? AND dedupe_key = ?",
+                "UPDATE calls SET cost = ?, price_source = ?, price_version = 'test' "
+                "WHERE agent = ? AND dedupe_key = ?",
                 (cost, "unpriced" if cost is None else "genai-prices", r.agent, r.dedupe_key))
     return store

@@ -264,4 +264,6 @@ def open_team_context(args: argparse.Namespace):
     salt = server.meta(conn).get("project_salt", "")
     from ..reports.query import Filters
     cfg = {**cfg, "subscriptions": team_subscriptions(conn)}
-    return Context(cfg, TeamLines(conn, Scope(Filters(), tz, None, salt)), tz, today, Path())
+    # TeamLines stands where the store goes: lines_for (cli/accounting.py) asks it for team_lines.
+    lines = TeamLines(conn, Scope(Filters(), tz, None, salt))
+    return Context(cfg, lines, tz, today, Path())  # type: ignore[arg-type]

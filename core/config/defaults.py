@@ -99,7 +99,8 @@ variance:
   threshold_percent: 20
 
 team:                               # the team store on PostgreSQL (docs/team.md)
-  url:                              # a libpq DSN, e.g. postgresql://alice@db.example.com/tokenroi (or TOKEN_ROI_TEAM_URL)
+  url:                              # a libpq DSN (or TOKEN_ROI_TEAM_URL),
+                                    # e.g. postgresql://alice@db.example.com/tokenroi
   member:                           # empty = the database user
   project_names: hashed             # hashed | plain: project paths leave the machine only as a hash
   auto_sync: false                  # true = the Stop hook pushes in the background

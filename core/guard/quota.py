@@ -82,7 +82,7 @@ def record(snapshots: list[dict], now: float | None = None) -> list[dict]:
     from . import state as st
     os.makedirs(limits_dir(), exist_ok=True)
     # Status lines of several sessions run at once: one read-modify-write at a time.
-    with st.locked(latest_path()):  # type: ignore[arg-type]  # (a str or a Path)
+    with st.locked(latest_path()):
         return _record(snapshots, time.time() if now is None else now)
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
-from .. import safe_io
+from .. import fastjson, safe_io
 from ..isotime import iso_ms, iso_now
 
 TYPE_CHECKING = False        # pathlib is ~4 ms of a hook's start: the hook path uses plain strings

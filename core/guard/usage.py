@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import os
 
-from .. import fastjson
-from .. import safe_io
+from .. import fastjson, safe_io
 from ..adapters.claude.reader import ADAPTER, subagent_folder
 from ..adapters.jsonl import read_incremental
 from ..cursor import Cursor

@@ -205,7 +205,7 @@ def check(store: Store, cfg: dict | None = None, now: float | None = None) -> li
         return []
     # One check at a time (the status line's background refresh, watch, limits): a crossing
     # is remembered under this lock before anything is sent, so it fires once.
-    with guard_state.locked(state_path()):  # type: ignore[arg-type]  # (a str or a Path)
+    with guard_state.locked(state_path()):
         return _check(store, s, now)
 
 

@@ -185,7 +185,8 @@ def test_subscriptions_break_even(month, capsys):
 def test_subscription_upgrade_hint(month, capsys, tmp_path):
     # Claude Pro at $5: projected 33.75 = 6.75 × the fee (>= 3×) -> upgrade
     path = month.configure(100)
-    path.write_text(path.read_text().replace("monthly_fee: 20\n    start: 2026-08-01", "monthly_fee: 5\n    start: 2026-08-01"))
+    path.write_text(path.read_text().replace("monthly_fee: 20\n    start: 2026-08-01",
+                                             "monthly_fee: 5\n    start: 2026-08-01"))
     code, s = run_json(capsys, "subscriptions", "--as-of", "2026-09-20")
     pro = {p["plan"]: p for p in s["subscriptions"]}["Claude Pro"]
     assert pro["hint"] == "upgrade" and pro["breakEvenDay"] == "2026-09-03"   # 3 × 2.25 = 6.75 >= 5
@@ -266,7 +267,8 @@ def test_export_keeps_cost_types_apart(month, capsys):
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(rows) == 66 + 2
     entry = next(r for r in rows if r["origin"] == "manual" and r["agent"] == "cursor")
-    assert (entry["cost_usd"], entry["cost_type"], entry["feature"], entry["date"]) == ("8.0", "proportional", "PRD-8", "2026-09-15")
+    assert (entry["cost_usd"], entry["cost_type"], entry["feature"], entry["date"]) == (
+        "8.0", "proportional", "PRD-8", "2026-09-15")
     unpriced = next(r for r in rows if r["model"] == "acme-internal-1")
     assert unpriced["cost_usd"] == "" and unpriced["price_source"] == "unpriced"
 

@@ -32,7 +32,8 @@ def test_fixed_cost_bills_active_months_and_spreads_by_day():
     # the days of a month add up to the fee
     days = [fixed_cost(sub, D(2026, 2, d), D(2026, 2, d)) for d in range(1, 29)]
     assert sum(days) == pytest.approx(100)
-    assert fixed_total([sub, Subscription("Pro", "codex", 20.0, D(2025, 1, 1))], D(2026, 2, 1), D(2026, 2, 28)) == pytest.approx(120)
+    both = [sub, Subscription("Pro", "codex", 20.0, D(2025, 1, 1))]
+    assert fixed_total(both, D(2026, 2, 1), D(2026, 2, 28)) == pytest.approx(120)
 
 
 def test_break_even_projection_when_not_yet_reached():
@@ -69,7 +70,8 @@ def test_expensive_model_on_template_like_sessions():
                     session="long")]
     assert rules(agentic) == []
     # the same jobs on Sonnet, or too few of them, or too little money: no hint
-    assert rules([line(day, cost=0.4, calls=2, output_tokens=600, cache_read=1, session=f"s{i}") for i in range(4)]) == []
+    assert rules([line(day, cost=0.4, calls=2, output_tokens=600, cache_read=1, session=f"s{i}")
+                  for i in range(4)]) == []
     assert rules(short[:2]) == []
     assert rules([line(day, model="claude-opus-4-5", cost=0.1, calls=2, output_tokens=600, cache_read=1,
                        session=f"s{i}") for i in range(4)]) == []

@@ -210,9 +210,11 @@ def test_log_feature_from_env_and_unpriced_model(project, capsys, monkeypatch):
 def test_log_rejects_unknown_category_and_bad_numbers(project, capsys):
     assert main(["log", "--model", "m", "--input-tokens", "1", "--output-tokens", "1", "--agent", "a",
                  "--category", "marketing"]) == 2
-    assert "--category 'marketing': expected one of ship-flow, agent-session, research, ad-hoc" in capsys.readouterr().err
+    assert ("--category 'marketing': expected one of ship-flow, agent-session, research, ad-hoc"
+            in capsys.readouterr().err)
     with pytest.raises(SystemExit):
-        main(["log", "--model", "m", "--input-tokens", "-5", "--output-tokens", "1", "--agent", "a", "--category", "ad-hoc"])
+        main(["log", "--model", "m", "--input-tokens", "-5", "--output-tokens", "1", "--agent", "a",
+              "--category", "ad-hoc"])
     assert not ledger_file(project).exists()
 
 

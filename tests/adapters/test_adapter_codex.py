@@ -174,7 +174,8 @@ def test_rewritten_file_is_reread_without_double_counting(codex_home):
 def test_damaged_lines_are_counted_and_skipped(codex_home):
     path = codex_home / MAIN_REL
     text = path.read_text().splitlines()
-    text.insert(3, '{"timestamp":"2026-01-15T09:00:07.000Z","type":"event_msg","payload":{"type":"token_count","info":{"tot')
+    text.insert(3, '{"timestamp":"2026-01-15T09:00:07.000Z","type":"event_msg",'
+                   '"payload":{"type":"token_count","info":{"tot')
     text.insert(5, "garbage")
     path.write_text("\n".join(text) + "\n")
     store = Store()
@@ -200,7 +201,8 @@ def test_first_event_of_a_file_books_its_own_call_not_the_carried_total(tmp_path
                 "total_tokens": i + o}
 
     lines = [
-        {"timestamp": "2026-02-01T08:00:00.000Z", "type": "session_meta", "payload": {"id": sid, "cwd": "/w", "source": "cli"}},
+        {"timestamp": "2026-02-01T08:00:00.000Z", "type": "session_meta",
+         "payload": {"id": sid, "cwd": "/w", "source": "cli"}},
         {"timestamp": "2026-02-01T08:00:00.100Z", "type": "turn_context", "payload": {"cwd": "/w", "model": "gpt-5"}},
         # The session's earlier usage (90000 input) is in a file we never saw; this call used 7000.
         {"timestamp": "2026-02-01T08:00:09.000Z", "type": "event_msg", "payload": {"type": "token_count", "info": {

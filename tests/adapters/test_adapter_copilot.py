@@ -59,7 +59,8 @@ def test_cache_taken_out_of_input_exact_sums(live_store):
 def test_session_cwd_branch_model_and_subagent(live_store):
     store = Store()
     ingest(store, agents=["copilot"], show_progress=False)
-    rows = store.db.execute("SELECT dedupe_key, model, project, git_branch, is_subagent FROM calls ORDER BY ts").fetchall()
+    rows = store.db.execute(
+        "SELECT dedupe_key, model, project, git_branch, is_subagent FROM calls ORDER BY ts").fetchall()
     assert rows == [
         (f"{A}:1", "claude-sonnet-4.5", "/home/dev/src/api", "main", 0),
         (f"{A}:2", "claude-sonnet-4.5", "/home/dev/src/api", "main", 0),

@@ -102,9 +102,10 @@ def test_csv_replaces_local_estimates_it_covers_and_they_stay_replaced(vscdb):
 
     # Cursor writes a new message: the whole local store is read again, r1 must not come back.
     db = sqlite3.connect(vscdb)
-    db.execute("INSERT INTO cursorDiskKV VALUES (?, ?)", ("bubbleId:8c41d7a0-5e2f-4b93-a6c8-1f0e9d3b2a77:b7", json.dumps(
-        {"_v": 3, "type": 2, "tokenCount": {"inputTokens": 50, "outputTokens": 5}, "requestId": "51d7e0aa-r4",
-         "createdAt": "2026-03-11T08:00:00.000Z", "modelInfo": {"modelName": "gpt-5"}}).encode()))
+    bubble = {"_v": 3, "type": 2, "tokenCount": {"inputTokens": 50, "outputTokens": 5}, "requestId": "51d7e0aa-r4",
+              "createdAt": "2026-03-11T08:00:00.000Z", "modelInfo": {"modelName": "gpt-5"}}
+    db.execute("INSERT INTO cursorDiskKV VALUES (?, ?)",
+               ("bubbleId:8c41d7a0-5e2f-4b93-a6c8-1f0e9d3b2a77:b7", json.dumps(bubble).encode()))
     db.commit()
     db.close()
     ingest(store, agents=["cursor"], show_progress=False)
@@ -154,7 +155,8 @@ def test_import_command_output(capsys):
     assert out.strip() == f"Imported 4 Cursor requests from {CSV} (2026-03-03 to 2026-03-05): 4 new."
     assert main(["import", "cursor-csv", str(CSV), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert (data["rows"], data["new"], data["from"], data["to"]) == (4, 0, "2026-03-03T10:15:30Z", "2026-03-05T16:20:11Z")
+    assert (data["rows"], data["new"], data["from"], data["to"]) == (
+        4, 0, "2026-03-03T10:15:30Z", "2026-03-05T16:20:11Z")
 
 
 def test_no_cursor_no_sources():

@@ -108,7 +108,8 @@ def test_legacy_json_session_reread_when_rewritten(gemini_home):
     assert sums(store, " AND session_id = ?", (LEGACY,)) == (1, LG)
     path = gemini_home / "tmp" / H2 / "chats" / f"session-2025-09-10T08-30-{LEGACY[:8]}.json"
     doc = json.loads(path.read_text())
-    doc["messages"][3]["tokens"] = {"input": 9500, "output": 40, "cached": 9000, "thoughts": 0, "tool": 0, "total": 9540}
+    doc["messages"][3]["tokens"] = {"input": 9500, "output": 40, "cached": 9000, "thoughts": 0, "tool": 0,
+                                    "total": 9540}
     doc["lastUpdated"] = "2025-09-10T08:41:03.000Z"
     path.write_text(json.dumps(doc, indent=2))          # Gemini rewrites the whole file
     stats = ingest(store, agents=["gemini"], show_progress=False)

@@ -39,7 +39,8 @@ def totals(store: Store, where: str = "1") -> dict:
         "SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(reasoning_tokens), SUM(cache_read_tokens), "
         f"SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), ROUND(SUM(recorded_cost), 6) FROM calls "
         f"WHERE agent = 'hermes' AND {where}").fetchone()
-    return dict(zip(("rows", "input", "output", "reasoning", "cache_read", "cache_write_5m", "cache_write_1h", "recorded"), r))
+    names = ("rows", "input", "output", "reasoning", "cache_read", "cache_write_5m", "cache_write_1h", "recorded")
+    return dict(zip(names, r))
 
 
 @pytest.fixture
@@ -60,7 +61,8 @@ def test_first_read_books_sessions_plus_auxiliary_rows_only(hermes_home):
         "recorded": round(0.2990 + 0.0 + 0.00002 + 0.00177, 6),
     }
     s1 = store.db.execute(
-        "SELECT model, project, git_branch, ts, recorded_cost FROM calls WHERE session_id = ? AND model LIKE 'anthropic/%'",
+        "SELECT model, project, git_branch, ts, recorded_cost FROM calls "
+        "WHERE session_id = ? AND model LIKE 'anthropic/%'",
         (S1,)).fetchone()
     assert s1 == ("anthropic/claude-sonnet-4-5", "/home/dev/projects/shop", "main", 1772442600250, 0.299)
     # A subscription's recorded 0 stays 0 (our own price will show the menu price).

@@ -120,7 +120,8 @@ def test_incremental_reads_count_nothing_twice(root):
     assert totals(store) == {**ALL_TOTALS, "rows": 6, "input": ALL_TOTALS["input"] + 400,
                              "output": ALL_TOTALS["output"] + 30, "cache_read": ALL_TOTALS["cache_read"] + 1200,
                              "recorded": round(ALL_TOTALS["recorded"] + 0.00082, 6)}
-    assert store.db.execute("SELECT model FROM calls WHERE dedupe_key LIKE 'a000000d:%'").fetchone() == ("gpt-5.6-luna",)
+    model = store.db.execute("SELECT model FROM calls WHERE dedupe_key LIKE 'a000000d:%'").fetchone()
+    assert model == ("gpt-5.6-luna",)
     assert ingest(store, agents=["openclaw"], show_progress=False).rows == 0
 
 

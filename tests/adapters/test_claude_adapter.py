@@ -102,7 +102,8 @@ def test_fixture_session_counted_exactly(config_dir, store):
 def test_streaming_and_block_copies_keep_the_largest_main_chain_copy(config_dir, store):
     run(store)
     a = row(store, "msg_01A1xq8ZKc2Fh5bN6yTu3aEw")    # copies: output 1 (streaming), 250, 250, /btw replay
-    assert (a["input_tokens"], a["cache_read_tokens"], a["cache_write_5m_tokens"], a["output_tokens"]) == (3, 12000, 1000, 250)
+    assert (a["input_tokens"], a["cache_read_tokens"], a["cache_write_5m_tokens"], a["output_tokens"]) == (
+        3, 12000, 1000, 250)
     assert a["is_sidechain"] == 0
     assert a["ts"] == ms("2026-05-04T01:00:03.000Z")
     assert (a["session_id"], a["project"], a["model"], a["git_branch"]) == (
@@ -126,7 +127,8 @@ def test_unknown_model_and_long_prompt_stored_with_exact_counters(config_dir, st
     assert (d["input_tokens"], d["output_tokens"]) == (7, 90)
     e = row(store, "msg_01E5bigPromptOver200k000")
     assert (e["input_tokens"], e["cache_read_tokens"], e["cache_write_5m_tokens"]) == (10, 205000, 3000)
-    assert e["input_tokens"] + e["cache_read_tokens"] + e["cache_write_5m_tokens"] + e["cache_write_1h_tokens"] == 208010
+    assert (e["input_tokens"] + e["cache_read_tokens"] + e["cache_write_5m_tokens"]
+            + e["cache_write_1h_tokens"]) == 208010
 
 
 def test_request_id_fallback_recovered_call_and_skipped_lines(config_dir, store):
@@ -172,7 +174,8 @@ def test_synthetic_and_api_error_lines_cost_nothing(tmp_path):
     w.assistant("msg_err", "req_err", "claude-sonnet-4-6", [build.text("API Error: 500")],
                 build.usage(20, 20, 20, 0, 20), extra={"isApiErrorMessage": True})
     w.assistant("msg_ok", "req_ok", "claude-sonnet-4-6", [build.text("ok")], build.usage(1, 2, 3, 4, 5))
-    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(),
+                              Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.dedupe_key, r.input_tokens, r.cache_read_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,
              r.output_tokens) for r in rows] == [("msg_ok", 1, 2, 3, 4, 5)]
     assert bad == 0
@@ -209,7 +212,8 @@ def test_main_chain_copy_wins_within_one_read(tmp_path):
     w.assistant("msg_X", "req_main", "claude-sonnet-4-6", [build.text("x")], build.usage(1, 1000, 0, 0, 300))
     w.assistant("msg_X", "req_btw2", "claude-sonnet-4-6", [build.text("x")], build.usage(1, 1000, 0, 0, 5000),
                 sidechain=True)
-    rows, _ = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, _ = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(),
+                            Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.is_sidechain, r.output_tokens) for r in rows] == [(False, 300)]
 
 
@@ -221,7 +225,8 @@ def test_copies_with_identical_usage_still_prefer_the_main_chain(tmp_path):
     w.assistant("msg_Y", "req_main", "claude-sonnet-4-6", [build.text("y"), build.text("z")], u)
     w.assistant("msg_Z", "req_z", "claude-sonnet-4-6", [build.text("z")], build.usage(1, 1, 0, 0, 1))
     w.assistant("msg_Y", "req_main", "claude-sonnet-4-6", [build.text("late copy")], u)  # not adjacent
-    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(),
+                              Source("claude", tmp_path / "s.jsonl"), {})
     assert sorted((r.dedupe_key, r.is_sidechain, r.output_tokens) for r in rows) == [
         ("msg_Y", False, 70), ("msg_Z", False, 1)]
     assert bad == 0
@@ -271,7 +276,8 @@ def test_call_written_after_a_long_half_line_is_recovered(tmp_path):
 def test_crlf_line_endings(tmp_path):
     w = build.Writer(SESSION)
     w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("a"), build.text("b")], build.usage(1, 10, 2, 3, 5))
-    rows, bad = ADAPTER.parse("".join(line + "\r\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, bad = ADAPTER.parse("".join(line + "\r\n" for line in w.lines).encode(),
+                              Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.input_tokens, r.cache_read_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens, r.output_tokens)
             for r in rows] == [(1, 10, 2, 3, 5)]
     assert bad == 0
@@ -412,7 +418,8 @@ def test_a_user_line_holding_a_subagent_usage_is_read_and_counts_nothing(tmp_pat
     w.tool_result("toolu_1", "done", {"status": "completed", "totalTokens": 1234,
                                       "usage": {"input_tokens": 5, "output_tokens": 7}})
     w.assistant("msg_1", "req_1", "claude-sonnet-4-6", [build.text("ok")], build.usage(2, 20, 0, 0, 4))
-    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in w.lines).encode(),
+                              Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.dedupe_key, r.output_tokens) for r in rows] == [("msg_1", 4)] and bad == 0
 
 
@@ -485,7 +492,8 @@ def test_content_is_cut_out_only_where_certain(tmp_path):
     # other field orders must give exactly what decoding the whole line gives.
     w = build.Writer(SESSION)
     tricky = {"type": "tool_use", "id": "toolu_1", "name": "mcp__x__y",
-              "input": {"a": [1], "stop_reason": "nested", "msg": {"role": "assistant", "content": [{"id": "msg_fake"}]},
+              "input": {"a": [1], "stop_reason": "nested",
+                        "msg": {"role": "assistant", "content": [{"id": "msg_fake"}]},
                         "usage": {"input_tokens": 999999}}}
     w.assistant("msg_T1", "req_T1", "claude-sonnet-4-6", [tricky], build.usage(1, 2, 3, 0, 4))
     w.assistant("msg_T2", "req_T2", "claude-sonnet-4-6", [build.text("x")], build.usage(5, 6, 7, 0, 8))
@@ -496,7 +504,8 @@ def test_content_is_cut_out_only_where_certain(tmp_path):
                       "usage": m["usage"], "id": "msg_T3", "model": "claude-haiku-4-5-20251001"}
     old["requestId"] = "req_T3"
     lines = w.lines + [json.dumps(old, separators=(",", ":"))]
-    rows, bad = ADAPTER.parse("".join(line + "\n" for line in lines).encode(), Source("claude", tmp_path / "s.jsonl"), {})
+    rows, bad = ADAPTER.parse("".join(line + "\n" for line in lines).encode(),
+                              Source("claude", tmp_path / "s.jsonl"), {})
     assert [(r.dedupe_key, r.model, r.input_tokens, r.cache_read_tokens, r.output_tokens) for r in rows] == [
         ("msg_T1", "claude-sonnet-4-6", 1, 2, 4), ("msg_T2", "claude-sonnet-4-6", 5, 6, 8),
         ("msg_T3", "claude-haiku-4-5-20251001", 5, 6, 8)]

@@ -58,10 +58,13 @@ def session(*extra_lines: str) -> tuple[bytes, build.Writer]:
     w = build.Writer(SESSION)
     w.user_prompt("fix the failing test")
     w.assistant("msg_01A", "req_01A", "claude-opus-4-6",
-                [build.thinking("look at the test"), build.text("Running it."), build.tool_use("toolu_1", "Bash", {"command": "pytest -x"})],
+                [build.thinking("look at the test"), build.text("Running it."),
+                 build.tool_use("toolu_1", "Bash", {"command": "pytest -x"})],
                 build.usage(3, 12000, 1000, 500, 250), first_output=1)
-    w.tool_result("toolu_1", build.pytest_output(40), {"stdout": build.pytest_output(40), "stderr": "", "interrupted": False})
-    w.assistant("msg_01B", "req_01B", "claude-opus-4-6", [build.text("Fixed.")], build.usage(5, 13000, 200, 0, 90), stop="end_turn")
+    w.tool_result("toolu_1", build.pytest_output(40),
+                  {"stdout": build.pytest_output(40), "stderr": "", "interrupted": False})
+    w.assistant("msg_01B", "req_01B", "claude-opus-4-6", [build.text("Fixed.")], build.usage(5, 13000, 200, 0, 90),
+                stop="end_turn")
     lines = w.lines + list(extra_lines)
     return "".join(line + "\n" for line in lines).encode(), w
 
@@ -128,7 +131,8 @@ def test_escaped_windows_path_is_read_in_c(monkeypatch):
     ("recorded cost", {"costUSD": 0.25}, {}, ("recorded_cost", 0.25)),
     ("time without milliseconds", {"timestamp": "2026-05-04T01:02:03Z"}, {}, ("ts", 1777856523000)),
     ("1-hour part above the writes", {}, {"cache_creation_input_tokens": 10,
-                                          "cache_creation": {"ephemeral_1h_input_tokens": 15, "ephemeral_5m_input_tokens": 0}},
+                                          "cache_creation": {"ephemeral_1h_input_tokens": 15,
+                                                             "ephemeral_5m_input_tokens": 0}},
      ("cache_write_1h_tokens", 10)),
     ("19-digit counter", {}, {"output_tokens": 1234567890123456789}, ("output_tokens", 1234567890123456789)),
     ("non-ASCII speed", {}, {"speed": "r\u00e1pido"}, ("speed", "r\u00e1pido")),
@@ -153,10 +157,12 @@ def test_odd_lines_go_back_to_python_and_read_alike(monkeypatch, name, top, usag
 
 @pytest.mark.parametrize("name, edit", [
     ("whitespace in usage", lambda t: t.replace('"usage":{"input_tokens":7,', '"usage": {"input_tokens": 7, ')),
-    ("duplicate counter: the last wins", lambda t: t.replace('"usage":{"input_tokens":7,', '"usage":{"input_tokens":1,"input_tokens":7,')),
+    ("duplicate counter: the last wins",
+     lambda t: t.replace('"usage":{"input_tokens":7,', '"usage":{"input_tokens":1,"input_tokens":7,')),
     ("minus zero", lambda t: t.replace('"input_tokens":7,', '"input_tokens":-0,')),
     ("escaped id", lambda t: t.replace('"id":"msg_X"', '"id":"msg_\\u0058"')),
-    ("deep nesting outside the content", lambda t: t.replace('"userType":"external"', '"userType":' + "[" * 70 + "]" * 70)),
+    ("deep nesting outside the content",
+     lambda t: t.replace('"userType":"external"', '"userType":' + "[" * 70 + "]" * 70)),
 ])
 def test_shapes_orjson_reads_another_way_go_back(monkeypatch, name, edit):
     text = edit(compact(assistant_line()))
@@ -194,8 +200,8 @@ def test_speed_model_and_skipped_lines_in_c(monkeypatch):
     synthetic["message"]["model"] = "<synthetic>"
     api_error = assistant_line("msg_E", isApiErrorMessage=True)
     sub = assistant_line("msg_U")
-    rows, bad, handed = one_odd_line("\n".join(compact(o) for o in (fast, long_speed, no_model, synthetic, api_error, sub)),
-                                     monkeypatch)
+    odd = (fast, long_speed, no_model, synthetic, api_error, sub)
+    rows, bad, handed = one_odd_line("\n".join(compact(o) for o in odd), monkeypatch)
     assert handed == [] and bad == 0
     assert rows["msg_F"].speed == "fast" and rows["msg_L"].speed == "s" * 32
     assert rows["msg_N"].model is None

@@ -101,7 +101,8 @@ def test_invalid_yaml_names_line(tmp_path):
 
 
 def test_empty_sections_and_values_keep_defaults(tmp_path):
-    cfg = config.load(write(tmp_path / "c.yaml", "guard:\nai:\n  cost_budget_monthly:\n  cost_tracking_enabled: false\n"))
+    cfg = config.load(write(tmp_path / "c.yaml",
+                            "guard:\nai:\n  cost_budget_monthly:\n  cost_tracking_enabled: false\n"))
     assert cfg["guard"]["warn_at_attempt"] == 3
     assert cfg["ai"]["cost_budget_monthly"] is None
     assert cfg["ai"]["cost_tracking_enabled"] is False

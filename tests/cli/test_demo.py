@@ -7,11 +7,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from token_roi import paths
-from token_roi.cli import main
 from token_roi.cli import demo as demo_cmd
+from token_roi.cli import main
 
 
 def _run(capsys, *argv):

@@ -144,7 +144,8 @@ def test_recent_sessions_newest_first(full):
         store.close()
     assert [(r["agent"], r["sessionId"]) for r in recent] == [(s.agent, s.session_id) for s in lib]
     for r, s in zip(recent, lib):
-        assert (r["calls"], r["totalTokens"], r["project"], r["models"]) == (s.calls, s.total_tokens, s.project, s.models_used)
+        assert (r["calls"], r["totalTokens"], r["project"], r["models"]) == (
+            s.calls, s.total_tokens, s.project, s.models_used)
         assert r["cost"] == pytest.approx(s.cost, abs=1e-6)
 
 
@@ -155,6 +156,7 @@ def test_daily_sums_are_the_grouped_query_over_the_calls(zone):
     across DST changes, a half-hour DST (Lord Howe), +05:45 (Kathmandu), a clock going back at
     midnight (Beirut), NULL models, an agent filter; counts exact, cost to the last bits."""
     from zoneinfo import ZoneInfo
+
     from token_roi.dashboard import api
     from token_roi.rows import UsageRow
     tz = ZoneInfo(zone)
@@ -182,7 +184,8 @@ def test_daily_sums_are_the_grouped_query_over_the_calls(zone):
             where, params = query.where_clause(f, tz)
             want = {((query.EPOCH_DAY + dt.timedelta(days=r[0])).isoformat(), r[1], r[2] or query.UNKNOWN_MODEL):
                     query.usage_from_sums(r, 3) for r in store.db.execute(
-                        f"SELECT {day_expr} AS d, agent, model, {query._SUMS} FROM calls{where} GROUP BY d, agent, model",
+                        f"SELECT {day_expr} AS d, agent, model, {query._SUMS} FROM calls{where} "
+                        "GROUP BY d, agent, model",
                         day_params + params)}
             assert got.keys() == want.keys() and len(got) > 100
             for k, u in want.items():
@@ -283,14 +286,16 @@ def test_sessions_default_order_from_the_time_index_is_the_librarys(full):
     try:
         last = store.db.execute("SELECT MAX(ts) FROM calls").fetchone()[0]
         with store.transaction():
-            store.upsert_calls([UsageRow(agent=a, dedupe_key=f"tie-{a}-{i}", ts=last - 60_000 * i, session_id=f"tie-{a}",
-                                         project="/home/dev/tie", model="gpt-5", input_tokens=100 + i, output_tokens=5)
+            store.upsert_calls([UsageRow(agent=a, dedupe_key=f"tie-{a}-{i}", ts=last - 60_000 * i,
+                                         session_id=f"tie-{a}", project="/home/dev/tie", model="gpt-5",
+                                         input_tokens=100 + i, output_tokens=5)
                                 for a in ("claude", "codex") for i in range(3)])   # codex: walked first
         for period, since in (("all", None), ("30d", dt.date(2026, 10, 22)), ("7d", dt.date(2026, 11, 14))):
             lib = query.usage_by_session(store, query.Filters(since, fx.TODAY if since else None), fx.TZ)
             total = query.totals(lib)
             lib.sort(key=lambda s: s.last_ts or 0, reverse=True)         # the page's own sort of the library rows
-            want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project, s.models_used) for s in lib]
+            want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project, s.models_used)
+                    for s in lib]
             for offset, limit in ((0, 50), (0, 1), (1, 3), (7, 5), (len(lib) - 2, 10)):
                 d = client.ok("sessions", period=period, offset=offset, limit=limit)
                 assert d["count"] == len(lib)
@@ -299,7 +304,8 @@ def test_sessions_default_order_from_the_time_index_is_the_librarys(full):
                 got = [(s["agent"], s["sessionId"], s["calls"], s["totalTokens"], s["cost"], s["project"], s["models"])
                        for s in d["sessions"]]
                 assert got == want[offset:offset + limit], (period, offset, limit)
-        assert [s["sessionId"] for s in client.ok("sessions", period="all", limit=2)["sessions"]] == ["tie-claude", "tie-codex"]
+        first_two = client.ok("sessions", period="all", limit=2)["sessions"]
+        assert [s["sessionId"] for s in first_two] == ["tie-claude", "tie-codex"]
     finally:
         store.close()
 
@@ -321,7 +327,8 @@ def test_sessions_in_every_other_order_and_searched_are_the_librarys(full):
                  ("none-only", [None, None])]
         with store.transaction():
             store.upsert_calls([UsageRow(agent="codex", dedupe_key=f"mix-{sid}-{i}", ts=last - 3_600_000 - 60_000 * i,
-                                         session_id=sid, project=proj, model="gpt-5", input_tokens=100 + i, output_tokens=7)
+                                         session_id=sid, project=proj, model="gpt-5", input_tokens=100 + i,
+                                         output_tokens=7)
                                 for sid, projects in mixed for i, proj in enumerate(projects)])
         keys = {"last": lambda s: s.last_ts or 0, "first": lambda s: s.first_ts or 0, "cost": lambda s: s.cost,
                 "tokens": lambda s: s.total_tokens, "calls": lambda s: s.calls, "agent": lambda s: s.agent,
@@ -332,22 +339,24 @@ def test_sessions_in_every_other_order_and_searched_are_the_librarys(full):
             for sort, direction, text in (("cost", "desc", ""), ("cost", "asc", ""), ("tokens", "desc", ""),
                                           ("calls", "asc", ""), ("first", "desc", ""), ("last", "asc", ""),
                                           ("agent", "asc", ""), ("project", "desc", ""), ("project", "asc", ""),
-                                          ("last", "desc", "alpha"), ("cost", "desc", "billing"), ("calls", "desc", "MULTI"),
-                                          ("last", "desc", "gamma")):
+                                          ("last", "desc", "alpha"), ("cost", "desc", "billing"),
+                                          ("calls", "desc", "MULTI"), ("last", "desc", "gamma")):
                 lib = [s for s in lib_all if not text or text.lower() in (s.session_id or "").lower()
                        or text.lower() in (s.project or "").lower()]
                 lib.sort(key=keys[sort], reverse=direction == "desc")
-                want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project or "", s.models_used)
-                        for s in lib]
+                want = [(s.agent, s.session_id, s.calls, s.total_tokens, round(s.cost, 6), s.project or "",
+                         s.models_used) for s in lib]
                 for offset, limit in ((0, 500), (3, 4)):
-                    d = client.ok("sessions", period=period, sort=sort, dir=direction, q=text or None, offset=offset, limit=limit)
+                    d = client.ok("sessions", period=period, sort=sort, dir=direction, q=text or None,
+                                  offset=offset, limit=limit)
                     assert d["count"] == len(lib), (period, sort, direction, text)
                     assert d["totals"]["calls"] == total.calls and d["totals"]["totalTokens"] == total.total_tokens
                     assert d["totals"]["cost"] == pytest.approx(total.cost, abs=1e-6)
-                    got = [(s["agent"], s["sessionId"], s["calls"], s["totalTokens"], s["cost"], s["project"], s["models"])
-                           for s in d["sessions"]]
+                    got = [(s["agent"], s["sessionId"], s["calls"], s["totalTokens"], s["cost"], s["project"],
+                            s["models"]) for s in d["sessions"]]
                     assert got == want[offset:offset + limit], (period, sort, direction, text, offset)
-        picked = {s["sessionId"]: s["project"] for s in client.ok("sessions", period="all", q="multi", limit=10)["sessions"]}
+        multi = client.ok("sessions", period="all", q="multi", limit=10)["sessions"]
+        picked = {s["sessionId"]: s["project"] for s in multi}
         assert picked == {"multi-a": "/home/dev/alpha", "multi-tie": "/home/dev/beta", "multi-none": ""}
         assert [s["project"] for s in client.ok("sessions", period="all", q="gamma")["sessions"]] == []
     finally:
@@ -534,8 +543,9 @@ def test_the_vendored_chart_library_asks_to_be_compiled_as_it_loads():
 
 def test_the_preferred_port_is_the_same_for_a_ledger_and_yields_when_taken(tmp_path):
     import socket
+
     from token_roi.dashboard.server import PREFERRED_PORTS, Settings, make_server, preferred_port
-    a, b = tmp_path / "a" / "ledger.sqlite3", tmp_path / "b" / "ledger.sqlite3"
+    a = tmp_path / "a" / "ledger.sqlite3"
     assert preferred_port(a) == preferred_port(a) in PREFERRED_PORTS
     assert preferred_port() == preferred_port() in PREFERRED_PORTS     # the default ledger
     assert len({preferred_port(tmp_path / str(i) / "ledger.sqlite3") for i in range(20)}) > 15
@@ -599,6 +609,7 @@ def test_the_inline_head_script_is_the_one_the_csp_allows():
     import base64
     import hashlib
     import re
+
     from token_roi.dashboard.server import STATIC
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     inline = re.findall(r"<script>(.*?)</script>", html, re.S)
@@ -654,9 +665,10 @@ def test_cli_dashboard_command(capsys):
 def test_cli_serves_the_ledger_on_loopback_until_stopped(tmp_path):
     """`token-roi dashboard --no-open` as a person runs it: prints the URL, answers there."""
     import os
+    import socket
     import subprocess
     import urllib.request
-    import socket
+
     from token_roi.dashboard.server import preferred_port
     fx.build()
     with socket.socket() as probe:
@@ -669,7 +681,8 @@ def test_cli_serves_the_ledger_on_loopback_until_stopped(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         line = proc.stdout.readline()
-        assert line.startswith("token-roi dashboard: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
+        assert line.startswith("token-roi dashboard: http://127.0.0.1:"), (
+            line, proc.stderr.read() if proc.poll() else "")
         url = line.split()[2]
         if free:        # the same port at every launch for this ledger, when nothing else has it
             assert url == f"http://127.0.0.1:{preferred_port()}/"

@@ -38,6 +38,7 @@ def browser():
 
 def _server_and_page(browser, build: bool):
     import dashboard_fixture as fx
+
     from token_roi.dashboard.server import Settings, start_in_thread
     from token_roi.store import Store
     facts = fx.build() if build else None

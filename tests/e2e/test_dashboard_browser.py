@@ -57,7 +57,9 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
     and plan cards fill) the KPI cards and the chart must already hold the library's figures,
     from exactly one overview request, for the default view and for a linked one."""
     import datetime as dt
+
     import dashboard_fixture as fx
+
     from token_roi.reports import query
     from token_roi.store import Store
     dash = full_dashboard
@@ -76,14 +78,16 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
         assert dash.page.get_attribute("#kpi-tokens .value span", "title") == f"{lib.total_tokens:,} tokens"
         assert dash.text("#kpi-tokens .sub") == f"{lib.calls:,} calls"
         chart = dash.page.evaluate("""() => { const c = Chart.getChart('cost-chart');
-            return {n: c.data.labels.length, sum: c.data.datasets.reduce((a, d) => a + d.data.reduce((x, y) => x + y, 0), 0)} }""")
+            return {n: c.data.labels.length,
+                    sum: c.data.datasets.reduce((a, d) => a + d.data.reduce((x, y) => x + y, 0), 0)} }""")
         assert chart["n"] == (fx.TODAY - since).days + 1 and abs(chart["sum"] - lib.cost) < 1e-3
         overview = [u for u in dash.requests if "/api/overview" in u]
         assert overview == [dash.url + "api/overview?" + params], overview
         assert dash.page.evaluate("window.earlyFetch") is None                 # taken, never reused
         # Asked from the head, while the page was parsed: app.js (deferred) runs only after.
         asked, parsed = dash.page.evaluate("""() => [performance.getEntriesByType('resource')
-            .find(e => e.name.includes('/api/overview')).startTime, performance.getEntriesByType('navigation')[0].domInteractive]""")
+            .find(e => e.name.includes('/api/overview')).startTime,
+            performance.getEntriesByType('navigation')[0].domInteractive]""")
         assert asked < parsed
         assert dash.page.evaluate("performance.getEntriesByName('first-render').length") == 1
         dash.wait()
@@ -92,12 +96,14 @@ def test_first_render_shows_the_library_figures_from_the_early_request(full_dash
     mismatches = dash.page.evaluate("""() => {
         const values = [0, 0.004, 0.005, 0.015, 1.005, 2.5, 9.995, 999.995, 1000, 1234.5678, 99999.999, 1e6 + 0.125,
                         123456789.987, 7.881267125, -0.004, -1.5, -1234.567, -1000000];
-        for (let i = 0; i < 3000; i++) values.push(Math.round(Math.random() * 10 ** (1 + i % 12)) / [1, 8, 100, 1000][i % 4] * (i % 7 ? 1 : -1));
+        for (let i = 0; i < 3000; i++)
+            values.push(Math.round(Math.random() * 10 ** (1 + i % 12)) / [1, 8, 100, 1000][i % 4] * (i % 7 ? 1 : -1));
         const int = new Intl.NumberFormat("en-US"), out = [];
         for (const v of values.map(x => x || 0)) {     // -0: Intl writes "$-0", we "$0"
             const n = Math.round(v) || 0;           // counts are whole, and never -0 (Intl writes "-0")
             if (intFmt.format(n) !== int.format(n)) out.push(["int", n, intFmt.format(n)]);
-            const m = (v < 0 && Math.round(v * 100) !== 0 ? "-$" : "$") + Math.abs(v).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+            const m = (v < 0 && Math.round(v * 100) !== 0 ? "-$" : "$")
+                + Math.abs(v).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
             if (money(v) !== m) out.push(["money", v, money(v), m]);
             const t = "$" + Number(v).toLocaleString("en-US", {maximumFractionDigits: 2});
             if (moneyTick(v) !== t) out.push(["tick", v, moneyTick(v), t]);
@@ -130,7 +136,8 @@ def test_period_filter_changes_the_numbers(full_dashboard):
     assert dash.page.evaluate("Chart.getChart('cost-chart').data.labels") == ["2026-11-02", "2026-11-03", "2026-11-04"]
     dash.click_and_wait("#stack button[data-stack='model']")
     labels = dash.page.evaluate("Chart.getChart('cost-chart').data.datasets.map(d => d.label)")
-    assert set(labels) == {s["name"] for s in api(dash, "overview?period=custom&since=2026-11-02&until=2026-11-04&stack=model")["chart"]["series"]}
+    by_model = api(dash, "overview?period=custom&since=2026-11-02&until=2026-11-04&stack=model")
+    assert set(labels) == {s["name"] for s in by_model["chart"]["series"]}
     assert any(label.startswith("claude-") for label in labels)
     dash.assert_clean()
 
@@ -164,9 +171,12 @@ def test_every_chart_draws_offline(full_dashboard):
     dash = full_dashboard
     dash.page.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(dash.url) else r.abort())
     drawn = """id => { const c = Chart.getChart(id);
-        return [c.options.indexAxis, c.data.datasets.map((d, i) => [d.type || c.config.type, c.getDatasetMeta(i).data.length])]; }"""
-    for page, canvas, axis, types in (("dashboard", "cost-chart", "x", {"bar"}), ("projects", "projects-chart", "x", {"bar"}),
-                                      ("models", "models-chart", "y", {"bar"}), ("budget", "budget-chart", "x", {"bar", "line"})):
+        return [c.options.indexAxis,
+                c.data.datasets.map((d, i) => [d.type || c.config.type, c.getDatasetMeta(i).data.length])]; }"""
+    for page, canvas, axis, types in (("dashboard", "cost-chart", "x", {"bar"}),
+                                      ("projects", "projects-chart", "x", {"bar"}),
+                                      ("models", "models-chart", "y", {"bar"}),
+                                      ("budget", "budget-chart", "x", {"bar", "line"})):
         dash.open(page)
         dash.assert_clean()
         index_axis, sets = dash.page.evaluate(drawn, canvas)
@@ -188,7 +198,8 @@ def test_sessions_sort_filter_and_detail(full_dashboard):
     dash.page.evaluate("delete document.body.dataset.ready")
     dash.page.press("#session-search", "Enter")
     dash.wait()
-    projects = dash.page.eval_on_selector_all("[data-table=sessions] tbody tr td:nth-child(3)", "els => els.map(e => e.innerText)")
+    projects = dash.page.eval_on_selector_all("[data-table=sessions] tbody tr td:nth-child(3)",
+                                              "els => els.map(e => e.innerText)")
     assert projects and set(projects) == {"billing"}
     # The session with guard signals: its detail shows loop attempts, category and value.
     agent, sid = full_dashboard.facts["loop_session"]

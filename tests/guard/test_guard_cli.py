@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from hook_support import Transcript, post_tool, post_tool_failure, session_end, stop
+
 from token_roi.cli import main
 from token_roi.guard import hook, state
 
@@ -26,7 +26,8 @@ def session(tmp_path, monkeypatch):
     t.user()
     cmd = {"command": "pytest tests/test_cart.py"}
     for i in range(4):
-        t.assistant(f"msg_{i}", input=4, output=400, cache_read=30000, cache_1h=2000 if i == 0 else 0, tool=("Bash", cmd))
+        t.assistant(f"msg_{i}", input=4, output=400, cache_read=30000, cache_1h=2000 if i == 0 else 0,
+                    tool=("Bash", cmd))
         fire(post_tool_failure(SID, t.path, "Bash", cmd, "Exit code 1\n" + FAIL, n=i))
     t.assistant("msg_edit", input=4, output=900, cache_read=32000, tool=("Edit", {"file_path": "/src/cart.py"}))
     fire(post_tool(SID, t.path, "Edit", {"file_path": "/src/cart.py", "old_string": "a", "new_string": "b"}, n=10))

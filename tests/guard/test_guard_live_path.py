@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 GUARD = Path(__file__).resolve().parents[2] / "core" / "guard"
-TOP_LEVEL = {"fastjson", "digest", "isotime", "paths", "cursor", "record", "safe_io", "rows", "adapters.claude.reader", "adapters.jsonl"}
+TOP_LEVEL = {"fastjson", "digest", "isotime", "paths", "cursor", "record", "safe_io", "rows", "adapters.claude.reader",
+             "adapters.jsonl"}
 IN_FUNCTIONS = TOP_LEVEL | {"adapters.base", "adapters.claude", "adapters.jsonl", "pricing", "store",
                             "value", "value.signals", "accounting.features", "config", "ingest"}
 # Which module may make which in-function import of the heavier parts.
 WHERE = {"pricing": {"usage"}, "adapters.base": {"usage", "ledger"}, "adapters.claude": {"usage", "ledger"},
-         "adapters.jsonl": {"usage", "ledger"}, "adapters.claude.reader": {"usage", "ledger"}, "store": {"ledger", "hook"}, "value": {"ledger"}, "value.signals": {"ledger"},
+         "adapters.jsonl": {"usage", "ledger"}, "adapters.claude.reader": {"usage", "ledger"},
+         "store": {"ledger", "hook"}, "value": {"ledger"}, "value.signals": {"ledger"},
          "accounting.features": {"hook"}, "config": {"settings"}, "ingest": {"ledger"}}
 
 

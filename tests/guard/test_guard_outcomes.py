@@ -22,7 +22,8 @@ FAILED tests/test_api.py::test_create - assert 500 == 201
 ERROR tests/test_api.py::test_db_conn - ConnectionRefusedError: [Errno 111]
 ============== 1 failed, 14 passed, 1 skipped, 1 error in 2.04s ===============
 """
-PYTEST_QUIET = "..........                                                               [100%]\n10 passed, 1 warning in 0.12s\n"
+PYTEST_QUIET = ("..........                                                               [100%]\n"
+                "10 passed, 1 warning in 0.12s\n")
 UNITTEST = """\
 ..F.s
 ======================================================================
@@ -38,7 +39,8 @@ Ran 5 tests in 0.002s
 
 FAILED (failures=1, skipped=1)
 """
-UNITTEST_OK = "......\n----------------------------------------------------------------------\nRan 6 tests in 0.010s\n\nOK\n"
+UNITTEST_OK = ("......\n----------------------------------------------------------------------\n"
+               "Ran 6 tests in 0.010s\n\nOK\n")
 JEST = """\
  FAIL  src/cart.test.ts
   ● cart › totals include tax

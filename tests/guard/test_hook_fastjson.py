@@ -40,7 +40,8 @@ STATE_LIKE = {
     {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str},
 ])
 def test_dumps_is_json_dumps(kwargs):
-    for value in (STATE_LIKE, [], {}, "", "é", 0, 1.5, None, True, [float("inf"), float("-inf")], {1: "int key", 2.5: "f"}):
+    for value in (STATE_LIKE, [], {}, "", "é", 0, 1.5, None, True, [float("inf"), float("-inf")],
+                  {1: "int key", 2.5: "f"}):
         assert fastjson.dumps(value, **kwargs) == json.dumps(value, **kwargs)
 
 
@@ -89,7 +90,7 @@ def test_dumps_indented_is_json_dumps_indent_2():
                 for i in range(rng.randrange(4))}
 
     values = [STATE_LIKE, [], {}, "", 0, 1.5, None, True, [[]], {"a": {}}, {"daily": [{"date": "2026-10-01"}]},
-              [float("nan"), float("inf"), -float("inf")], {1: "int key", 2.5: "f", None: 0, True: 1},
+              [float("nan"), float("inf"), -float("inf")], {1: "int key", 2.5: "f", None: 0}, {True: 1},
               {"level": Level.HIGH}, [_Str("sub")], {"t": (1, (2, [3]))}]
     values += [random_value() for _ in range(300)]
     for value in values:

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hook_support import REPO, Transcript, hook_command, hook_env, log_lines, post_tool, state_of
 
 SID = "3f1e2d4c-5b6a-4789-8abc-def012345678"

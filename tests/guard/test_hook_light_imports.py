@@ -17,9 +17,7 @@ import pickle
 import subprocess
 
 import pytest
-
-from hook_support import (Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of,
-                                stop)
+from hook_support import Transcript, hook_argv, hook_env, post_tool, post_tool_failure, session_start, state_of, stop
 
 SID = "8c2d1f0e-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
 HEAVY = {"dataclasses", "inspect", "sqlite3", "_sqlite3", "hashlib", "_hashlib", "typing", "contextlib",
@@ -152,7 +150,8 @@ def test_a_foreign_fingerprint_costs_one_re_read_and_no_double_count(transcript)
         with store.transaction():
             store.put_cursor(c)
         transcript.assistant("msg_01B", output=300)
-        again = read_incremental(ADAPTER, Source("claude", transcript.path), store.get_cursor("claude", str(transcript.path)))
+        again = read_incremental(ADAPTER, Source("claude", transcript.path),
+                                 store.get_cursor("claude", str(transcript.path)))
         assert again.bytes_read == transcript.path.stat().st_size
         assert sorted(r.dedupe_key for r in again.rows) == ["msg_01A", "msg_01B"]
         with store.transaction():
@@ -162,7 +161,8 @@ def test_a_foreign_fingerprint_costs_one_re_read_and_no_double_count(transcript)
         assert totals == (2, 120 + 300)
         # ... once: the cursor it left carries a good fingerprint, so the next read is incremental.
         transcript.assistant("msg_01C", output=7)
-        last = read_incremental(ADAPTER, Source("claude", transcript.path), store.get_cursor("claude", str(transcript.path)))
+        last = read_incremental(ADAPTER, Source("claude", transcript.path),
+                                store.get_cursor("claude", str(transcript.path)))
         assert [r.dedupe_key for r in last.rows] == ["msg_01C"]
     finally:
         store.close()
@@ -243,7 +243,8 @@ def test_rates_stay_immutable_hashable_and_replaceable():
     with pytest.raises(AttributeError):
         del r.output
     moved = r.with_source("override", "mine")
-    assert (moved.source, moved.model_id, moved.long.source, r.source) == ("override", "mine", "override", "genai-prices")
+    assert (moved.source, moved.model_id, moved.long.source, r.source) == (
+        "override", "mine", "override", "genai-prices")
     assert r.replace(fast=long).fast is long and r.fast is None
     with pytest.raises(TypeError):
         r.replace(speed="fast")
@@ -264,5 +265,6 @@ def test_gemini_rows_keep_the_inherited_fields_and_their_order():
     from token_roi.adapters.gemini import GeminiRow
     g = GeminiRow(agent="gemini", dedupe_key="s:m1", ts=1, input_tokens=7, order=42)
     assert g.rank == 42 and g.input_tokens == 7
-    assert g == GeminiRow("gemini", "s:m1", 1, input_tokens=7, order=42) != GeminiRow("gemini", "s:m1", 1, input_tokens=7, order=43)
+    assert (g == GeminiRow("gemini", "s:m1", 1, input_tokens=7, order=42)
+            != GeminiRow("gemini", "s:m1", 1, input_tokens=7, order=43))
     assert repr(g).endswith("speed=None, order=42)")

@@ -7,10 +7,22 @@ import json
 import sqlite3
 
 import pytest
-
 from hook_support import (
-    MODEL, Transcript, base, expected_cost, hook_env, log_lines, post_tool, post_tool_failure,
-    pre_tool, prompt, run_hook, session_end, session_start, state_of, stop,
+    MODEL,
+    Transcript,
+    base,
+    expected_cost,
+    hook_env,
+    log_lines,
+    post_tool,
+    post_tool_failure,
+    pre_tool,
+    prompt,
+    run_hook,
+    session_end,
+    session_start,
+    state_of,
+    stop,
 )
 
 SID = "3f1e4c7a-9b2d-4e61-8a0f-5c2b7d9e1a44"
@@ -78,7 +90,8 @@ def test_usage_is_read_incrementally_and_streaming_copies_count_once(transcript)
                                "cache_write_1h": 576, "reasoning": 0}
     assert state["api_calls"] == 2
     want = (expected_cost(MODEL, input_tokens=3, output_tokens=117, cache_read_tokens=12342, cache_write_1h_tokens=576)
-            + expected_cost(MODEL, input_tokens=5, output_tokens=300, cache_read_tokens=12918, cache_write_5m_tokens=1200))
+            + expected_cost(MODEL, input_tokens=5, output_tokens=300, cache_read_tokens=12918,
+                            cache_write_5m_tokens=1200))
     assert state["cost_usd"] == pytest.approx(want, abs=1e-6)
     assert state["models"][MODEL]["tokens"] == state["total_tokens_used"]
     assert state["tool_calls"] == {"Read": 2}
@@ -190,7 +203,8 @@ def test_success_ends_the_loop_and_a_new_loop_warns_again(transcript):
     # The command that failed now succeeds: the loop ends, unwarned.
     r = run_hook(post_tool(SID, transcript.path, "Bash", call, n=11))
     assert state_of(SID)["loop_attempts"]["Bash"] == 0 and r.stdout == ""
-    outs = [run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "make"}, "Exit code 2", n=20 + i)).stdout
+    outs = [run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "make"}, "Exit code 2",
+                                       n=20 + i)).stdout
             for i in range(3)]
     assert outs[:2] == ["", ""] and "additionalContext" in outs[2]
 
@@ -222,7 +236,8 @@ def test_loop_token_warning_once(transcript):
 
 def test_env_limits_override_defaults(transcript):
     env = hook_env(TOKEN_ROI_WARN_AT_ATTEMPT="1", TOKEN_ROI_MAX_FIX_ATTEMPTS="2")
-    outs = [run_hook(post_tool_failure(SID, transcript.path, "Edit", {"file_path": "/a", "old_string": "x", "new_string": "y"},
+    edit = {"file_path": "/a", "old_string": "x", "new_string": "y"}
+    outs = [run_hook(post_tool_failure(SID, transcript.path, "Edit", edit,
                                        "String to replace not found in file.", n=i), env=env).stdout for i in range(2)]
     assert "additionalContext" in json.loads(outs[0])["hookSpecificOutput"]
     assert json.loads(outs[1])["decision"] == "block"
@@ -235,7 +250,8 @@ def test_config_file_limits_are_read_at_session_start(transcript, tmp_path):
     env = hook_env(TOKEN_ROI_CONFIG=str(cfg))
     quiet(run_hook(session_start(SID, transcript.path), env=env))
     assert state_of(SID)["limits"]["max_fix_attempts"] == 4
-    outs = [run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "tox"}, "Exit code 1", n=i), env=env).stdout
+    outs = [run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "tox"}, "Exit code 1", n=i),
+                     env=env).stdout
             for i in range(4)]
     assert outs[0] == "" and "additionalContext" in outs[1] and outs[2] == ""
     assert json.loads(outs[3])["decision"] == "block"
@@ -253,7 +269,8 @@ def test_config_file_limits_are_read_at_session_start(transcript, tmp_path):
 def test_test_runs_give_tests_passed_and_a_fixed_bug(transcript):
     call = {"command": "python -m pytest tests/test_parse.py", "description": "Run tests"}
     run_hook(post_tool_failure(SID, transcript.path, "Bash", call, "Exit code 1\n" + PYTEST_FAIL, n=1))
-    quiet(run_hook(post_tool(SID, transcript.path, "Edit", {"file_path": "/src/parse.py", "old_string": "a", "new_string": "b"}, n=2)))
+    quiet(run_hook(post_tool(SID, transcript.path, "Edit",
+                             {"file_path": "/src/parse.py", "old_string": "a", "new_string": "b"}, n=2)))
     run_hook(post_tool(SID, transcript.path, "Bash", {"command": "python  -m pytest tests/test_parse.py"},
                        {"stdout": PYTEST_PASS, "stderr": "", "interrupted": False, "isImage": False}, n=3))
     out = state_of(SID)["outcomes"]
@@ -329,7 +346,8 @@ def test_stop_and_session_end_put_the_usage_in_the_ledger(transcript):
     transcript.subagent("f00d").assistant("msg_01SUB", input=10, output=200)
     quiet(run_hook(stop(SID, transcript.path)))
     db = sqlite3.connect(paths.db_path())
-    rows = db.execute("SELECT dedupe_key, session_id, is_subagent, output_tokens FROM calls ORDER BY dedupe_key").fetchall()
+    rows = db.execute(
+        "SELECT dedupe_key, session_id, is_subagent, output_tokens FROM calls ORDER BY dedupe_key").fetchall()
     assert rows == [("msg_01A", SID, 0, 117), ("msg_01SUB", SID, 1, 200)]
     transcript.assistant("msg_01B", output=50)
     quiet(run_hook(session_end(SID, transcript.path)))
@@ -408,6 +426,7 @@ def test_hook_works_without_site_packages_and_outside_the_repo(transcript, tmp_p
     """The plugin as installed: copied elsewhere, its hooks.json command run by /bin/sh -c as
     Claude Code runs it, with -S (no pip-installed token_roi)."""
     import shutil
+
     from hook_support import REPO, hook_command
     plugin = tmp_path / "plugin-copy"
     shutil.copytree(REPO / "core", plugin / "core", ignore=shutil.ignore_patterns("__pycache__"))
@@ -459,7 +478,8 @@ def test_hard_cap_from_the_config_file(transcript, tmp_path):
     r = run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"}), env=env)
     assert r.json["hookSpecificOutput"]["permissionDecision"] == "deny"
     # TOKEN_ROI_HARD_CAP=0 turns it off for this environment.
-    quiet(run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"}), env=hook_env(TOKEN_ROI_CONFIG=str(cfg), TOKEN_ROI_HARD_CAP="0")))
+    quiet(run_hook(pre_tool(SID, transcript.path, "Bash", {"command": "ls"}),
+                   env=hook_env(TOKEN_ROI_CONFIG=str(cfg), TOKEN_ROI_HARD_CAP="0")))
     # A new session under a config without the cap removes the flag again.
     cfg.write_text("guard:\n  session_budget_usd: 0.05\n")
     quiet(run_hook(session_start("other-session", transcript.path), env=env))
@@ -497,7 +517,8 @@ def test_stop_saves_the_value_signals_of_the_session(transcript):
     transcript.assistant("msg_01A", output=100)
     for i in range(4):
         run_hook(post_tool_failure(SID, transcript.path, "Bash", {"command": "pytest"}, "Exit code 1", n=i))
-    quiet(run_hook(post_tool(SID, transcript.path, "Edit", {"file_path": "/a.py", "old_string": "a", "new_string": "b"}, n=9)))
+    quiet(run_hook(post_tool(SID, transcript.path, "Edit", {"file_path": "/a.py", "old_string": "a", "new_string": "b"},
+                             n=9)))
     state = state_of(SID)
     assert (state["loop_attempts_max"], state["loop_attempts_total"]) == (4, 4)
     quiet(run_hook(stop(SID, transcript.path)))

@@ -21,7 +21,7 @@ def test_100_concurrent_hooks_lose_no_update(tmp_path):
         payloads.append(post_tool(SID, t.path, "Read", {"file_path": f"/src/module_{i}.py"}, n=i))
     for i in range(30):
         payloads.append(post_tool_failure(SID, t.path, "Bash", {"command": "make test"}, "Exit code 2", n=100 + i))
-    for i in range(20):
+    for _ in range(20):
         payloads.append(prompt(SID, t.path, "how much did that cost so far?"))
     env = hook_env()
     procs = []

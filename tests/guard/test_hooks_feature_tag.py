@@ -1,10 +1,10 @@
 """TOKEN_ROI_FEATURE seen by the SessionStart hook books the session to that feature, and never
 overrides an explicit `token-roi tag`."""
 
+from hook_support import hook_env, run_hook, session_start
+
 from token_roi.accounting.features import session_tags, tag_session
 from token_roi.store import Store
-
-from hook_support import hook_env, run_hook, session_start
 
 
 def test_session_start_books_the_session_to_the_env_feature(tmp_path):

@@ -72,7 +72,8 @@ def bad_payload(rng: random.Random) -> bytes:
         return json.dumps(junk).encode()
     if kind == 5:                                          # wrong types in the required fields
         field = rng.choice(["session_id", "hook_event_name", "transcript_path"])
-        real[field] = rng.choice([7, 1.5, None if field != "transcript_path" else [], [], {}, "" if field != "transcript_path" else 3, "   " if field == "session_id" else False])
+        real[field] = rng.choice([7, 1.5, None if field != "transcript_path" else [], [], {},
+                                  "" if field != "transcript_path" else 3, "   " if field == "session_id" else False])
         return json.dumps(real).encode()
     if kind == 6:                                          # event-specific field missing or mistyped
         if event in TOOL_EVENTS:
@@ -84,8 +85,9 @@ def bad_payload(rng: random.Random) -> bytes:
         return json.dumps(real).encode()
     if kind == 7:                                          # deep nesting
         depth = rng.choice([1000, 100000])
-        return b'{"session_id":"x","hook_event_name":"Stop","x":' + b"[" * depth + b"]" * depth + b"}" if rng.random() < 0.5 \
-            else b"[" * depth
+        nested = b"[" * depth + b"]" * depth
+        return (b'{"session_id":"x","hook_event_name":"Stop","x":' + nested + b"}" if rng.random() < 0.5
+                else b"[" * depth)
     if kind == 8:                                          # invalid UTF-8 inside the JSON
         text = json.dumps(real).encode()
         cut = rng.randrange(1, len(text) - 1)

@@ -60,4 +60,5 @@ def test_recorded_session_replays_with_the_answers_claude_code_got(tmp_path):
     assert log_lines() == []
     # What Claude Code itself recorded receiving from these hooks in the real run:
     recorded = "".join(lines)
-    assert '"hookEvent":"PostToolUseFailure","blockingError":{"blockingError":"token-roi guard: loop on Bash, attempt 5' in recorded
+    assert ('"hookEvent":"PostToolUseFailure","blockingError":'
+            '{"blockingError":"token-roi guard: loop on Bash, attempt 5' in recorded)

@@ -10,8 +10,8 @@ import random
 import subprocess
 
 import pytest
-
 from hook_support import hook_argv, hook_env, post_tool, state_of
+
 from token_roi.guard import hook
 from token_roi.sample import append_session
 

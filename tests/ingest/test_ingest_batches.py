@@ -254,7 +254,6 @@ def test_a_crash_between_a_bulk_load_and_its_sums_leaves_every_quarter_hour_dirt
 
 
 def test_a_bulk_load_leaves_nothing_in_the_log_for_the_next_writer_to_copy(tree, tmp_path, monkeypatch):
-    import sqlite3
     import threading
     threads = threading.active_count()
     store = Store(tmp_path / "l.sqlite3")

@@ -11,8 +11,8 @@ import pytest
 
 from token_roi import ingest as ingest_mod
 from token_roi.adapters.base import Adapter
-from token_roi.adapters.jsonl import JsonlAdapter
 from token_roi.adapters.claude import ADAPTER, ClaudeAdapter
+from token_roi.adapters.jsonl import JsonlAdapter
 from token_roi.ingest import ingest
 from token_roi.store import Store
 
@@ -195,7 +195,8 @@ def test_no_workers_are_forked_beside_other_threads(tree, store, monkeypatch):
 
 
 @pytest.mark.parametrize("chunk", [None, 1500, 64])
-@pytest.mark.parametrize("body", ["", "x" * 10, "short\nhalf", "\n".join("line %d " % i * 40 for i in range(300)) + "\ntail"])
+@pytest.mark.parametrize("body", ["", "x" * 10, "short\nhalf",
+                                  "\n".join(f"line {i} " * 40 for i in range(300)) + "\ntail"])
 def test_the_cursor_fingerprint_is_that_of_the_file_however_it_was_read(tmp_path, monkeypatch, chunk, body):
     # Taken from the bytes in memory when the file was read in one chunk, else from the file:
     # either way what the next read compares with fingerprint(f, offset).

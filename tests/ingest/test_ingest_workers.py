@@ -96,7 +96,7 @@ def test_no_worker_outlives_the_read(parallel):
     results = ingest_mod._read_all([ingest_mod.Job(reader, str(i), None, True) for i in range(200)])
     next(results)
     workers = multiprocessing.active_children()
-    assert workers and "concurrent.futures" in sys.modules                                            # workers are there ...
+    assert workers and "concurrent.futures" in sys.modules     # workers are there ...
     results.close()                                            # ... the caller stops early (an error, Ctrl-C)
     assert not [p for p in workers if p.is_alive()]            # stopped and reaped
 

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from token_roi import tree_snapshot
-from token_roi import adapters
+from token_roi import adapters, tree_snapshot
 from token_roi.ingest import IngestStats, _plan, ingest, refresh
 from token_roi.store import Store
-
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude"
 SESSION = "7f3c2a91-5b1e-4c8a-9d2f-0e6b8a4c1d35"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -117,6 +116,7 @@ def test_timed_fast_variant_splits_the_schedule(store, monkeypatch):
     change of the standard card on another date is kept apart."""
     from datetime import date
     from types import SimpleNamespace
+
     from genai_prices import types
     day = 86_400_000
     info = types.ModelInfo(

@@ -9,10 +9,9 @@ OpenAI's and Google's price pages: Sonnet 4.5/4.6 3/15, read 0.3, 5-minute write
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -202,7 +201,8 @@ def test_costs_agree_with_genai_prices_calc_price():
     cases = [
         ("claude-sonnet-4-5-20250929", dict(input_tokens=20_000, cache_read_tokens=170_000, cache_write_5m_tokens=8_000,
                                             cache_write_1h_tokens=9_000, output_tokens=3_000)),
-        ("claude-opus-4-6", dict(input_tokens=900, cache_read_tokens=80_000, cache_write_1h_tokens=5_000, output_tokens=700)),
+        ("claude-opus-4-6", dict(input_tokens=900, cache_read_tokens=80_000, cache_write_1h_tokens=5_000,
+                                 output_tokens=700)),
         ("gpt-5", dict(input_tokens=4_000, cache_read_tokens=30_000, output_tokens=1_500)),
         ("gemini-2.5-pro", dict(input_tokens=210_000, cache_read_tokens=10_000, output_tokens=900)),
     ]
@@ -442,5 +442,6 @@ def test_two_cliffs_price_the_same_in_sql_and_python(store):
     for p in prompts:
         r = expected_rate[p]
         by_hand = ((p - 500) * r.input + 500 * r.cache_read + 1_000 * r.output) / 1e6
-        assert cost_of(rates, input_tokens=p - 500, cache_read_tokens=500, output_tokens=1_000) == pytest.approx(by_hand)
+        assert cost_of(rates, input_tokens=p - 500, cache_read_tokens=500,
+                       output_tokens=1_000) == pytest.approx(by_hand)
         assert got[f"p{p}"] == pytest.approx(by_hand, rel=1e-12), p

@@ -90,6 +90,7 @@ def test_new_calls_of_a_known_model_are_priced_without_importing_genai_prices(tm
     cached_cost = more[2].split()[1]
     # the same row priced by genai-prices itself (no cache) costs exactly the same
     import os
+
     from token_roi import paths
     os.unlink(paths.state_dir() / "rates-cache.json")
     from token_roi.store import Store

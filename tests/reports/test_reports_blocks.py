@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from reports_data import call, make_store, ms
+
 from token_roi.reports.blocks import burn_rate, iso_ms, projection, usage_blocks
 from token_roi.reports.query import Filters
 from token_roi.reports.shapes import blocks_json

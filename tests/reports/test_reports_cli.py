@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from reports_data import call, make_store
+
 from token_roi.cli import main
 
 

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from reports_data import call, make_store, ms
+
 from token_roi.reports import query
 from token_roi.reports.blocks import usage_blocks
 from token_roi.reports.query import Filters
@@ -137,7 +137,8 @@ def test_unpriced_models_are_flagged_in_json():
 def test_our_extra_fields_keep_counters_apart():
     data = ours("daily", fixture_store(), 0)
     may4 = data["daily"][0]
-    assert (may4["cacheCreationTokens"], may4["cacheCreation5mTokens"], may4["cacheCreation1hTokens"]) == (500, 200, 300)
+    assert (may4["cacheCreationTokens"], may4["cacheCreation5mTokens"], may4["cacheCreation1hTokens"]) == (
+        500, 200, 300)
     assert may4["calls"] == 3 and may4["agents"] == ["claude"]
     # breakdowns costliest first, as ccusage orders them
     assert [m["modelName"] for m in may4["modelBreakdowns"]] == ["claude-opus-4-5", "claude-sonnet-4-6"]

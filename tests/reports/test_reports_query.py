@@ -6,12 +6,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from reports_data import call, make_store, ms
-from token_roi.rows import UsageRow
-from token_roi.store import Store
+
 from token_roi.reports import query
 from token_roi.reports.query import Filters
+from token_roi.rows import UsageRow
+from token_roi.store import Store
 
 UTC = dt.timezone.utc
 LA = ZoneInfo("America/Los_Angeles")

@@ -6,11 +6,21 @@ import datetime as dt
 import io
 
 from reports_data import call, make_store, ms
+
 from token_roi.reports import query
 from token_roi.reports.blocks import usage_blocks
 from token_roi.reports.query import Filters
-from token_roi.reports.table import (Column, Row, fmt_compact, fmt_int, fmt_money, int_column, money_column,
-                                     render, use_color)
+from token_roi.reports.table import (
+    Column,
+    Row,
+    fmt_compact,
+    fmt_int,
+    fmt_money,
+    int_column,
+    money_column,
+    render,
+    use_color,
+)
 from token_roi.reports.text import blocks_table, period_table, session_table
 
 UTC = dt.timezone.utc

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ledger_sums import summer
+
 from token_roi.ingest import ingest
 from token_roi.store import Store
 

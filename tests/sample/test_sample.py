@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from token_roi.sample import (SampleTree, Totals, append_session, encode_project_dir, generate_claude_tree,
-                              parse_size)
+from token_roi.sample import SampleTree, Totals, append_session, encode_project_dir, generate_claude_tree, parse_size
 
 SIZE = 6 * 1024 * 1024
 
@@ -112,7 +111,7 @@ def test_lines_are_compact_json_with_the_real_fields(traps_recount):
     for kind in ("user", "assistant", "summary", "system", "file-history-snapshot", "progress"):
         assert types[kind] > 0, kind
     checked = 0
-    for path, raw, obj in traps_recount["objs"]:
+    for _path, raw, obj in traps_recount["objs"]:
         assert json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() == raw
         if obj.get("type") == "assistant" and obj["message"].get("model") != "<synthetic>":
             for key in ("parentUuid", "isSidechain", "requestId", "uuid", "timestamp", "cwd", "sessionId",

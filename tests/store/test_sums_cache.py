@@ -8,6 +8,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from reports_data import call, make_store
+
 from token_roi.reports import query
 from token_roi.reports.query import Filters
 
@@ -28,7 +29,12 @@ def _daily(store, tz="Europe/Berlin"):
 def _groupings(store):
     """The GROUP BY queries over call_buckets the store runs while `fn` runs."""
     seen: list[str] = []
-    store.db.set_trace_callback(lambda sql: seen.append(sql) if "FROM call_buckets" in sql and "GROUP BY" in sql and "sums_cache" not in sql else None)
+
+    def note(sql: str) -> None:
+        if "FROM call_buckets" in sql and "GROUP BY" in sql and "sums_cache" not in sql:
+            seen.append(sql)
+
+    store.db.set_trace_callback(note)
     return seen
 
 

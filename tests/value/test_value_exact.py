@@ -153,7 +153,7 @@ def test_transcript_paths_are_the_like_query_per_session(tmp_path):
              "/h/p/a_b.jsonl", "/h/p/axb.jsonl", "/h/p/50%.jsonl", "/h/p/subagents/agent-s5.jsonl", "s6.jsonl",
              "/h/p/ü7.jsonl", "/h/p/Ü8.jsonl", "/h/p/mix\\s9.jsonl", "/h/p/mix/s9.jsonl"]
     with store.transaction():
-        for i, p in enumerate(paths):
+        for p in paths:
             store.db.execute("INSERT INTO sources (agent, path, updated_at) VALUES (?, ?, 0)", (p and "claude", p))
         store.db.execute("INSERT INTO sources (agent, path, updated_at) VALUES ('codex', '/c/s10.jsonl', 0)")
     ids = ["S1", "s1", "s2", "S2", "s3", "s4", "a_b", "axb", "a%", "50%", "s5", "agent-s5", "s6", "ü7", "Ü7",

@@ -179,7 +179,8 @@ def test_categories_with_reasons(ledger, capsys):
     assert s["c-w3-api"]["reasons"] == ["1 commit of this session reverted later"]
     # S7's window holds the revert (10:10), its commit and the PR merge: 3 commits, 1 a revert
     assert s["c-w4-api"]["git"] == {"commits": 3, "prs": 1, "lines_added": 90, "lines_removed": 30, "reverts": 1}
-    assert s["c-w4-api"]["reasons"][:3] == ["2 bugs fixed", "20 tests passing", "2 commits in its window (+90/-30 lines)"]
+    assert s["c-w4-api"]["reasons"][:3] == ["2 bugs fixed", "20 tests passing",
+                                            "2 commits in its window (+90/-30 lines)"]
     assert s["c-w2-web"]["git"] is None and s["c-w3-docs"]["git"] is None
     assert s["c-w2-web"]["signals"]["source"] == "guard" and s["x-w1-api"]["signals"]["source"] == "none"
 
@@ -189,7 +190,8 @@ def test_human_equivalent_values_and_roi(ledger, capsys):
     # S1 heuristic: 60 lines / 60 = 1 h + 1 bug x 0.5 h = 1.5 h (0.75-3); software engineer 90/120/160;
     # with-edits 0.7: value 0.75*90*0.7 = 47.25, 1.5*120*0.7 = 126, 3*160*0.7 = 336; ROI / $3
     s1 = h["c-w1-api"]
-    assert (s1["via"], s1["role"], s1["quality"], s1["quality_factor"]) == ("heuristic", "software-engineer", "with-edits", 0.7)
+    assert (s1["via"], s1["role"], s1["quality"], s1["quality_factor"]) == (
+        "heuristic", "software-engineer", "with-edits", 0.7)
     assert approx(s1["hours"], 0.75, 1.5, 3) and approx(s1["rate"], 90, 120, 160)
     assert approx(s1["value"], 47.25, 126, 336) and approx(s1["roi"], 15.75, 42, 112)
     # S2 BVA, no signals: 0.5 h active x 0.25 = 0.125 h; research analyst 60/80/110, draft-only 0.4
@@ -230,7 +232,8 @@ def test_projects_overlap_and_agents(ledger, capsys):
     assert (p["web"]["cost"], p["web"]["value"]["mid"], p["web"]["nva_pct"]) == (8.0, 161.0, 75.0)
     assert p["docs"]["project"] == "/home/dev/gone/docs" and p["docs"]["nva_pct"] == 0.0
     # overlap: api claude $3+3+15 = $21 vs codex $1+5 = $6; web claude $6 vs codex $2
-    assert [(o["name"], o["primary_agent"], o["primary_cost"], o["others"], o["recoverable"]) for o in data["overlap"]] == [
+    assert [(o["name"], o["primary_agent"], o["primary_cost"], o["others"], o["recoverable"])
+            for o in data["overlap"]] == [
         ("api", "claude", 21.0, [{"agent": "codex", "cost": 6.0, "sessions": 2}], 6.0),
         ("web", "claude", 6.0, [{"agent": "codex", "cost": 2.0, "sessions": 1}], 2.0)]
     # agents: claude S1 S3 S5 S6 S7 $30, value 126+0+16+0+268.8 = 410.8, NVA (6+3)/30 = 30%;
@@ -303,7 +306,8 @@ def test_variance_split_adds_up_exactly(ledger, capsys):
         claude["volume"] + claude["mix"] + claude["rate"] == pytest.approx(claude["total"], abs=1e-9)
     for p in v["projects"]:
         if p["cost"]:
-            assert p["cost"]["volume"] + p["cost"]["mix"] + p["cost"]["rate"] == pytest.approx(p["cost"]["total"], abs=1e-9)
+            parts = p["cost"]["volume"] + p["cost"]["mix"] + p["cost"]["rate"]
+            assert parts == pytest.approx(p["cost"]["total"], abs=1e-9)
     assert any(a.startswith("silent regression: cost of all agents up 233.3%") for a in v["alerts"])
     assert any(a.startswith("silent regression: ROI of all agents down 20.3%") for a in v["alerts"])
 

@@ -7,10 +7,14 @@ import json
 import sqlite3
 
 import pytest
-
 from hook_support import (
-    Transcript, post_tool, post_tool_failure, run_hook, stop,
+    Transcript,
+    post_tool,
+    post_tool_failure,
+    run_hook,
+    stop,
 )
+
 from token_roi.cli import main
 from token_roi.value import gitstats, signals
 from token_roi.value.categorize import categorize
@@ -95,7 +99,8 @@ def test_transcript_signals_for_a_session_the_guard_never_saw(transcript, monkey
     capsys.readouterr()
     assert main(["roi", "--json", "--no-git", "-z", "UTC"]) == 0
     got = {x["session"]: x for x in json.loads(capsys.readouterr().out)["sessions"]}[SID]
-    assert got["signals"]["source"] == "transcript" and got["signals"]["tool_calls"] == {"Bash": 1, "Read": 1, "Edit": 1}
+    assert got["signals"]["source"] == "transcript"
+    assert got["signals"]["tool_calls"] == {"Bash": 1, "Read": 1, "Edit": 1}
     assert got["category"] == "VA" and got["reasons"] == ["1 edit made"]
     assert saved_row(SID)["source"] == "transcript"
 

@@ -243,8 +243,10 @@ def rate_limit_snapshots(limits, ts_ms: int | None, session: str | None = None) 
             resets_at: int | None = int(resets / 1000 if resets > 1e11 else resets)
         else:
             after = item.get("resets_in_seconds")
-            ok = isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0
-            resets_at = captured + int(after) if ok else None
+            if isinstance(after, (int, float)) and not isinstance(after, bool) and after >= 0:
+                resets_at = captured + int(after)
+            else:
+                resets_at = None
         out.append({"window": window, "used_percentage": float(used), "resets_at": resets_at,
                     "captured_at": captured, "source": "codex", "session_id": session,
                     "window_minutes": minutes})
