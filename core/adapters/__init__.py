@@ -47,6 +47,17 @@ def _find_agents() -> tuple[str, ...]:
 AGENT_NAMES = _find_agents()
 
 
+def lazy_reader(package: str):  # -> Callable[[str], object] (no typing import: see above)
+    """A `__getattr__` for an agent's package: its reader's names (`ADAPTER`, ...) reachable from
+    the package (`from token_roi.adapters.amp import ADAPTER`), the reader imported on first use,
+    so a report on a machine without that agent never loads it."""
+    def __getattr__(name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(importlib.import_module(f"{package}.reader"), name)
+    return __getattr__
+
+
 def get_adapter(name: str) -> Adapter | None:
     """The adapter of agent `name`, or None when there is no such agent."""
     if name not in AGENT_NAMES:

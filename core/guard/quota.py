@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 
-from .. import fastjson
+from .. import fastjson, safe_io
 
 WINDOW_SECONDS = {"five_hour": 5 * 3600, "seven_day": 7 * 24 * 3600}
 WINDOW_LABEL = {"five_hour": "5-hour", "seven_day": "7-day"}
@@ -59,18 +59,7 @@ def read_latest() -> dict:
 
 def _write_atomic(path: str, text: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safe_io.write_atomic(path, text)
 
 
 def record(snapshots: list[dict], now: float | None = None) -> list[dict]:

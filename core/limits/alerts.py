@@ -27,6 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from .. import config as config_mod
+from .. import safe_io
 from ..guard import quota
 from ..guard import state as guard_state
 from ..store import Store
@@ -97,11 +98,7 @@ def _load_state() -> dict:
 def _save_state(data: dict) -> None:
     path = state_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
+    safe_io.write_atomic(path, json.dumps(data))
 
 
 def _log(message: str) -> None:

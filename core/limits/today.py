@@ -13,6 +13,7 @@ import json
 import os
 import time
 
+from .. import safe_io
 from ..guard import quota
 from ..store import Store
 
@@ -45,9 +46,5 @@ def write_today(store: Store, now: float | None = None) -> dict:
     figures = today_figures(store, now)
     path = today_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(figures, f)
-    os.replace(tmp, path)
+    safe_io.write_atomic(path, json.dumps(figures))
     return figures

@@ -5,10 +5,6 @@ uses). The reader's names are reachable from here too (`from token_roi.adapters.
 import ADAPTER, subagent_meta`), imported on first use.
 """
 
-import importlib
+from .. import lazy_reader
 
-
-def __getattr__(name: str) -> object:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return getattr(importlib.import_module(f"{__name__}.reader"), name)
+__getattr__ = lazy_reader(__name__)

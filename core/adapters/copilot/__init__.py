@@ -6,10 +6,6 @@ GitHub Copilot CLI never loads the reader; the reader's names are still reachabl
 (`from token_roi.adapters.copilot import ADAPTER`), imported on first use.
 """
 
-import importlib
+from .. import lazy_reader
 
-
-def __getattr__(name: str) -> object:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return getattr(importlib.import_module(f"{__name__}.reader"), name)
+__getattr__ = lazy_reader(__name__)

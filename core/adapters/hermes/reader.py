@@ -186,25 +186,33 @@ class HermesAdapter(Adapter):
         cost_delta = None if cost_now is None else round(cost_now - (cost_before or 0.0), 9)
         if not any(delta) and not cost_delta:
             return None
-        d = dict(zip(COUNTERS, delta))
-        reasoning = d["reasoning_tokens"]
-        return UsageRow(
-            agent=self.name,
-            dedupe_key=f"{ident}@{','.join(str(x) for x in now[:-1])},{cost_now}",
-            ts=_ts_ms(totals.get("last_seen"), session.get("last_activity_at"), session.get("ended_at"),
-                      totals.get("first_seen"), session.get("started_at")),
-            session_id=sid,
-            project=session.get("cwd") or None,
-            model=model or None,
-            input_tokens=d["input_tokens"],
-            output_tokens=max(0, d["output_tokens"] - reasoning),
-            reasoning_tokens=reasoning,
-            cache_read_tokens=d["cache_read_tokens"],
-            cache_write_5m_tokens=d["cache_write_tokens"],
-            git_branch=session.get("git_branch") or None,
-            recorded_cost=cost_delta,
-        )
+        return _growth_row(self.name, f"{ident}@{','.join(str(x) for x in now[:-1])},{cost_now}",
+                           _ts_ms(totals.get("last_seen"), session.get("last_activity_at"), session.get("ended_at"),
+                                  totals.get("first_seen"), session.get("started_at")),
+                           sid, session, model, delta, cost_delta)
 
+
+
+def _growth_row(agent: str, dedupe_key: str, ts, sid: str, session: dict, model, counts, cost) -> UsageRow:
+    """The row booking `counts` (in COUNTERS order) of a session's growth. Hermes counts reasoning
+    inside output: it is moved apart, as the row's counters never overlap."""
+    d = dict(zip(COUNTERS, counts))
+    reasoning = d["reasoning_tokens"]
+    return UsageRow(
+        agent=agent,
+        dedupe_key=dedupe_key,
+        ts=ts,
+        session_id=sid,
+        project=session.get("cwd") or None,
+        model=model or None,
+        input_tokens=d["input_tokens"],
+        output_tokens=max(0, d["output_tokens"] - reasoning),
+        reasoning_tokens=reasoning,
+        cache_read_tokens=d["cache_read_tokens"],
+        cache_write_5m_tokens=d["cache_write_tokens"],
+        git_branch=session.get("git_branch") or None,
+        recorded_cost=cost,
+    )
 
 # -- a session's growth split by activity day and by model ----------------------------------------
 # Current Hermes keeps, beside each session's running totals, `session_daily_usage` (the same
@@ -344,23 +352,8 @@ def _book_split(agent: str, ident: str, sid: str, s: dict, seen: dict, parts: di
         bounds = _day_bounds(day) if day else None
         if bounds is not None:
             ts = min(max(ts or bounds[0], bounds[0]), bounds[1] - 1)
-        d = dict(zip(COUNTERS, v))
-        reasoning = d["reasoning_tokens"]
-        rows.append(UsageRow(
-            agent=agent,
-            dedupe_key=f"{ident}/{day}/{route or ''}@{','.join(str(x) for x in now[:-1])},{now[-1]}",
-            ts=ts,
-            session_id=sid,
-            project=s.get("cwd") or None,
-            model=model or None,
-            input_tokens=d["input_tokens"],
-            output_tokens=max(0, d["output_tokens"] - reasoning),
-            reasoning_tokens=reasoning,
-            cache_read_tokens=d["cache_read_tokens"],
-            cache_write_5m_tokens=d["cache_write_tokens"],
-            git_branch=s.get("git_branch") or None,
-            recorded_cost=round(v[-1], 9) if cost_key else None,
-        ))
+        rows.append(_growth_row(agent, f"{ident}/{day}/{route or ''}@{','.join(str(x) for x in now[:-1])},{now[-1]}",
+                                ts, sid, s, model, v, round(v[-1], 9) if cost_key else None))
     return rows
 
 
