@@ -354,9 +354,14 @@ def usage_by_session(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.tim
         counts = project_calls.setdefault(k, {})
         counts[r[3]] = counts.get(r[3], 0) + part.calls
     for k, s in sessions.items():
-        counts = project_calls[k]
-        s.project = max(counts, key=lambda p: (counts[p], p is not None, p or ""))
+        s.project = main_project(project_calls[k])
     return sorted(sessions.values(), key=lambda s: (s.last_ts or 0, s.agent, s.session_id))
+
+
+def main_project(calls_by_project: dict[str | None, int]) -> str | None:
+    """A session's project: the one most of its calls name (a known one before none, then by
+    name, so the choice never depends on the order rows come in)."""
+    return max(calls_by_project, key=lambda p: (calls_by_project[p], p is not None, p or ""))
 
 
 def usage_by_bucket(store, filters: Filters = Filters(), tz: dt.tzinfo = dt.timezone.utc, *,

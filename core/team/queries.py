@@ -26,6 +26,7 @@ from ..reports.query import (
     SessionGroup,
     day_start_ms,
     local_day_sql,
+    main_project,
     merge_sums,
     offset_segments,
     period_key,
@@ -224,8 +225,7 @@ def sessions(conn: psycopg.Connection, scope: Scope) -> list[MemberSession]:
         counts = project_calls.setdefault(k, {})
         counts[r[4]] = counts.get(r[4], 0) + part.calls
     for k, s in out.items():
-        counts = project_calls[k]
-        s.project = max(counts, key=lambda p: (counts[p], p is not None, p or ""))
+        s.project = main_project(project_calls[k])
     return sorted(out.values(), key=lambda s: (s.last_ts or 0, s.member, s.agent, s.session_id))
 
 
