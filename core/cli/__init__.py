@@ -89,7 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     command = first if first in COMMANDS else None
-    parser = build_parser(only=command)
+    # The command's modules load with the garbage collector paused, then stay out of its later
+    # passes (frozen): they make tens of thousands of objects and none of them is garbage; the
+    # collector's passes over them while they load cost a warm report ~2 ms.
+    gc.disable()
+    try:
+        parser = build_parser(only=command)
+    finally:
+        gc.enable()
+    gc.freeze()
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help()
