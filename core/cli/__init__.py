@@ -138,7 +138,8 @@ def entry() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     # The interpreter's exit still runs as usual (atexit, flushes, modules torn down); frozen,
     # the objects the run made are left out of its last garbage collection, which otherwise
-    # walks every one of them: ~5 ms of a warm report (docs/benchmarks.md, "Warm report").
+    # walks every one of them: ~5 ms of a warm report (docs/benchmarks.md, "Warm report: the
+    # last milliseconds").
     gc.freeze()
     sys.exit(code)
 
