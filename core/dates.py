@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import TokenRoiError
+
+# zoneinfo is imported where a named zone is resolved, not here: it reads sysconfig and costs a
+# report ~2.4 ms, and a report in UTC (`-z UTC`, TZ=UTC) needs no zone database (measured:
+# docs/benchmarks.md, "Warm report: the last milliseconds").
 
 # UTC has one offset and no rules: no zone database needed.
 UTC_NAMES = ("UTC", "Etc/UTC")
@@ -39,6 +42,7 @@ def system_timezone() -> dt.tzinfo:
     name = os.environ.get("TZ", "").lstrip(":")
     if name in UTC_NAMES:
         return dt.timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # (not at import: see above)
     if name:
         try:
             return ZoneInfo(name)
@@ -57,6 +61,7 @@ def resolve_timezone(name: str | None) -> dt.tzinfo:
         return system_timezone()
     if name in UTC_NAMES:
         return dt.timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # (not at import: see above)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,6 +10,7 @@ and the crash log are loaded where they are used.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -88,7 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     command = first if first in COMMANDS else None
-    parser = build_parser(only=command)
+    # The command's modules load with the garbage collector paused, then stay out of its later
+    # passes (frozen): they make tens of thousands of objects and none of them is garbage; the
+    # collector's passes over them while they load cost a warm report ~2 ms.
+    gc.disable()
+    try:
+        parser = build_parser(only=command)
+    finally:
+        gc.enable()
+    gc.freeze()
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help()
@@ -127,6 +136,11 @@ def entry() -> None:
         # The reader went away (`| head`), which main() treats as done: as Python's documentation
         # advises, stdout goes to devnull so that the exit's own flush stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    # The interpreter's exit still runs as usual (atexit, flushes, modules torn down); frozen,
+    # the objects the run made are left out of its last garbage collection, which otherwise
+    # walks every one of them: ~5 ms of a warm report (docs/benchmarks.md, "Warm report: the
+    # last milliseconds").
+    gc.freeze()
     sys.exit(code)
 
 if __name__ == "__main__":

@@ -345,3 +345,50 @@ def _log_frames(path) -> tuple[int, int]:
     with open(f"{path}-shm", "rb") as f:
         head = f.read(136)
     return int.from_bytes(head[16:20], sys.byteorder), int.from_bytes(head[96:100], sys.byteorder)
+
+
+def _team_log_triggers(store: Store) -> list:
+    return store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "AND name LIKE 'team_log_%' ORDER BY name").fetchall()
+
+
+def _bulk_refresh_watching_team_triggers(store: Store, monkeypatch) -> list[set[str]]:
+    """A first ingest as one bulk load; the team log's triggers present at each batch's write."""
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1_000_000)
+    seen: list[set[str]] = []
+    real_put = Store.put_cursors
+
+    def put_cursors(self, cursors):
+        seen.append({n for n, _ in _team_log_triggers(self)})
+        return real_put(self, cursors)
+
+    monkeypatch.setattr(Store, "put_cursors", put_cursors)
+    ingest_mod.refresh(store, ["claude"], show_progress=False)
+    return seen
+
+
+def test_a_bulk_load_without_a_team_drops_the_idle_team_log_triggers_and_puts_them_back(tree, tmp_path, monkeypatch):
+    from token_roi.store.migrations import TEAM_LOG_TRIGGERS
+    store = Store(tmp_path / "l.sqlite3")
+    triggers = _team_log_triggers(store)
+    assert {n for n, _ in triggers} == set(TEAM_LOG_TRIGGERS)
+    seen = _bulk_refresh_watching_team_triggers(store, monkeypatch)
+    assert seen and seen[0] == set()                     # written without them (they would log nothing) ...
+    assert _team_log_triggers(store) == triggers         # ... and they are back after
+    assert store.db.execute("SELECT count(*) FROM team_log").fetchone()[0] == 0
+    assert _totals(store) == _truth(tree)
+    # once a team sync switches the log on, the triggers log what is written next
+    store.set_meta("team.log", "1")
+    store.db.execute("UPDATE calls SET input_tokens = input_tokens WHERE id = (SELECT min(id) FROM calls)")
+    assert store.db.execute("SELECT count(*) FROM team_log").fetchone()[0] == 1
+
+
+def test_a_bulk_load_with_the_team_log_on_logs_every_row(tree, tmp_path, monkeypatch):
+    from token_roi.store.migrations import TEAM_LOG_TRIGGERS
+    store = Store(tmp_path / "l.sqlite3")
+    store.set_meta("team.log", "1")                      # (a team sync has switched it on)
+    seen = _bulk_refresh_watching_team_triggers(store, monkeypatch)
+    assert seen and seen[0] == set(TEAM_LOG_TRIGGERS)    # kept: every row written is logged
+    logged, calls = store.db.execute(
+        "SELECT (SELECT count(DISTINCT call_id) FROM team_log), (SELECT count(*) FROM calls)").fetchone()
+    assert logged == calls == tree.expected.calls

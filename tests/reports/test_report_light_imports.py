@@ -2,6 +2,7 @@
 (~0.2 s), PyYAML and jsonschema (a validated config is cached), the worker pool's
 multiprocessing (a big read only). A bare `daily` (every agent) asks the
 nine other agents too: on a machine without them each costs a few stats, not its reader module.
+A report in UTC needs no zone database (zoneinfo, ~2.4 ms with the sysconfig it reads).
 The standard library's light modules (json, pathlib, typing, dataclasses) are not avoided: the
 code outside the live path is plain Python, within the warm report's budget (docs/benchmarks.md)."""
 
@@ -21,7 +22,7 @@ CODEX_FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex"
 
 # Imported by nothing a warm daily report needs.
 AVOIDED = {"multiprocessing", "concurrent.futures", "csv", "genai_prices", "yaml", "jsonschema",
-           "token_roi.ingest_pool"}
+           "token_roi.ingest_pool", "zoneinfo"}      # (zoneinfo: these reports run with -z UTC)
 # The readers of the agents a test machine does not have (conftest empties HOME and the XDG dirs).
 ABSENT_READERS = {f"token_roi.adapters.{name}.reader" for name in (
     "codex", "hermes", "openclaw", "openhuman", "cursor", "gemini", "opencode", "copilot", "amp")} | {
@@ -91,3 +92,15 @@ def test_a_bare_warm_report_asks_every_agent_without_the_heavy_modules(tmp_path)
     # outputTokens carries reasoning (ccusage's shape): Codex's 4,100 plus its 1,250.
     assert added == {"calls": 10, "inputTokens": 53000, "cacheReadTokens": 68000, "outputTokens": 5350,
                      "reasoningTokens": 1250, "cacheCreationTokens": 0}
+
+
+def test_a_named_zone_still_reads_the_zone_database(tmp_path):
+    root = tmp_path / "claude-config"
+    _settled_copy(FIXTURES / "projects", root / "projects")
+    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(root), TOKEN_ROI_HOME=str(tmp_path / "home"))
+    utc, _ = _report(env, "--agent", "claude")
+    proc = subprocess.run([sys.executable, "-S", "-c", _RUN, "daily", "--json", "-z", "America/Los_Angeles",
+                           "--agent", "claude"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "zoneinfo" in proc.stderr.strip().splitlines()[-1].split(",")
+    assert json.loads(proc.stdout)["totals"] == json.loads(utc)["totals"]
