@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
+
+from ..ingest import refresh
+from ..paths import state_dir
+from ..progress import Progress
+from ..reports import shapes
+from ..reports.query import WEEKDAYS, Filters, totals
+from ..reports.table import terminal_width, use_color
+from ..store import Store
+from ..team import config as team_config
+from ..team import server, sync
+from ..team.config import redact
+from ..team.queries import Scope, blocks, period_groups, sessions, spend_lines, team_subscriptions
+from ..team.reports import blocks_tables, empty_note, period_json, period_table, session_json, session_table
+from .accounting import Context
+from .common import UserError, filters_from_args, parse_date, print_json, resolve_timezone
+from .config_cmd import add_config_argument, load_or_fail
 
 
 def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
-    from .config_cmd import add_config_argument
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = sub.add_parser("init", help="create or upgrade the server schema (idempotent)")
     init.add_argument("--roles", action="store_true",
@@ -26,9 +44,6 @@ def add_arguments(p: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..team import config as team_config
-    from ..team import server
-    from .config_cmd import load_or_fail
 
     settings = load_or_fail(args.config)
     cfg = team_config.from_settings(settings) or team_config.load(args.config)
@@ -57,16 +72,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace, settings: dict, cfg, conn) -> int:
-    from ..store import Store
-    from ..team import sync
-    from .common import UserError
 
     if args.batch_size < 1:
         raise UserError(f"--batch-size {args.batch_size}: expected a positive number")
     store = Store()
     try:
         if not args.no_ingest:
-            from ..ingest import refresh
             stats = refresh(store, show_progress=not args.quiet)
             for w in stats.warnings:
                 print(f"token-roi: warning: {w}", file=sys.stderr)
@@ -76,7 +87,6 @@ def _sync(args: argparse.Namespace, settings: dict, cfg, conn) -> int:
                   f"{result.subscriptions} subscriptions, {result.snapshots_sent} rate-limit snapshots "
                   f"as member {result.member!r}", file=sys.stderr)
             return 0
-        from ..progress import Progress
         bar: Progress | None = None
 
         def progress(done: int, total: int) -> None:
@@ -105,11 +115,6 @@ def _sync(args: argparse.Namespace, settings: dict, cfg, conn) -> int:
 
 def open_scope(args: argparse.Namespace):
     """(connection, Scope) for a --team report; TeamError/UserError of one line otherwise."""
-    from ..team import config as team_config
-    from ..team import server
-    from ..team.queries import Scope
-    from .common import filters_from_args
-    from .config_cmd import load_or_fail
 
     filters, tz = filters_from_args(args)
     settings = load_or_fail(getattr(args, "config", None))
@@ -125,12 +130,6 @@ def open_scope(args: argparse.Namespace):
 
 
 def run_report(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
-    from ..reports import shapes
-    from ..reports.query import WEEKDAYS, totals
-    from ..reports.table import terminal_width, use_color
-    from ..team.queries import blocks, period_groups, sessions
-    from ..team.reports import blocks_tables, empty_note, period_json, period_table, session_json, session_table
-    from .common import UserError, print_json
 
     if args.command == "blocks" and not (0 < args.session_length <= 24 * 7
                                          and (args.session_length * 4).is_integer()):
@@ -179,7 +178,6 @@ def run_report(args: argparse.Namespace, *, now_ms: int | None = None) -> int:
 def _auto_sync_flag(on: bool) -> None:
     """The Stop hook starts a background sync only while this flag file exists (it cannot read
     the YAML settings itself: see guard/ledger.py)."""
-    from ..paths import state_dir
     flag = state_dir() / "team-auto-sync"
     try:
         if on:
@@ -192,9 +190,6 @@ def _auto_sync_flag(on: bool) -> None:
 
 
 def _status(cfg, conn) -> int:
-    from ..store import Store
-    from ..team import server, sync
-    from ..team.config import redact
 
     server.check_schema(conn)
     info = server.meta(conn)
@@ -235,24 +230,14 @@ class TeamLines:
         self.conn, self.scope = conn, scope
 
     def team_lines(self, filters, subscriptions) -> list:
-        from dataclasses import replace
 
-        from ..team.queries import spend_lines
         return spend_lines(self.conn, replace(self.scope, filters=filters), subscriptions)
 
 
 def open_team_context(args: argparse.Namespace):
     """budget / subscriptions --team: an accounting Context whose spend lines and plans are the
     team's (every member's plans, named 'member: plan'), read from the server."""
-    import datetime as dt
-    from pathlib import Path
 
-    from ..team import config as team_config
-    from ..team import server
-    from ..team.queries import Scope, team_subscriptions
-    from .accounting import Context
-    from .common import parse_date, resolve_timezone
-    from .config_cmd import load_or_fail
 
     cfg = load_or_fail(getattr(args, "config", None))
     tz = resolve_timezone(getattr(args, "timezone", None))
@@ -262,7 +247,6 @@ def open_team_context(args: argparse.Namespace):
     conn = server.connect(team.url)
     server.check_schema(conn)
     salt = server.meta(conn).get("project_salt", "")
-    from ..reports.query import Filters
     cfg = {**cfg, "subscriptions": team_subscriptions(conn)}
     # TeamLines stands where the store goes: lines_for (cli/accounting.py) asks it for team_lines.
     lines = TeamLines(conn, Scope(Filters(), tz, None, salt))
