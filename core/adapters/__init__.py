@@ -11,8 +11,8 @@ agent whose `places.present()` is False is stood in for (no sources) without imp
 
 from __future__ import annotations
 
-import importlib
 import os
+import sys
 
 from .base import Adapter, Source
 
@@ -47,6 +47,13 @@ def _find_agents() -> tuple[str, ...]:
 AGENT_NAMES = _find_agents()
 
 
+def _module(name: str):
+    """importlib.import_module without importing importlib (and warnings with it): the hooks
+    import this package on every tool call, where that is ~0.25 ms."""
+    __import__(name)
+    return sys.modules[name]
+
+
 def lazy_reader(package: str):  # -> Callable[[str], object] (no typing import: see above)
     """A `__getattr__` for an agent's package: its reader's names (`ADAPTER`, ...) reachable from
     the package (`from token_roi.adapters.amp import ADAPTER`), the reader imported on first use,
@@ -54,7 +61,7 @@ def lazy_reader(package: str):  # -> Callable[[str], object] (no typing import: 
     def __getattr__(name: str) -> object:
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(importlib.import_module(f"{package}.reader"), name)
+        return getattr(_module(f"{package}.reader"), name)
     return __getattr__
 
 
@@ -63,7 +70,7 @@ def get_adapter(name: str) -> Adapter | None:
     if name not in AGENT_NAMES:
         return None
     try:
-        adapter = importlib.import_module(f"{__name__}.{name}.reader").ADAPTER
+        adapter = _module(f"{__name__}.{name}.reader").ADAPTER
     except ModuleNotFoundError as exc:
         if exc.name in (f"{__name__}.{name}", f"{__name__}.{name}.reader"):
             return None             # (gone since the folders were listed)
@@ -77,7 +84,7 @@ def present(name: str) -> bool:
     """Whether agent `name` may have data on this machine: its `places.present()`, True for an
     agent without a places module (Claude, or a folder that did not write one)."""
     try:
-        places = importlib.import_module(f"{__name__}.{name}.places")
+        places = _module(f"{__name__}.{name}.places")
     except ModuleNotFoundError as exc:
         if exc.name in (f"{__name__}.{name}", f"{__name__}.{name}.places"):
             return True
