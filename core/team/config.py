@@ -13,6 +13,7 @@ messages show the DSN without them (redact).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -63,3 +64,9 @@ def redact(dsn: str) -> str:
     """The DSN with any password replaced by ***: what messages show."""
     dsn = _URI_PASSWORD.sub(r"\1:***@", dsn)
     return _KV_PASSWORD.sub(r"\1***", dsn)
+
+
+def hashed_project(salt: str, path: str) -> str:
+    """A project path as the team server keeps it under `project_names: hashed`: a salted
+    digest (the salt is the team's, so members' keys agree), never the path itself."""
+    return "h:" + hashlib.sha256(f"{salt}\x00{path}".encode()).hexdigest()[:20]

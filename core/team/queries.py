@@ -12,7 +12,6 @@ member's local report.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from ..reports.query import (
     period_key,
     usage_from_sums,
 )
+from .config import hashed_project
 
 if TYPE_CHECKING:
     import psycopg
@@ -115,9 +115,8 @@ def _where(scope: Scope, *, rollup: bool, level: tuple[str, str, int] = QUARTERS
             parts.append("ts < %s")
             params.append(hi)
         if f.project:
-            hashed = "h:" + hashlib.sha256(f"{scope.salt}\x00{f.project}".encode()).hexdigest()[:20]
             parts.append("(strpos(project, %s) > 0 OR project = %s)")
-            params += [f.project, hashed]
+            params += [f.project, hashed_project(scope.salt, f.project)]
     if f.agents:
         parts.append("agent = ANY(%s)")
         params.append(list(f.agents))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import TeamError
-from .config import TeamConfig
+from .config import TeamConfig, hashed_project
 from .server import _LOCK, check_schema, first_line, meta
 
 if TYPE_CHECKING:
@@ -180,11 +180,10 @@ class Pusher:
     def project_key(self, path: str | None) -> str | None:
         got = self._projects.get(path, "")
         if got == "":
-            if self.cfg.project_names == "plain":
-                got = path
+            if self.cfg.project_names == "plain" or path is None:
+                got = path                  # (no project stays none: hashing "None" named one)
             else:
-                digest = hashlib.sha256(f"{self.salt}\x00{path}".encode()).hexdigest()[:20]
-                got = f"h:{digest}"
+                got = hashed_project(self.salt, path)
             self._projects[path] = got
         return got
 
