@@ -33,10 +33,14 @@ def _refuse(path, why: str) -> OSError:
 def opener(path, flags: int) -> int:
     """For open(path, mode, opener=opener): the file opened without blocking (a FIFO with no
     writer, a terminal) and kept only when it is a regular file."""
-    fd = os.open(path, flags | _NONBLOCK | _CLOEXEC)
+    return _regular(os.open(path, flags | _NONBLOCK | _CLOEXEC), path, "not a regular file: not read")
+
+
+def _regular(fd: int, path, refusal: str) -> int:
+    """`fd` when it is a regular file; else it is closed and OSError(`refusal`) raised."""
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _refuse(path, "not a regular file: not read")
+            raise _refuse(path, refusal)
     except BaseException:
         os.close(fd)
         raise
@@ -131,13 +135,7 @@ def open_lock(path) -> int:
     """A lock file's descriptor: created 0600, never through a symlink (a planted link must not
     create files elsewhere), never a device or FIFO."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC, 0o600)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _refuse(path, "not a regular file: not used as a lock")
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return _regular(fd, path, "not a regular file: not used as a lock")
 
 
 def private(path, flags: int) -> int:
