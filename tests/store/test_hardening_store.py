@@ -25,6 +25,21 @@ def cli(*args):
     return subprocess.run([sys.executable, "-m", "token_roi.cli", *args], capture_output=True, text=True)
 
 
+def damage_page(name: str) -> None:
+    """Overwrite 64 bytes of the root page of the ledger's table or index `name` (the log first
+    copied in, so the damage is in the file SQLite reads)."""
+    import sqlite3
+    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
+    db = sqlite3.connect(ledger)
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(ledger, "r+b") as f:
+        f.seek((root - 1) * size + 8)
+        f.write(b"\xff" * 64)
+
+
 def test_every_file_we_create_is_private(tmp_path, monkeypatch):
     # the XDG folders (no TOKEN_ROI_HOME), as most users have them
     monkeypatch.delenv("TOKEN_ROI_HOME")
@@ -135,15 +150,7 @@ def test_doctor_checks_reports_and_backs_up_then_a_damaged_ledger_is_told(tmp_pa
     assert backup.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 150
     backup.close()
     # damage the calls table's pages
-    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
-    db = sqlite3.connect(ledger)
-    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'calls'").fetchone()[0]
-    size = db.execute("PRAGMA page_size").fetchone()[0]
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    with open(ledger, "r+b") as f:
-        f.seek((root - 1) * size + 8)
-        f.write(b"\xff" * 64)
+    damage_page("calls")
     out = cli("doctor")
     assert out.returncode == 1
     assert "damaged" in out.stdout and "ledger.sqlite3.bak" in out.stdout, out.stdout
@@ -155,21 +162,12 @@ def test_doctor_checks_reports_and_backs_up_then_a_damaged_ledger_is_told(tmp_pa
 
 
 def test_the_daily_check_finds_a_damaged_ledger(tmp_path):
-    import sqlite3
     user = tmp_path / "user-home"
     for name in ("s1", "s2", "s3"):
         claude_calls(user, name, 50)
     assert cli("daily").returncode == 0
     assert cli("daily").returncode == 0
-    ledger = Path(os.environ["TOKEN_ROI_HOME"]) / "ledger.sqlite3"
-    db = sqlite3.connect(ledger)
-    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'calls_session'").fetchone()[0]
-    size = db.execute("PRAGMA page_size").fetchone()[0]
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    with open(ledger, "r+b") as f:
-        f.seek((root - 1) * size + 8)
-        f.write(b"\xff" * 64)
+    damage_page("calls_session")
     age_record(2 * 86400, "checked")                                    # a day later
     out = cli("daily")
     assert "internal error" not in out.stderr
